@@ -1,0 +1,42 @@
+"""Small immutable records shared by every stage. Imports nothing else from the package."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a record came from: the file, the 1-based line its object starts on, and its 0-based position."""
+
+    path: str
+    line: int
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One top-level object of an export, whatever the file format.
+
+    `type_names` are most specific first with every leading `Deserialized.` removed; `deserialized` keeps
+    the flavour (the object came through a remote session). `properties` merges adapted and extended
+    members (extended ones win, as in PowerShell's member lookup) and keeps the file's order.
+    `value` holds the payload of a top-level primitive, container or extended primitive.
+    """
+
+    type_names: tuple[str, ...]
+    to_string: str | None
+    properties: Mapping[str, Any]
+    source: SourceRef
+    deserialized: bool = False
+    value: Any = None
+    stream: str | None = None
+
+    @property
+    def type_name(self) -> str | None:
+        return self.type_names[0] if self.type_names else None

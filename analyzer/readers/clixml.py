@@ -12,14 +12,9 @@ object nesting capped (PowerShell itself refuses more than 50 levels).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,19 +22,23 @@ from lxml import etree
 
 from analyzer.errors import InputError
 from analyzer.model import Record, SourceRef
-from analyzer.readers.encoding import SNIFF_BYTES, Sniffed, Utf8Stream, sniff_unicode
-from analyzer.readers.psvalues import (
-    DateTimeKind,
-    PSDateTime,
-    PSDict,
-    PSEnum,
-    PSList,
-    PSObject,
-    PSSecureString,
-    PSTimeSpan,
+from analyzer.readers.clixml_primitives import (
+    CONTAINERS,
+    CONVERTERS,
+    INTEGER_TAGS,
+    PRIMITIVE_TYPE_NAMES,
+    STRING_TAGS,
+    decode_string,
+    encode_string,
+    parse_datetime,
 )
+from analyzer.readers.encoding import SNIFF_BYTES, Sniffed, Utf8Stream, sniff_unicode
+from analyzer.readers.psvalues import PSDict, PSEnum, PSList, PSObject
+
+__all__ = ["ClixmlReader", "decode_string", "encode_string", "parse_datetime", "read_clixml"]
 
 MAX_NESTING = 100
+_NAME_CACHE_LIMIT = 10_000
 _DESERIALIZED = "deserialized."
 _PREFIX = b"#< CLIXML"
 
@@ -52,6 +51,8 @@ _PARSER_OPTIONS: dict[str, Any] = {
     "huge_tree": False,
     "remove_comments": True,
     "remove_pis": True,
+    # Drops the indentation between elements; whitespace-only text of a leaf (`<S> </S>`) is kept, as it is data.
+    "remove_blank_text": True,
 }
 
 
@@ -64,177 +65,6 @@ class _Damaged(Exception):
         self.message = message
 
 
-# ---------------------------------------------------------------------------------------------------------
-# String decoding (MS-PSRP 2.2.5.3.2): XmlConvert.DecodeName semantics.
-
-_ESCAPE = re.compile(r"_[xX]([0-9A-Fa-f]{4})_")
-_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
-
-
-def _join_pair(match: re.Match[str]) -> str:
-    high, low = match.group()
-    return chr(0x10000 + ((ord(high) - 0xD800) << 10) + (ord(low) - 0xDC00))
-
-
-def decode_string(text: str | None) -> str:
-    """Undo PowerShell's `_xHHHH_` escaping in one left-to-right pass; join surrogate halves, keep lone ones."""
-    if not text:
-        return ""
-    if "_x" not in text and "_X" not in text:
-        return text
-    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return _SURROGATE_PAIR.sub(_join_pair, decoded) if "\ud800" <= max(decoded) else decoded
-
-
-def encode_string(text: str) -> str:
-    """PowerShell's EncodeString: the inverse of `decode_string`, used by tests and benchmarks to write CLIXML."""
-    out: list[str] = []
-    for index, char in enumerate(text):
-        code = ord(char)
-        if code > 0xFFFF:  # astral characters are written as two escaped surrogate halves
-            code -= 0x10000
-            out.append(f"_x{0xD800 + (code >> 10):04X}__x{0xDC00 + (code & 0x3FF):04X}_")
-        elif code <= 0x1F or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"_x{code:04X}_")
-        elif char == "_" and text[index + 1 : index + 2] in ("x", "X"):
-            out.append("_x005F_")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Primitive values (MS-PSRP 2.2.5.1).
-
-_DT = re.compile(
-    r"(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,7})\d*)?)?(Z|[+-]\d\d:\d\d)?"
-)
-_TS = re.compile(
-    r"(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d{1,7})\d*)?S)?)?"
-)
-_INT_RANGES: dict[str, tuple[int, int]] = {
-    "By": (0, 0xFF),
-    "SB": (-0x80, 0x7F),
-    "U16": (0, 0xFFFF),
-    "I16": (-0x8000, 0x7FFF),
-    "U32": (0, 0xFFFFFFFF),
-    "I32": (-0x80000000, 0x7FFFFFFF),
-    "U64": (0, 0xFFFFFFFFFFFFFFFF),
-    "I64": (-0x8000000000000000, 0x7FFFFFFFFFFFFFFF),
-}
-_FLOAT_WORDS = {"INF": float("inf"), "-INF": float("-inf"), "NaN": float("nan")}
-_PRIMITIVE_TYPE_NAMES: dict[str, str] = {
-    "S": "System.String", "C": "System.Char", "B": "System.Boolean", "DT": "System.DateTime",
-    "TS": "System.TimeSpan", "By": "System.Byte", "SB": "System.SByte", "U16": "System.UInt16",
-    "I16": "System.Int16", "U32": "System.UInt32", "I32": "System.Int32", "U64": "System.UInt64",
-    "I64": "System.Int64", "Sg": "System.Single", "Db": "System.Double", "D": "System.Decimal",
-    "BA": "System.Byte[]", "G": "System.Guid", "URI": "System.Uri", "Version": "System.Version",
-    "SemanticVersion": "System.Management.Automation.SemanticVersion", "XD": "System.Xml.XmlDocument",
-    "SBK": "System.Management.Automation.ScriptBlock", "SS": "System.Security.SecureString",
-    "PR": "System.Management.Automation.ProgressRecord",
-}
-
-
-def parse_datetime(text: str) -> PSDateTime:
-    """XmlConvert RoundtripKind text → PSDateTime with kind and the 100 ns digit."""
-    match = _DT.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"expected a DateTime like 2019-04-01T09:30:15.1234567+09:00, got {text!r}")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    digits = (fraction or "").ljust(7, "0")
-    kind: DateTimeKind
-    if zone is None:
-        tz, kind = None, "Unspecified"
-    elif zone == "Z":
-        tz, kind = timezone.utc, "Utc"
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        tz, kind = timezone(sign * offset), "Local"
-    value = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), int(digits[:6]), tzinfo=tz
-    )
-    return PSDateTime(value, kind, int(digits[6]))
-
-
-def parse_timespan(text: str) -> PSTimeSpan:
-    """xs:duration as written for TimeSpan (`P1DT2H3M4.5S`, `-P1D`, `PT0S`) → exact ticks."""
-    match = _TS.fullmatch(text.strip())
-    if not match or text.strip() in ("P", "-P") or text.strip().endswith("T"):
-        raise ValueError(f"expected a TimeSpan like PT9.0269026S or P1DT2H, got {text!r}")
-    negative, days, hours, minutes, seconds, fraction = match.groups()
-    ticks = ((int(days or 0) * 24 + int(hours or 0)) * 60 + int(minutes or 0)) * 60 + int(seconds or 0)
-    ticks = ticks * 10_000_000 + int((fraction or "").ljust(7, "0"))
-    return PSTimeSpan(-ticks if negative else ticks)
-
-
-def _integer(tag: str) -> Callable[[str], int]:
-    low, high = _INT_RANGES[tag]
-
-    def parse(text: str) -> int:
-        value = int(text.strip())
-        if not low <= value <= high:
-            raise ValueError(f"{value} is out of range for <{tag}>")
-        return value
-
-    return parse
-
-
-def _boolean(text: str) -> bool:
-    word = text.strip()
-    if word in ("true", "1"):
-        return True
-    if word in ("false", "0"):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
-
-
-def _floating(text: str) -> float:
-    word = text.strip()
-    if word in _FLOAT_WORDS:
-        return _FLOAT_WORDS[word]
-    if "_" in word:  # Python's float() accepts digit separators; XmlConvert does not
-        raise ValueError(f"expected a number, got {text!r}")
-    return float(word)
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"expected a decimal number, got {text!r}") from None
-
-
-def _bytes(text: str) -> bytes:
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except binascii.Error as error:
-        raise ValueError(f"invalid base64: {error}") from None
-
-
-def _char(text: str) -> str:
-    return chr(_integer("U16")(text))
-
-
-# Text of these tags is decoded before conversion; the converters receive the raw text otherwise.
-_STRING_TAGS = frozenset({"S", "URI", "Version", "SemanticVersion", "XD", "SBK"})
-_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "C": _char,
-    "B": _boolean,
-    "DT": parse_datetime,
-    "TS": parse_timespan,
-    **{tag: _integer(tag) for tag in _INT_RANGES},
-    "Sg": _floating,
-    "Db": _floating,
-    "D": _decimal,
-    "BA": _bytes,
-    "G": lambda text: uuid.UUID(text.strip()),
-    "SS": lambda _text: PSSecureString(),
-}
-_CONTAINERS = frozenset({"LST", "IE", "STK", "QUE", "DCT"})
-_INTEGER_TAGS = frozenset(_INT_RANGES)
-
-
 def _local(tag: Any) -> str:
     if not isinstance(tag, str):  # comments and PIs are removed; entities are rejected earlier
         return ""
@@ -242,24 +72,49 @@ def _local(tag: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The decoder: one instance per file; TN and Ref maps live for the whole file (one serializer wrote it).
+# The decoder: one per file; the TN and Ref maps live for the whole file (one serializer wrote it).
 
 
 class _Decoder:
-    def __init__(self, needed_refs: frozenset[str] | None, projection: frozenset[str] | None) -> None:
+    def __init__(self, scan: _PreScan, projection: frozenset[str] | None) -> None:
         self.type_lists: dict[str, tuple[tuple[str, ...], bool]] = {}
         self.objects: dict[str, Any] = {}
-        self.needed_refs = needed_refs  # None: keep every object (pre-scan could not decide)
+        # None: the pre-scan could not tell what is referenced, so every object and type list is kept.
+        self.needed_objects = scan.needed_objects
+        self.exact = scan.needed_objects is not None
+        # What is referenced but not yet seen; while empty, skipped members need no search.
+        self.missing_objects = set(scan.needed_objects or ())
+        self.missing_types = set(scan.needed_types or ())
         self.projection = projection
-        self._tag_cache: dict[Any, str] = {}
+        self._tags: dict[Any, str] = {}
+        self._names: dict[str | None, tuple[str, bool]] = {}
+        self._unwanted: set[str | None] = set()
 
     # -- dispatch ------------------------------------------------------------------------------------
     def local(self, tag: Any) -> str:
-        try:
-            return self._tag_cache[tag]
-        except KeyError:
-            name = self._tag_cache[tag] = _local(tag)
-            return name
+        name = self._tags.get(tag)
+        if name is None:
+            name = self._tags[tag] = _local(tag)
+        return name
+
+    def member_name(self, raw: str | None) -> tuple[str, bool]:
+        """The decoded member name and whether the projection wants it; cached, as names repeat per object."""
+        entry = self._names.get(raw)
+        if entry is None:
+            name = decode_string(raw)
+            entry = (name, self.projection is None or name.lower() in self.projection)
+            if len(self._names) < _NAME_CACHE_LIMIT:  # bounded, so a file of unique names cannot grow it
+                self._names[raw] = entry
+                if not entry[1]:
+                    self._unwanted.add(raw)
+        return entry
+
+    def keeps(self, ref_id: str | None) -> bool:
+        return ref_id is not None and (self.needed_objects is None or ref_id in self.needed_objects)
+
+    def remember(self, ref_id: str, value: Any) -> None:
+        self.objects[ref_id] = value
+        self.missing_objects.discard(ref_id)
 
     def value(self, element: Any, depth: int) -> Any:
         tag = self.local(element.tag)
@@ -268,12 +123,12 @@ class _Decoder:
         if tag == "Nil":
             return None
         if tag == "Obj":
-            return self.obj(element, depth + 1, None)
+            return self.obj(element, depth + 1, False)
         if tag == "Ref":
             return self.ref(element)
-        if tag in _STRING_TAGS:
+        if tag in STRING_TAGS:
             return decode_string(element.text)
-        converter = _CONVERTERS.get(tag)
+        converter = CONVERTERS.get(tag)
         if converter is not None:
             text = element.text
             if text is None:
@@ -282,8 +137,12 @@ class _Decoder:
                 return converter(text)
             except (ValueError, OverflowError) as error:
                 raise _Damaged(element, f"<{tag}>: {error}") from None
-        if tag in _CONTAINERS:
+        if tag in CONTAINERS:
             return self.container(element, (), depth + 1)
+        if tag == "MS":  # a property set (MS inside MS)
+            nested: dict[str, Any] = {}
+            self.members(element, nested, depth + 1, False)
+            return nested
         if tag == "PR":
             return {self.local(child.tag): decode_string(child.text) for child in element}
         raise _Damaged(element, f"unknown element <{tag}>")
@@ -313,10 +172,11 @@ class _Decoder:
         ref_id = element.get("RefId")
         if ref_id is not None:
             self.type_lists[ref_id] = entry
+            self.missing_types.discard(ref_id)
         return entry
 
     # -- complex objects -----------------------------------------------------------------------------
-    def obj(self, element: Any, depth: int, projection: frozenset[str] | None) -> Any:
+    def obj(self, element: Any, depth: int, projection_applies: bool) -> Any:
         if depth > MAX_NESTING:
             raise _Damaged(element, f"objects nested deeper than {MAX_NESTING} levels")
         type_names: tuple[str, ...] = ()
@@ -325,7 +185,7 @@ class _Decoder:
         payload = container = props = extended = None
         for child in element:
             tag = self.local(child.tag)
-            if tag == "TN" or tag == "TNRef":
+            if tag in ("TN", "TNRef"):
                 type_names, deserialized = self.type_names(child)
             elif tag == "ToString":
                 to_string = decode_string(child.text)
@@ -333,42 +193,42 @@ class _Decoder:
                 props = child
             elif tag == "MS":
                 extended = child
-            elif tag in _CONTAINERS:
+            elif tag in CONTAINERS:
                 container = child
             else:
                 payload = child
         ref_id = element.get("RefId")
-        keep = ref_id is not None and (self.needed_refs is None or ref_id in self.needed_refs)
+        keep = self.keeps(ref_id)
 
         if container is not None and props is None and extended is None:
             items = self.container(container, type_names, depth)
             if keep:
-                self.objects[ref_id] = items
+                self.remember(ref_id, items)
             return items
         if (
             payload is not None
             and props is None
             and extended is None
             and "System.Enum" in type_names
-            and self.local(payload.tag) in _INTEGER_TAGS
+            and self.local(payload.tag) in INTEGER_TAGS
         ):
             number = self.value(payload, depth)
             enum = PSEnum(type_names[0], to_string if to_string is not None else str(number), number)
             if keep:
-                self.objects[ref_id] = enum
+                self.remember(ref_id, enum)
             return enum
 
         result = PSObject(type_names, to_string, {}, None, deserialized)
         if keep:  # registered before its members are decoded, so a member may refer back to it (cycles)
-            self.objects[ref_id] = result
+            self.remember(ref_id, result)
         if container is not None:
             result.value = self.container(container, type_names, depth)
         elif payload is not None:
             result.value = self.value(payload, depth)
         if props is not None:
-            self.members(props, result.properties, depth, projection)
+            self.members(props, result.properties, depth, projection_applies)
         if extended is not None:
-            self.members(extended, result.properties, depth, projection)
+            self.members(extended, result.properties, depth, projection_applies)
         return result
 
     def container(self, element: Any, type_names: tuple[str, ...], depth: int) -> Any:
@@ -393,56 +253,83 @@ class _Decoder:
         items.extend(self.value(child, depth) for child in element)
         return items
 
-    def members(
-        self, element: Any, into: dict[str, Any], depth: int, projection: frozenset[str] | None
-    ) -> None:
+    def members(self, element: Any, into: dict[str, Any], depth: int, projection_applies: bool) -> None:
+        if projection_applies:
+            for name, child in self.wanted_members(element, depth):
+                into[name] = self.value(child, depth)
+            return
+        # The reader's hot loop: the commonest tags are decoded inline rather than through value().
+        tags, names = self._tags, self._names
         for child in element:
-            name = decode_string(child.get("N"))
-            if projection is not None and name.lower() not in projection:
-                if len(child):
-                    self.register_skipped(child, depth)
-                continue
-            if self.local(child.tag) == "MS":  # a property set (MS inside MS)
-                nested: dict[str, Any] = {}
-                self.members(child, nested, depth + 1, None)
-                into[name] = nested
+            raw = child.get("N")
+            entry = names.get(raw)
+            name = entry[0] if entry is not None else self.member_name(raw)[0]
+            tag = tags.get(child.tag) or self.local(child.tag)
+            if tag == "S":
+                text = child.text
+                into[name] = "" if text is None else text if "_" not in text else decode_string(text)
+            elif tag == "B" and child.text in ("true", "false"):
+                into[name] = child.text == "true"
+            elif tag == "Nil":
+                into[name] = None
             else:
                 into[name] = self.value(child, depth)
 
+    def wanted_members(self, element: Any, depth: int) -> list[tuple[str, Any]]:
+        """The members a projection asks for. Skipped ones are searched only while something referenced is
+        still undefined, since they may hold the <TN> or object a later reference needs."""
+        unwanted = self._unwanted
+        search = bool(self.missing_types or self.missing_objects or not self.exact)
+        picked: list[tuple[str, Any]] = []
+        for child in element:
+            raw = child.get("N")
+            if raw not in unwanted:
+                name, wanted = self._names.get(raw) or self.member_name(raw)
+                if wanted:
+                    picked.append((name, child))
+                    continue
+            if search and len(child):
+                self.register_skipped(child, depth)
+        return picked
+
     def register_skipped(self, element: Any, depth: int) -> None:
-        """A member the projection skips may still define a <TN> or an object that a later <Ref> needs."""
+        """A member the projection skips may still define a <TN> or an object that a later reference needs."""
         for inner in element.iter("{*}TN", "{*}Obj"):
+            ref_id = inner.get("RefId")
+            if ref_id is None:
+                continue
             if self.local(inner.tag) == "TN":
-                ref_id = inner.get("RefId")
-                if ref_id is not None and ref_id not in self.type_lists:
+                if ref_id not in self.type_lists:
                     self.type_names(inner)
-            else:
-                ref_id = inner.get("RefId")
-                if ref_id is not None and ref_id not in self.objects and (
-                    self.needed_refs is None or ref_id in self.needed_refs
-                ):
-                    self.obj(inner, depth + 1, None)
+            elif ref_id not in self.objects and self.keeps(ref_id):
+                self.obj(inner, depth + 1, False)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Pre-scan: which RefIds are referenced, and is there a DOCTYPE.
 
-_REF_PATTERN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Ref\s[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']")
-_DOCTYPE_PATTERN = re.compile(rb"<!DOCTYPE|<!ENTITY")
+# One pass over the bytes: the pattern starts with a literal so the regex engine can skip ahead, and what
+# stands before `Ref` (`<`, `<TN`, or a namespace prefix's `:`) is checked afterwards.
+_REF_PATTERN = re.compile(rb"Ref\s[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']")
+_OBJECT_REF_STARTS = (b"<", b":")
+_TYPE_REF_STARTS = (b"<TN", b":TN")
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
 class _PreScan:
-    needed_refs: frozenset[str] | None
+    """RefIds that some <Ref> / <TNRef> points at (None when an odd attribute made that uncertain)."""
+
+    needed_objects: frozenset[str] | None
+    needed_types: frozenset[str] | None
     doctype_line: int | None
 
 
 def _pre_scan(stream: Utf8Stream) -> _PreScan:
-    needed: set[str] = set()
-    exact = True
+    objects: set[bytes] = set()
+    types: set[bytes] = set()
     carry = b""
-    lines_before = 0
+    first = True
     while True:
         chunk = stream.read(_CHUNK)
         data = carry + chunk
@@ -452,20 +339,27 @@ def _pre_scan(stream: Utf8Stream) -> _PreScan:
             cut = data.rfind(b"<")
             cut = len(data) if cut < 0 or len(data) - cut > 65536 else cut
         block = data[:cut]
-        doctype = _DOCTYPE_PATTERN.search(block)
-        if doctype:
-            return _PreScan(None, lines_before + block.count(b"\n", 0, doctype.start()) + 1)
+        if first:  # a DOCTYPE can only stand before the root element; anywhere else lxml refuses it
+            first = False
+            found = [at for at in (block.find(b"<!DOCTYPE"), block.find(b"<!ENTITY")) if at >= 0]
+            if found:
+                return _PreScan(None, None, block.count(b"\n", 0, min(found)) + 1)
         for match in _REF_PATTERN.finditer(block):
-            ref_id = match.group(1)
-            if ref_id.isdigit():
-                needed.add(ref_id.decode("ascii"))
-            else:  # an odd attribute value (entity, spaces): keep every object rather than guess
-                exact = False
-        lines_before += block.count(b"\n")
+            start = match.start()
+            if block[start - 3 : start] in _TYPE_REF_STARTS:
+                types.add(match.group(1))
+            elif block[start - 1 : start] in _OBJECT_REF_STARTS:
+                objects.add(match.group(1))
         carry = data[cut:]
         if not chunk:
             break
-    return _PreScan(frozenset(needed) if exact else None, None)
+    if not all(ref_id.isdigit() for ref_id in objects | types):
+        return _PreScan(None, None, None)  # an entity or spaces in a value: keep everything rather than guess
+    return _PreScan(
+        frozenset(ref_id.decode("ascii") for ref_id in objects),
+        frozenset(ref_id.decode("ascii") for ref_id in types),
+        None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -530,13 +424,11 @@ class ClixmlReader:
                 raise self._error(0, "the file is empty; expected an Export-Clixml document")
             raw.seek(0)
             stream, line_offset = self._open(raw)
-            decoder = _Decoder(scan.needed_refs, self.projection)
+            decoder = _Decoder(scan, self.projection)
             yield from self._parse(stream, decoder, line_offset)
 
     def _parse(self, stream: Utf8Stream, decoder: _Decoder, line_offset: int) -> Iterator[Record]:
-        parser_events = etree.iterparse(
-            stream, events=("end",), tag="{*}Obj", encoding="utf-8", **_PARSER_OPTIONS
-        )
+        parser_events = etree.iterparse(stream, events=("end",), tag="{*}Obj", encoding="utf-8", **_PARSER_OPTIONS)
         root: Any = None
         done: Any = None  # the last top-level element already turned into a record
         try:
@@ -584,9 +476,8 @@ class ClixmlReader:
             tag = decoder.local(element.tag)
             if tag == "Obj":
                 # An object that a later <Ref> needs is decoded whole, never projected.
-                ref_id = element.get("RefId")
-                whole = decoder.needed_refs is None or ref_id in decoder.needed_refs
-                value = decoder.obj(element, 0, None if whole else decoder.projection)
+                projected = decoder.projection is not None and not decoder.keeps(element.get("RefId"))
+                value = decoder.obj(element, 0, projected)
             else:
                 value = decoder.value(element, 0)
         except _Damaged as damage:
@@ -598,13 +489,19 @@ class ClixmlReader:
         stream = element.get("S")
         if isinstance(value, PSObject):
             return Record(
-                value.type_names, value.to_string, value.properties, source, value.deserialized, value.value, stream
+                value.type_names,
+                value.to_string,
+                value.properties,
+                source,
+                value.deserialized,
+                value.value,
+                stream,
             )
         if isinstance(value, (PSList, PSDict)):
             return Record(value.type_names, None, {}, source, False, value, stream)
         if isinstance(value, PSEnum):
             return Record((value.type_name,), value.name, {}, source, False, value, stream)
-        type_name = _PRIMITIVE_TYPE_NAMES.get(decoder.local(element.tag), "")
+        type_name = PRIMITIVE_TYPE_NAMES.get(decoder.local(element.tag), "")
         return Record((type_name,) if type_name else (), None, {}, source, False, value, stream)
 
 

@@ -70,9 +70,7 @@ def _compare(theirs: Any, ours: Any, where: str, seen: set[int] | None = None) -
     seen = set() if seen is None else seen
     if isinstance(ours, list) and isinstance(theirs, list):
         assert len(ours) == len(theirs), where
-        return sum(
-            _compare(t, o, f"{where}[{i}]", seen) for i, (t, o) in enumerate(zip(theirs, ours, strict=True))
-        )
+        return sum(_compare(t, o, f"{where}[{i}]", seen) for i, (t, o) in enumerate(zip(theirs, ours, strict=True)))
     if isinstance(ours, PSObject):
         if id(ours) in seen:
             return 0
@@ -80,9 +78,7 @@ def _compare(theirs: Any, ours: Any, where: str, seen: set[int] | None = None) -
         assert list(ours.type_names) == [_strip(n) for n in theirs.PSTypeNames], where
         members = theirs.PSObject.adapted_properties + theirs.PSObject.extended_properties
         assert set(ours.properties) == {m.name for m in members}, where
-        return sum(
-            _compare(m.get_value(theirs), ours.properties[m.name], f"{where}.{m.name}", seen) for m in members
-        )
+        return sum(_compare(m.get_value(theirs), ours.properties[m.name], f"{where}.{m.name}", seen) for m in members)
     pair = _comparable(theirs, ours)
     if pair is None:
         return 0

@@ -27,13 +27,19 @@ def test_every_real_clixml_file_parses(path: Path) -> None:
 
 
 def test_e19_exchange_server() -> None:
-    [server] = read_clixml(CSS / "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__GetExchangeServer.xml")
+    [server] = read_clixml(
+        CSS / "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__GetExchangeServer.xml"
+    )
     assert server.type_name == "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
     assert server.deserialized is False  # a local-shell export
     version = server.properties["AdminDisplayVersion"]
     assert isinstance(version, PSObject)
     assert version.to_string == "Version 15.2 (Build 986.5)"
-    assert (version.properties["Major"], version.properties["Minor"], version.properties["Build"]) == (15, 2, 986)
+    assert (version.properties["Major"], version.properties["Minor"], version.properties["Build"]) == (
+        15,
+        2,
+        986,
+    )
     role = server.properties["ServerRole"]
     assert role == PSEnum("Microsoft.Exchange.Data.Directory.SystemConfiguration.ServerRole", "Mailbox", 2)
     assert server.properties["IsClientAccessServer"] is True
@@ -61,10 +67,7 @@ def test_service_back_references_resolve_to_the_same_objects() -> None:
     assert first.properties["RequiredServices"] is first.properties["ServicesDependedOn"]
     # Refs across top-level objects: some service's dependants are full objects written once, referenced later.
     shared = [
-        item
-        for record in records
-        for item in record.properties["DependentServices"]
-        if isinstance(item, PSObject)
+        item for record in records for item in record.properties["DependentServices"] if isinstance(item, PSObject)
     ]
     assert shared
 
@@ -79,6 +82,10 @@ def test_monitor_auth_certificate_export_has_two_servers() -> None:
 
 
 def test_remote_session_flavour_is_recognised() -> None:
-    records = list(read_clixml(CSS / "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__GetGlobalMonitoringOverride.xml"))
+    records = list(
+        read_clixml(
+            CSS / "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__GetGlobalMonitoringOverride.xml"
+        )
+    )
     assert all(r.deserialized for r in records)
     assert all(not r.type_names[0].startswith("Deserialized.") for r in records)

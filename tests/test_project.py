@@ -1,0 +1,34 @@
+"""The README's set-up commands and CI stay in step: CI must run what users are told to run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.+?)\n```", text)
+
+
+def test_readme_starts_with_the_two_setup_commands() -> None:
+    head = (ROOT / "README.md").read_text(encoding="utf-8")[:1200]
+    main_job, tests = _readme_commands()[:2]
+    assert main_job in head and tests in head
+    assert "pip install ." in main_job and "exaudit " in main_job
+    assert "pytest" in tests
+
+
+def test_ci_runs_every_step_of_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    steps = _readme_commands()[1].split(" && ")
+    for step in steps:
+        assert step in ci, f".ci/run does not run {step!r}"
+
+
+def test_readme_main_job_input_is_shipped() -> None:
+    main_job = _readme_commands()[0]
+    shipped = main_job.rsplit(" ", 1)[1]
+    assert (ROOT / shipped).is_file()

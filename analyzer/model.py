@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -36,7 +36,22 @@ class Record:
     deserialized: bool = False
     value: Any = None
     stream: str | None = None
+    # Property name → why its value here is incomplete (a collection flattened to its type name, a list cut
+    # off by Format-List, …). A rule must not pass on such a value.
+    lossy: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def type_name(self) -> str | None:
         return self.type_names[0] if self.type_names else None
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """Something in an input that a reader could not take at face value, without stopping the read."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"

@@ -9,6 +9,7 @@ first characters are ASCII.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -82,3 +83,89 @@ class Utf8Stream:
             self._pending += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
         out, self._pending = self._pending[:want], self._pending[want:]
         return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Whole-file decisions for text formats (CSV, list/table text, JSON): Unicode first, then legacy code pages.
+
+LEGACY_JAPANESE = "cp932"
+LEGACY_WESTERN = "cp1252"
+_QUESTION_RUN = re.compile(rb"[A-Za-z0-9]\?+[A-Za-z0-9]|\?{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class TextEncoding:
+    """The codec chosen for a whole file, a label for reports, and a warning when the bytes have lost text."""
+
+    codec: str
+    label: str
+    bom_length: int = 0
+    lossy: str | None = None
+
+
+_JAPANESE_CHARACTER = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def _japanese_evidence(text: str) -> int:
+    """Characters that only make sense in Japanese text: kana and common CJK ideographs."""
+    return len(_JAPANESE_CHARACTER.findall(text))
+
+
+def choose_encoding(data: bytes, override: str | None = None) -> TextEncoding:
+    """Decide how to decode a whole text export.
+
+    Order: an explicit override; a BOM; UTF-16/32 without BOM; strict UTF-8; then a legacy code page chosen by
+    evidence — cp932 when the bytes decode as Shift-JIS into Japanese text, otherwise cp1252. Pure ASCII with
+    `?` standing where letters were is flagged: Windows PowerShell 5.1's Export-Csv writes ASCII by default and
+    replaces every other character by `?`, which no decoder can undo.
+    """
+    if override:
+        try:
+            codec = codecs.lookup(override).name
+        except LookupError:
+            raise ValueError(f"unknown encoding {override!r}") from None
+        bom = codecs.BOM_UTF8 if codec == "utf-8" and data.startswith(codecs.BOM_UTF8) else b""
+        return TextEncoding(codec, f"{codec} (given with --encoding)", len(bom))
+    sniffed = sniff_unicode(data[:SNIFF_BYTES])
+    if sniffed.codec != "utf-8" or sniffed.bom_length:
+        return TextEncoding(sniffed.codec, sniffed.label, sniffed.bom_length)
+    if data.isascii():
+        lossy = None
+        if b"?" in data and _QUESTION_RUN.search(data):
+            lossy = (
+                "the file is pure ASCII and has '?' where letters stood: probably Windows PowerShell 5.1's "
+                "default ASCII encoding, which replaced every non-ASCII character by '?' (not recoverable; "
+                "export again with -Encoding UTF8)"
+            )
+        return TextEncoding("utf-8", "ASCII", 0, lossy)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return TextEncoding("utf-8", "UTF-8", 0)
+    try:
+        japanese = data.decode(LEGACY_JAPANESE)
+    except UnicodeDecodeError:
+        japanese = ""
+    non_ascii = len(data.translate(None, _ASCII_BYTES))
+    # A Japanese character takes two bytes in cp932: most non-ASCII bytes must belong to such characters.
+    if japanese and _japanese_evidence(japanese) * 2 >= non_ascii * 0.5:
+        return TextEncoding(LEGACY_JAPANESE, "cp932 (Japanese ANSI code page, chosen by evidence)")
+    try:
+        data.decode(LEGACY_WESTERN)
+    except UnicodeDecodeError as error:
+        return TextEncoding(
+            LEGACY_WESTERN,
+            "cp1252 (Western ANSI code page, chosen by evidence)",
+            0,
+            f"byte 0x{data[error.start]:02X} at offset {error.start} is undefined in cp1252 and was replaced",
+        )
+    return TextEncoding(LEGACY_WESTERN, "cp1252 (Western ANSI code page, chosen by evidence)")
+
+
+def decode_text(data: bytes, chosen: TextEncoding) -> str:
+    """The file's text, without newline translation (a CR inside a CSV field is data)."""
+    errors = "replace" if chosen.codec == LEGACY_WESTERN else "strict"
+    return data[chosen.bom_length :].decode(chosen.codec, errors)

@@ -16,8 +16,7 @@ from rich.table import Table
 from analyzer import __version__
 from analyzer.errors import ExauditError, InputError
 from analyzer.model import Record
-from analyzer.readers.clixml import ClixmlReader
-from analyzer.readers.detect import CLIXML, detect_format
+from analyzer.readers import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
 
 app = typer.Typer(
@@ -49,19 +48,15 @@ def _root(
     """Offline analyzer for Microsoft Exchange configuration exports."""
 
 
-def _read_file(path: Path) -> tuple[str, str, list[Record], InputError | None]:
-    """Format, encoding, the records that could be read, and the error that stopped reading (if any)."""
-    if not path.is_file():
-        raise InputError(str(path), 0, "no such file" if not path.exists() else "not a regular file")
-    if detect_format(path) != CLIXML:
-        raise InputError(str(path), 0, "format not recognised: expected an Export-Clixml document")
-    reader = ClixmlReader(path)
+def _read_file(path: Path, encoding: str | None) -> tuple[ExportReader, list[Record], InputError | None]:
+    """The reader, the records that could be read, and the error that stopped reading (if any)."""
+    reader = open_export(path, encoding=encoding)
     records: list[Record] = []
     try:
         records.extend(reader)
     except InputError as error:
-        return CLIXML, reader.encoding, records, error
-    return CLIXML, reader.encoding, records, None
+        return reader, records, error
+    return reader, records, None
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -76,16 +71,22 @@ def _record_json(record: Record) -> dict[str, Any]:
         plain["value"] = to_plain(record.value)
     if record.stream is not None:
         plain["stream"] = record.stream
+    if record.lossy:
+        plain["lossy"] = dict(record.lossy)
     return plain
 
 
-def _print_summary(path: Path, fmt: str, encoding: str, records: list[Record], error: InputError | None) -> None:
-    types = Counter(record.type_name or "(none)" for record in records)
+def _print_summary(path: Path, reader: ExportReader, records: list[Record], error: InputError | None) -> None:
+    types = Counter(record.type_name or "(not stated in the file)" for record in records)
     state = "[bold red]INCOMPLETE[/] (read up to the damage)" if error else "complete"
     out.print(f"[bold]{path}[/]")
-    out.print(f"  format:   {fmt}    encoding: {encoding}    records: {len(records)}    {state}")
+    out.print(f"  format:   {reader.format}    encoding: {reader.encoding}    records: {len(records)}    {state}")
     for type_name, count in types.most_common():
         out.print(f"  type:     {type_name} × {count}")
+    for column, reason in reader.lossy_columns.items():
+        out.print(f"  [yellow]lossy:[/]    {column}: {reason}", markup=True, highlight=False)
+    for problem in reader.problems:
+        out.print(f"  [yellow]problem:[/]  {problem}", highlight=False)
     shown = records[:SHOWN_RECORDS]
     if not shown:
         return
@@ -112,13 +113,18 @@ def _shorten(text: str) -> str:
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Export files to read.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Write every record as JSON to standard output.")] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Decode text exports (CSV, list/table text, JSON) with this encoding, e.g. cp932."),
+    ] = None,
 ) -> None:
-    """Show what exaudit reads from export files: format, encoding, record types and counts, first records."""
+    """Show what exaudit reads from export files: format, encoding, record types and counts, lossy columns,
+    problems, and the first records."""
     failed = False
     documents: list[dict[str, Any]] = []
     for path in files:
         try:
-            fmt, encoding, records, error = _read_file(path)
+            reader, records, error = _read_file(path, encoding)
         except InputError as problem:
             err.print(str(problem), markup=False)
             failed = True
@@ -130,15 +136,17 @@ def inspect(
             documents.append(
                 {
                     "file": str(path),
-                    "format": fmt,
-                    "encoding": encoding,
+                    "format": reader.format,
+                    "encoding": reader.encoding,
                     "complete": error is None,
                     "problem": None if error is None else {"line": error.line, "message": error.message},
+                    "problems": [{"line": p.line, "message": p.message} for p in reader.problems],
+                    "lossy_columns": reader.lossy_columns,
                     "records": [_record_json(record) for record in records],
                 }
             )
         else:
-            _print_summary(path, fmt, encoding, records, error)
+            _print_summary(path, reader, records, error)
     if as_json:
         json.dump(documents, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

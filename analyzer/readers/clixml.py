@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from analyzer.errors import InputError
-from analyzer.model import Record, SourceRef
+from analyzer.model import InputProblem, Record, SourceRef
 from analyzer.readers.clixml_primitives import (
     CONTAINERS,
     CONVERTERS,
@@ -379,9 +379,19 @@ class ClixmlReader:
         self.sniffed: Sniffed = sniff_unicode(head)
         self.records_read = 0
 
+    format = "clixml"
+
     @property
     def encoding(self) -> str:
         return self.sniffed.label
+
+    @property
+    def problems(self) -> list[InputProblem]:
+        return []  # CLIXML damage stops the read with an InputError; nothing is merely doubtful
+
+    @property
+    def lossy_columns(self) -> dict[str, str]:
+        return {}
 
     def _error(self, line: int, message: str) -> InputError:
         return InputError(self.display_path, line, message)

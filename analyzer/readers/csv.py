@@ -20,7 +20,7 @@ import pandas as pd
 
 from analyzer.errors import InputError
 from analyzer.model import InputProblem, Record, SourceRef
-from analyzer.readers.encoding import TextEncoding, choose_encoding
+from analyzer.readers.encoding import LEGACY_WESTERN, TextEncoding, load_text
 
 _QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
 _DELIMITERS = (",", ";", "\t")
@@ -138,46 +138,44 @@ class _Structure:
 def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable:
     """Read an Export-Csv file. Damage that stops reading raises a located InputError."""
     display = str(path)
-    with Path(path).open("rb") as raw:
-        data = raw.read()
     try:
-        chosen = choose_encoding(data, encoding)
+        loaded = load_text(Path(path), encoding)
     except ValueError as error:
         raise InputError(display, 0, str(error)) from None
-    problems: list[InputProblem] = []
-    if chosen.lossy:
-        problems.append(InputProblem(display, 0, chosen.lossy))
-    if chosen.codec.startswith(("utf-16", "utf-32")):
-        try:  # pandas and the byte pass both want an ASCII-compatible encoding
-            body, codec = data[chosen.bom_length :].decode(chosen.codec).encode("utf-8"), "utf-8"
-        except UnicodeDecodeError as error:
-            raise InputError(display, 0, f"not valid {chosen.label}: {error.reason}") from None
-    else:
-        body, codec = data[chosen.bom_length :], chosen.codec
-
+    body, codec = loaded.body, loaded.codec
     type_name, deserialized, line_offset = None, False, 0
     first = _first_line(body)
-    if first.startswith(b"#TYPE"):
-        declared = first[5:].decode(codec, "replace").strip()
-        declared = declared.removeprefix("CSV:")
+    if first.startswith(b"#TYPE"):  # Windows PowerShell's default; PowerShell 7 with -IncludeTypeInformation
+        declared = first[5:].decode(codec, "replace").strip().removeprefix("CSV:")
         deserialized = bool(_DESERIALIZED.match(declared))
         type_name = _DESERIALIZED.sub("", declared) or None
         body, line_offset = body[len(first) :], 1
-    header_bytes = _first_line(body)
-    if not header_bytes.strip():
+    header = _first_line(body).decode(codec, "replace")
+    if not header.strip():
         raise InputError(display, 1 + line_offset, "no header line: expected the property names of Export-Csv")
-    header = header_bytes.decode(codec, "replace")
     delimiter, all_quoted = _header_style(header)
+    frame = _parse_frame(display, body, delimiter, loaded.encoding, codec=codec, line_offset=line_offset)
+    table = CsvTable(
+        display, frame, np.empty(0, np.int64), loaded.encoding, delimiter, type_name, deserialized, all_quoted
+    )
+    if loaded.encoding.lossy:
+        table.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
+    _annotate(table, body, line_offset)
+    return table
 
+
+def _parse_frame(
+    display: str, body: bytes, delimiter: str, chosen: TextEncoding, *, codec: str, line_offset: int
+) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(
+        return pd.read_csv(
             io.BytesIO(body),
             sep=delimiter,
             dtype=str,
-            keep_default_na=False,
+            keep_default_na=False,  # "NA", "null" and "" are data, not missing values
             na_filter=False,
             encoding=codec,
-            encoding_errors="replace" if chosen.lossy and codec == "cp1252" else "strict",
+            encoding_errors="replace" if chosen.lossy and codec == LEGACY_WESTERN else "strict",
             engine="c",
             skip_blank_lines=True,
         )
@@ -188,39 +186,42 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
     except UnicodeDecodeError as error:
         raise InputError(display, 0, f"not valid {chosen.label}: {error.reason}") from None
 
-    structure = _Structure(body, delimiter)
+
+def _annotate(table: CsvTable, body: bytes, line_offset: int) -> None:
+    """Line numbers, `$null` cells and lossy columns, from the byte structure."""
+    frame, display = table.frame, table.path
+    structure = _Structure(body, table.delimiter)
     starts, ends = structure.record_bounds()
-    grid = structure.field_grid(starts, ends, frame.shape[1]) if len(starts) == len(frame) + 1 else None
     if len(starts) == len(frame) + 1:
-        lines = structure.line_numbers(starts[1:]) + line_offset
+        table.lines = structure.line_numbers(starts[1:]) + line_offset
+        grid = structure.field_grid(starts, ends, frame.shape[1])
     else:  # unbalanced quotes or a bare CR confused one of the two views; say so rather than guess silently
-        lines = np.arange(len(frame), dtype=np.int64) + 2 + line_offset
-        problems.append(
+        table.lines = np.arange(len(frame), dtype=np.int64) + 2 + line_offset
+        table.problems.append(
             InputProblem(
                 display, 0, "rows could not be matched to line numbers (unbalanced quotes?); lines approximate"
             )
         )
-    table = CsvTable(display, frame, lines, chosen, delimiter, type_name, deserialized, all_quoted, problems=problems)
+        grid = None
     if grid is None:
         table.nulls_distinguished = False
         if len(frame):
-            problems.append(
+            table.problems.append(
                 InputProblem(display, 0, "rows have uneven field counts: $null and collection cells not checked")
             )
             table.lossy_columns.update(dict.fromkeys(map(str, frame.columns), "field layout could not be verified"))
-        return table
+        return
     field_starts, field_ends = grid[0][1:], grid[1][1:]  # data rows only
-    if all_quoted:
+    if table.nulls_distinguished:
         _apply_nulls(table, field_starts, field_ends)
     _find_lossy_columns(table, structure.data, field_starts, field_ends)
-    return table
 
 
 def _apply_nulls(table: CsvTable, field_starts: IntArray, field_ends: IntArray) -> None:
     """In a file that quotes every value, a field with no bytes at all (not even `""`) was `$null`."""
     empty = field_starts == field_ends
     for column in np.flatnonzero(empty.any(axis=0)):
-        name = table.frame.columns[column]
+        name = str(table.frame.columns[int(column)])
         table.frame[name] = table.frame[name].mask(empty[:, column])
 
 
@@ -285,7 +286,7 @@ class CsvReader:
         table = self.table
         type_names = (table.type_name,) if table.type_name else ()
         names = [str(name) for name in table.frame.columns]
-        lossy = {name: reason for name, reason in table.lossy_columns.items()}
+        lossy = dict(table.lossy_columns)
         for index, (values, line) in enumerate(zip(table.frame.itertuples(index=False), table.lines, strict=True)):
             properties = {name: (None if isinstance(v, float) else v) for name, v in zip(names, values, strict=True)}
             row_lossy = {name: reason for name, reason in lossy.items() if properties.get(name) is not None}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 # Longest BOM first: the UTF-32LE BOM starts with the UTF-16LE one.
@@ -169,3 +170,27 @@ def decode_text(data: bytes, chosen: TextEncoding) -> str:
     """The file's text, without newline translation (a CR inside a CSV field is data)."""
     errors = "replace" if chosen.codec == LEGACY_WESTERN else "strict"
     return data[chosen.bom_length :].decode(chosen.codec, errors)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedText:
+    """A text export's bytes, BOM removed and re-encoded as UTF-8 when the file was UTF-16/32, so every reader
+    can work on an ASCII-compatible byte string; `codec` decodes `body`."""
+
+    body: bytes
+    codec: str
+    encoding: TextEncoding
+
+
+def load_text(path: Path, override: str | None = None) -> LoadedText:
+    """Read a whole text export read-only and choose its encoding. Raises ValueError with the reason when the
+    bytes cannot be what they claim (bad UTF-16, an unknown --encoding)."""
+    with path.open("rb") as raw:
+        data = raw.read()
+    chosen = choose_encoding(data, override)
+    if chosen.codec.startswith(("utf-16", "utf-32")):
+        try:
+            return LoadedText(data[chosen.bom_length :].decode(chosen.codec).encode("utf-8"), "utf-8", chosen)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"not valid {chosen.label}: {error.reason} at byte {error.start}") from None
+    return LoadedText(data[chosen.bom_length :], chosen.codec, chosen)

@@ -1,13 +1,16 @@
 """Export-Csv files from Windows PowerShell 5.1 and PowerShell 7 (input-formats.md §2).
 
-pandas' C parser does the tokenising. A vectorised pass over the bytes (numpy) adds what pandas cannot see:
-the line each row starts on (quoted fields may hold newlines), which fields were `$null` rather than `""`
-(only files that quote every value tell them apart), and which columns hold a collection flattened to its
-.NET type name (`System.Object[]`), a value that lost its data. Values stay strings; the dataset layer types them.
+pyarrow's CSV reader does the tokenising (multithreaded, with quoted newlines). It also tells `$null` from
+`""`: an unquoted empty field is null, a quoted one an empty string — which only files that quote every value
+(Windows PowerShell, and PowerShell 7's default `-UseQuotes Always`) can say, so only they are read that way.
+Columns whose cells are a collection's .NET type name (`System.Object[]`) lost their items and are flagged.
+Each row keeps the line it starts on, even when a quoted value spans lines. Values stay strings; the dataset
+layer types them.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -17,12 +20,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from analyzer.errors import InputError
 from analyzer.model import InputProblem, Record, SourceRef
-from analyzer.readers.encoding import LEGACY_WESTERN, TextEncoding, load_text
+from analyzer.readers.encoding import TextEncoding, load_text
 
-_QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
+_QUOTE, _NEWLINE = 0x22, 0x0A
 _DELIMITERS = (",", ";", "\t")
 _DESERIALIZED = re.compile(r"^(?:Deserialized\.)+", re.IGNORECASE)
 # A whole cell that is the type name of a collection: Export-Csv wrote ToString() of a collection.
@@ -30,7 +36,12 @@ LOSSY_CELL = re.compile(
     r"(?:Deserialized\.)*(?:System\.[\w.`]+\[\]|System\.Collections\.[\w.`]+(?:\[.*\])?"
     r"|Microsoft\.Exchange\.[\w.]+(?:MultiValuedProperty`1\[.*\]|Collection))"
 )
-_PANDAS_LINE = re.compile(r"line (\d+)")
+_TYPE_NAME_STARTS = ("System.", "Microsoft.", "Deserialized.")
+_LOSSY_CHECKS_PER_COLUMN = 1000
+_ARROW_ROW = re.compile(r"got \d+: (.+)$", re.DOTALL)
+_QUOTED_FIELD = r'"(?:[^"]|"")*"'
+_CHUNK = 1 << 18  # 256 KiB: the passes over one chunk stay in the CPU cache
+IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
 
 @dataclass
@@ -54,85 +65,16 @@ def _first_line(body: bytes) -> bytes:
     return body if end < 0 else body[: end + 1]
 
 
-_QUOTED_FIELD = r'"(?:[^"]|"")*"'
-
-
-def _header_style(header: str) -> tuple[str, bool]:
-    """The delimiter (the most frequent of , ; tab outside quotes) and whether every header name is quoted,
-    as Windows PowerShell and PowerShell 7's default `-UseQuotes Always` write it."""
+def _header_style(header: str) -> tuple[str, list[str], bool]:
+    """The delimiter (the most frequent of , ; tab outside quotes), the column names, and whether every name
+    is quoted, as Windows PowerShell and PowerShell 7's default `-UseQuotes Always` write them."""
     line = header.rstrip("\r\n")
     outside = re.sub(_QUOTED_FIELD, "", line)
     delimiter = max(_DELIMITERS, key=lambda d: (outside.count(d), d == ","))
+    names = next(csv.reader([line], delimiter=delimiter), [])
     separator = re.escape(delimiter)
     all_quoted = re.fullmatch(f"{_QUOTED_FIELD}(?:{separator}{_QUOTED_FIELD})*", line) is not None
-    return delimiter, all_quoted
-
-
-_CHUNK = 1 << 20
-IntArray = np.ndarray[Any, np.dtype[np.intp]]
-
-
-class _Structure:
-    """Where rows and fields start and end, found on the bytes with quote parity: a delimiter or newline after
-    an odd number of quotes is inside a quoted field. One pass in chunks that fit the CPU cache."""
-
-    def __init__(self, body: bytes, delimiter: str) -> None:
-        data = self.data = np.frombuffer(body, dtype=np.uint8)
-        delimiter_byte = ord(delimiter)
-        newlines: list[IntArray] = []
-        outside_newlines: list[IntArray] = []
-        delimiters: list[IntArray] = []
-        parity = np.empty(min(_CHUNK, len(data)), dtype=np.uint8)
-        carry = 0
-        for start in range(0, len(data), _CHUNK):
-            block = data[start : start + _CHUNK]
-            counts = parity[: len(block)]
-            # uint8 wraps at 256, an even number, so the parity of the running count survives.
-            np.cumsum(block == _QUOTE, dtype=np.uint8, out=counts)
-            counts += carry
-            carry = int(counts[-1])
-            counts &= 1
-            found = np.flatnonzero(block == _NEWLINE)
-            newlines.append(found + start)
-            outside_newlines.append(found[counts[found] == 0] + start)
-            found = np.flatnonzero(block == delimiter_byte)
-            delimiters.append(found[counts[found] == 0] + start)
-        empty: IntArray = np.empty(0, dtype=np.intp)
-        self.all_newlines = np.concatenate(newlines) if newlines else empty
-        self.newlines = np.concatenate(outside_newlines) if outside_newlines else empty
-        self.delimiters = np.concatenate(delimiters) if delimiters else empty
-
-    def record_bounds(self) -> tuple[IntArray, IntArray]:
-        """Start and end offsets of the non-blank records (header first), as pandas with skip_blank_lines sees
-        them; an end excludes the CR of a CRLF."""
-        size = len(self.data)
-        starts = np.concatenate(([0], self.newlines + 1))
-        ends = np.concatenate((self.newlines, [size]))
-        has_cr = (ends > starts) & (self.data[np.maximum(ends - 1, 0)] == _CR)
-        ends = ends - has_cr
-        keep = ends > starts
-        return starts[keep], ends[keep]
-
-    def line_numbers(self, starts: IntArray) -> np.ndarray[Any, np.dtype[np.int64]]:
-        return np.searchsorted(self.all_newlines, starts).astype(np.int64) + 1
-
-    def field_grid(self, starts: IntArray, ends: IntArray, columns: int) -> tuple[IntArray, IntArray] | None:
-        """Start and end offsets of every field, as (record × column) arrays, or None when some record does not
-        have exactly `columns` fields (then the caller says what it could not check)."""
-        records = len(starts)
-        if columns < 1 or len(self.delimiters) != records * (columns - 1):
-            return None
-        inner = self.delimiters.reshape(records, columns - 1)
-        # Delimiters are sorted, so each record's block lies inside it when its first and last ones do.
-        if columns > 1 and (np.any(inner[:, 0] < starts) or np.any(inner[:, -1] > ends)):
-            return None
-        field_starts = np.empty((records, columns), dtype=np.intp)
-        field_starts[:, 0] = starts
-        field_starts[:, 1:] = inner + 1
-        field_ends = np.empty((records, columns), dtype=np.intp)
-        field_ends[:, :-1] = inner
-        field_ends[:, -1] = ends
-        return field_starts, field_ends
+    return delimiter, names, all_quoted
 
 
 def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable:
@@ -153,107 +95,116 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
     header = _first_line(body).decode(codec, "replace")
     if not header.strip():
         raise InputError(display, 1 + line_offset, "no header line: expected the property names of Export-Csv")
-    delimiter, all_quoted = _header_style(header)
-    frame = _parse_frame(display, body, delimiter, loaded.encoding, codec=codec, line_offset=line_offset)
+    try:
+        delimiter, names, all_quoted = _header_style(header)
+    except csv.Error as error:
+        raise InputError(display, 1 + line_offset, f"the header line is not valid CSV: {error}") from None
+    if len({name.lower() for name in names}) != len(names):
+        raise InputError(display, 1 + line_offset, "the header names a column twice; PowerShell never writes that")
+    arrow = _parse(display, body, delimiter, names, all_quoted, codec=codec, line_offset=line_offset)
     table = CsvTable(
-        display, frame, np.empty(0, np.int64), loaded.encoding, delimiter, type_name, deserialized, all_quoted
+        display,
+        arrow.to_pandas(),
+        _row_lines(body, arrow.num_rows) + line_offset,
+        loaded.encoding,
+        delimiter,
+        type_name,
+        deserialized,
+        all_quoted,
     )
     if loaded.encoding.lossy:
         table.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
-    _annotate(table, body, line_offset)
+    _find_lossy_columns(table, arrow)
     return table
 
 
-def _parse_frame(
-    display: str, body: bytes, delimiter: str, chosen: TextEncoding, *, codec: str, line_offset: int
-) -> pd.DataFrame:
+def _parse(
+    display: str, body: bytes, delimiter: str, names: list[str], all_quoted: bool, *, codec: str, line_offset: int
+) -> pa.Table:
+    read = pacsv.ReadOptions(encoding=codec, block_size=1 << 22)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        # "NA", "null" and "" are data; only an unquoted empty field, in an all-quoted file, is $null.
+        null_values=[""],
+        strings_can_be_null=all_quoted,
+        quoted_strings_can_be_null=False,
+    )
     try:
-        return pd.read_csv(
-            io.BytesIO(body),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,  # "NA", "null" and "" are data, not missing values
-            na_filter=False,
-            encoding=codec,
-            encoding_errors="replace" if chosen.lossy and codec == LEGACY_WESTERN else "strict",
-            engine="c",
-            skip_blank_lines=True,
-        )
-    except pd.errors.ParserError as error:
-        found = _PANDAS_LINE.search(str(error))
-        line = int(found.group(1)) + line_offset if found else 0
-        raise InputError(display, line, f"not a well-formed CSV row: {str(error).strip()}") from None
+        return pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise InputError(display, _error_line(body, str(error)) + line_offset, _error_text(error)) from None
+
+
+def _error_text(error: Exception) -> str:
+    text = str(error).split("\n")[0]
+    if "invalid UTF8" in text or isinstance(error, UnicodeDecodeError):
+        return "not valid UTF-8 text (give the right code page with --encoding)"
+    return f"not a well-formed CSV row: {text.removeprefix('CSV parse error: ')}"
+
+
+def _error_line(body: bytes, message: str) -> int:
+    """pyarrow names the bad row's text, not its number: find the text (or the first bad byte) in the file."""
+    row = _ARROW_ROW.search(message)
+    if row:
+        at = body.find(row.group(1).encode("utf-8", "replace")[:200])
+        return body.count(b"\n", 0, at) + 1 if at >= 0 else 0
+    try:
+        body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(display, 0, f"not valid {chosen.label}: {error.reason}") from None
+        return body.count(b"\n", 0, error.start) + 1
+    return 0
 
 
-def _annotate(table: CsvTable, body: bytes, line_offset: int) -> None:
-    """Line numbers, `$null` cells and lossy columns, from the byte structure."""
-    frame, display = table.frame, table.path
-    structure = _Structure(body, table.delimiter)
-    starts, ends = structure.record_bounds()
-    if len(starts) == len(frame) + 1:
-        table.lines = structure.line_numbers(starts[1:]) + line_offset
-        grid = structure.field_grid(starts, ends, frame.shape[1])
-    else:  # unbalanced quotes or a bare CR confused one of the two views; say so rather than guess silently
-        table.lines = np.arange(len(frame), dtype=np.int64) + 2 + line_offset
-        table.problems.append(
-            InputProblem(
-                display, 0, "rows could not be matched to line numbers (unbalanced quotes?); lines approximate"
-            )
-        )
-        grid = None
-    if grid is None:
-        table.nulls_distinguished = False
-        if len(frame):
-            table.problems.append(
-                InputProblem(display, 0, "rows have uneven field counts: $null and collection cells not checked")
-            )
-            table.lossy_columns.update(dict.fromkeys(map(str, frame.columns), "field layout could not be verified"))
-        return
-    field_starts, field_ends = grid[0][1:], grid[1][1:]  # data rows only
-    if table.nulls_distinguished:
-        _apply_nulls(table, field_starts, field_ends)
-    _find_lossy_columns(table, structure.data, field_starts, field_ends)
+def _row_lines(body: bytes, rows: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The line each data row starts on (the header is line 1). Without blank lines or newlines inside quoted
+    values that is simply row + 2; otherwise the newlines outside quotes are found on the bytes."""
+    newlines = body.count(b"\n")
+    trailing = body.endswith(b"\n")
+    if newlines == rows + (1 if trailing else 0) and b"\n\n" not in body and b"\n\r\n" not in body:
+        return np.arange(rows, dtype=np.int64) + 2
+    starts, lines = _record_starts(body)
+    if len(starts) != rows + 1:  # cannot happen for input pyarrow accepted; guard rather than mislabel rows
+        return np.arange(rows, dtype=np.int64) + 2
+    return lines[1:]
 
 
-def _apply_nulls(table: CsvTable, field_starts: IntArray, field_ends: IntArray) -> None:
-    """In a file that quotes every value, a field with no bytes at all (not even `""`) was `$null`."""
-    empty = field_starts == field_ends
-    for column in np.flatnonzero(empty.any(axis=0)):
-        name = str(table.frame.columns[int(column)])
-        table.frame[name] = table.frame[name].mask(empty[:, column])
+def _record_starts(body: bytes) -> tuple[IntArray, np.ndarray[Any, np.dtype[np.int64]]]:
+    """Offsets and line numbers of the non-blank records, found with quote parity: a newline after an odd
+    number of quotes is inside a quoted value. Done in chunks that stay in the CPU cache."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    all_newlines: list[IntArray] = []
+    outside: list[IntArray] = []
+    counts = np.empty(min(_CHUNK, max(len(data), 1)), dtype=np.uint8)
+    carry = 0  # parity of the quotes before the chunk
+    for start in range(0, len(data), _CHUNK):
+        block = data[start : start + _CHUNK]
+        running = counts[: len(block)]
+        np.cumsum(block == _QUOTE, dtype=np.uint8, out=running)  # wraps at 256, an even number: parity survives
+        found = np.flatnonzero(block == _NEWLINE)
+        all_newlines.append(found + start)
+        outside.append(found[((running[found] + carry) & 1) == 0] + start)
+        carry = (carry + int(running[-1])) & 1
+    newlines = np.concatenate(all_newlines) if all_newlines else np.empty(0, np.intp)
+    record_ends = np.concatenate(outside) if outside else np.empty(0, np.intp)
+    starts = np.concatenate(([0], record_ends + 1))
+    ends = np.concatenate((record_ends, [len(data)]))
+    text_length = ends - starts - (data[np.maximum(ends - 1, 0)] == 0x0D)
+    starts = starts[text_length > 0]  # blank lines are no records
+    return starts, np.searchsorted(newlines, starts).astype(np.int64) + 1
 
 
-_LOSSY_PREFIXES = (b"System.", b"Microsoft.", b"Deserialized.")
-_LOSSY_CHECKS_PER_COLUMN = 1000
-
-
-def _starting_with(data: np.ndarray[Any, np.dtype[np.uint8]], offsets: IntArray, prefix: bytes) -> IntArray:
-    """Indexes of the `offsets` at which the byte string `prefix` begins: one byte position at a time, each
-    on the survivors of the one before, so the cost falls off after the first byte."""
-    last = len(data) - 1
-    survivors = np.flatnonzero(data[np.minimum(offsets, last)] == prefix[0])
-    for position in range(1, len(prefix)):
-        survivors = survivors[data[np.minimum(offsets[survivors] + position, last)] == prefix[position]]
-    return survivors
-
-
-def _find_lossy_columns(
-    table: CsvTable, data: np.ndarray[Any, np.dtype[np.uint8]], field_starts: IntArray, field_ends: IntArray
-) -> None:
-    """Columns where some cell is a collection's type name. Candidates are found on the bytes (the value
-    starts with System., Microsoft. or Deserialized.), then confirmed on the parsed value."""
-    if not field_starts.size:
-        return
-    value_starts = field_starts + (data[np.minimum(field_starts, len(data) - 1)] == _QUOTE)
-    flat = value_starts.ravel()
-    found = np.concatenate([_starting_with(data, flat, prefix) for prefix in _LOSSY_PREFIXES])
-    rows, columns = np.divmod(np.sort(found), field_starts.shape[1])
-    for column in np.unique(columns):
-        name = str(table.frame.columns[column])
-        for row in rows[columns == column][:_LOSSY_CHECKS_PER_COLUMN]:
-            value = table.frame.iat[int(row), int(column)]
+def _find_lossy_columns(table: CsvTable, arrow: pa.Table) -> None:
+    """Columns where some cell is a collection's type name: candidates by prefix (vectorised), then confirmed."""
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        candidate = pc.starts_with(column, _TYPE_NAME_STARTS[0])
+        for prefix in _TYPE_NAME_STARTS[1:]:
+            candidate = pc.or_(candidate, pc.starts_with(column, prefix))
+        if not pc.any(candidate).as_py():
+            continue
+        rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False) == True)  # noqa: E712 - nulls are None
+        for row in rows[:_LOSSY_CHECKS_PER_COLUMN]:
+            value = column[int(row)].as_py()
             if isinstance(value, str) and LOSSY_CELL.fullmatch(value):
                 table.lossy_columns[name] = (
                     f"holds {value!r}, the type name of a collection, not its items (first at line "

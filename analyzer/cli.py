@@ -16,7 +16,7 @@ from rich.table import Table
 from analyzer import __version__
 from analyzer.errors import ExauditError, InputError
 from analyzer.model import Record
-from analyzer.readers import ExportReader, open_export
+from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
 
 app = typer.Typer(

@@ -88,3 +88,39 @@ def test_python_dash_m_runs_the_same_command() -> None:
         [sys.executable, "-m", "analyzer", "--version"], capture_output=True, text=True, check=False
     )
     assert version.stdout.startswith("exaudit ")
+
+
+SYNTHETIC = CSS.parent.parent / "synthetic"
+
+
+def test_inspect_any_format_shows_format_encoding_and_lossy_columns() -> None:
+    csv_file = SYNTHETIC / "synthetic-ps51-export-csv-utf16le-type-semicolon.csv"
+    listing = SYNTHETIC / "synthetic-ps51-format-list-cp932-japanese.txt"
+    result = runner.invoke(app, ["inspect", str(csv_file), str(listing)])
+    assert result.exit_code == 0, result.output
+    assert "format:   csv    encoding: UTF-16LE with BOM    records: 5" in result.stdout
+    assert "Microsoft.Exchange.Data.Directory.Management.CASMailbox × 5" in result.stdout
+    assert "lossy:    EmailAddresses" in result.stdout
+    assert "format:   format-list    encoding: cp932" in result.stdout
+    assert "山田 太郎" in result.stdout
+
+
+def test_inspect_json_carries_lossy_values_and_problems() -> None:
+    real_list = CSS.parent / "imapsync__imapsync" / "issues__310__Get-CASMailbox_EXO_fl_PARTIAL.txt"
+    result = runner.invoke(app, ["inspect", "--json", str(real_list)])
+    assert result.exit_code == 0
+    [document] = json.loads(result.stdout)
+    assert document["format"] == "format-list"
+    assert document["problems"][0] == {"line": 1, "message": document["problems"][0]["message"]}
+    assert "prompt line skipped" in document["problems"][0]["message"]
+    assert "ExternalImapSettings" in document["records"][0]["lossy"]
+
+
+def test_inspect_encoding_override(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes("Name : Jörg\r\n".encode("cp1252"))
+    result = runner.invoke(app, ["inspect", "--json", "--encoding", "cp1252", str(path)])
+    assert result.exit_code == 0
+    [document] = json.loads(result.stdout)
+    assert document["records"][0]["properties"] == {"Name": "Jörg"}
+    assert document["encoding"] == "cp1252 (given with --encoding)"

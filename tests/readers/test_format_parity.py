@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from analyzer.model import Record
-from analyzer.readers import open_export
+from analyzer.readers.dispatch import open_export
 from analyzer.readers.psvalues import PSDateTime, PSEnum, PSList
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.text_writers import CsvStyle, convert_to_json, export_csv, format_list, to_string

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.readers import open_export
 from analyzer.readers.csv import read_csv_table
 from analyzer.readers.detect import detect_format
+from analyzer.readers.dispatch import open_export
 from analyzer.readers.encoding import choose_encoding
 from analyzer.readers.json import JsonReader
 from analyzer.readers.psvalues import PSDateTime

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.errors import InputError
 from analyzer.readers.csv import CsvReader
 from analyzer.readers.json import JsonReader
 from analyzer.readers.text import TextReader
 from tests.conftest import DATA, REAL
+from tests.readers.damage import assert_only_located_errors
 
 SYNTHETIC = DATA / "synthetic"
 SEEDS: dict[Any, list[bytes]] = {
@@ -23,20 +21,6 @@ SEEDS: dict[Any, list[bytes]] = {
     JsonReader: [p.read_bytes() for p in sorted(SYNTHETIC.glob("synthetic-*.json"))],
 }
 READERS = st.sampled_from(sorted(SEEDS, key=lambda reader: reader.__name__))
-
-
-def _read_all(reader: type, content: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "mutated"
-        path.write_bytes(content)
-        problem: InputError | None = None
-        try:
-            for _record in reader(path):
-                pass
-        except InputError as error:
-            problem = error
-        if problem is not None:
-            assert str(problem).startswith(f"{path}:{problem.line}: ")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,4 +42,4 @@ def test_mutations_give_only_located_errors(data: st.DataObject, reader: type) -
             )
         else:
             del seed[where : where + data.draw(st.integers(1, 20))]
-    _read_all(reader, bytes(seed))
+    assert_only_located_errors(reader, bytes(seed))

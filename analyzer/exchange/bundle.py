@@ -1,0 +1,425 @@
+"""A bundle — folders and zips holding one organisation's exports — read into typed, attributed datasets.
+
+For every input the bundle records SHA-256, size, format, encoding, dataset, record count and problems.
+Rows are attributed to a server from the object's own fields first; then from a manifest; then from a
+per-server folder or a server name in the file name; then, if the bundle has exactly one Exchange server, that
+one; otherwise they stay unattributed and the report says so. The same dataset from several files is merged:
+duplicates are dropped, the richer format wins a conflict (CLIXML > JSON > CSV > Format-List > Format-Table),
+and the conflict is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from analyzer.errors import InputError
+from analyzer.exchange import servers
+from analyzer.exchange.catalog import BY_NAME, DatasetSpec
+from analyzer.exchange.normalise import RowBatch, normalise, projection
+from analyzer.exchange.sources import SourceFile, collect, sha256_of
+from analyzer.exchange.values import ServerVersion
+from analyzer.model import InputProblem, Record
+from analyzer.readers.clixml import ClixmlReader
+from analyzer.readers.dispatch import ExportReader, open_export
+
+MANIFEST = "manifest.json"
+RICHNESS = {"clixml": 5, "json": 4, "csv": 3, "format-list": 2, "format-list+table": 2, "format-table": 1}
+RESULT_SIZE_DEFAULT = 1000  # Get-Mailbox and Get-CASMailbox stop there without -ResultSize Unlimited
+_DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
+
+
+@dataclass
+class InputFile:
+    """What the report says about one input file."""
+
+    path: str
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None = None
+    datasets: list[str] = field(default_factory=list)
+    records: int = 0
+    complete: bool = True
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+@dataclass
+class Dataset:
+    """One dataset of the bundle: a frame of canonical and provenance columns, and what is known to be missing."""
+
+    name: str
+    spec: DatasetSpec
+    frame: pd.DataFrame
+    lossy: dict[str, str] = field(default_factory=dict)
+    incomplete_sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Bundle:
+    inputs: list[InputFile]
+    datasets: dict[str, Dataset]
+    servers: pd.DataFrame
+    problems: list[InputProblem]
+    manifest: dict[str, Any] | None = None
+
+    def coverage(self) -> pd.DataFrame:
+        """Server × dataset: rows per server for every per-server dataset (0 = not exported for it)."""
+        names = [spec.name for spec in BY_NAME.values() if spec.per_server]
+        keys = list(self.servers["server_key"]) if len(self.servers) else []
+        table = pd.DataFrame(0, index=pd.Index(keys, name="server"), columns=names)
+        for name in names:
+            dataset = self.datasets.get(name)
+            if dataset is None:
+                continue
+            counts = dataset.frame["server_key"].dropna().value_counts()
+            for key, count in counts.items():
+                if key not in table.index:
+                    table.loc[key] = 0
+                table.loc[key, name] = int(count)
+        return table
+
+
+def _records_until_damage(reader: ExportReader, damage: list[InputError]) -> Iterator[Record]:
+    """The reader's records; damage stops the stream and is kept, the records before it are not lost."""
+    try:
+        yield from reader
+    except InputError as error:
+        damage.append(error)
+
+
+def _read_manifest(files: list[SourceFile], problems: list[InputProblem]) -> dict[str, Any] | None:
+    found = [f for f in files if PurePosixPath(f.relative).name.lower() == MANIFEST and "/" not in f.relative]
+    if not found:
+        return None
+    try:
+        manifest = json.loads(found[0].path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        problems.append(InputProblem(found[0].display, 0, f"manifest not readable: {error}"))
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
+        problems.append(InputProblem(found[0].display, 0, "manifest has no 'files' list"))
+        return None
+    return manifest
+
+
+def load_bundle(paths: Sequence[Path], *, encoding: str | None = None) -> Bundle:
+    """Read every file of the bundle. Raises InputError only when nothing at all could be read."""
+    problems: list[InputProblem] = []
+    with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
+        files = collect(list(paths), Path(scratch), problems)
+        manifest = _read_manifest(files, problems)
+        listed = {
+            str(entry.get("path", "")).replace("\\", "/").lower(): entry
+            for entry in (manifest or {}).get("files", [])
+            if isinstance(entry, dict)
+        }
+        inputs: list[InputFile] = []
+        batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
+        for source in files:
+            if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
+                continue
+            entry, batch_list = _read_one(source, encoding, listed)
+            inputs.append(entry)
+            batches.extend((entry, source, batch) for batch in batch_list)
+            problems.extend(entry.problems)
+        for missing in sorted(set(listed) - {f.relative.lower() for f in files}):
+            problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
+    if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
+        raise InputError(str(paths[0]) if paths else ".", 0, "nothing in the bundle could be read as an export")
+    datasets = _build_datasets(batches, listed, problems)
+    server_table = _server_table(datasets)
+    _flag_unknown_servers(datasets, server_table, problems)
+    _flag_result_size(datasets, problems)
+    return Bundle(inputs, datasets, server_table, problems, manifest)
+
+
+def _read_one(
+    source: SourceFile, encoding: str | None, listed: dict[str, dict[str, Any]]
+) -> tuple[InputFile, list[RowBatch]]:
+    entry = InputFile(source.display, sha256_of(source.path), source.path.stat().st_size, "unrecognised")
+    expected = listed.get(source.relative.lower(), {}).get("sha256")
+    if isinstance(expected, str) and expected.lower() != entry.sha256:
+        entry.problems.append(
+            InputProblem(source.display, 0, "SHA-256 differs from the manifest: changed since export")
+        )
+    try:
+        if source.path.stat().st_size == 0:
+            raise InputError(source.display, 0, "the file is empty")
+        reader: ExportReader = open_export(source.path, encoding=encoding)
+        if isinstance(reader, ClixmlReader):  # decode only what some dataset reads
+            reader = ClixmlReader(source.path, properties=projection())
+    except InputError as error:
+        entry.problems.append(InputProblem(source.display, error.line, error.message))
+        return entry, []
+    except OSError as error:
+        entry.problems.append(InputProblem(source.display, 0, f"cannot be read: {error.strerror or error}"))
+        return entry, []
+    entry.format, entry.encoding = reader.format, reader.encoding
+    damage: list[InputError] = []
+    counted = _Counter(_records_until_damage(reader, damage))
+    batches = [batch for _name, batch in normalise(counted, path=source.display, fmt=reader.format)]
+    entry.records = counted.count
+    entry.problems.extend(_relocate(p, source) for p in reader.problems)
+    for stop in damage:
+        entry.complete = False
+        entry.problems.append(InputProblem(source.display, stop.line, f"{stop.message} (records before it kept)"))
+    for batch in batches:
+        if batch.spec.name == "":
+            entry.problems.append(
+                InputProblem(
+                    source.display,
+                    0,
+                    f"{len(batch.rows)} record(s) of a type no dataset uses: "
+                    f"{sorted({str(r['type']) for r in batch.rows})[:3]}",
+                )
+            )
+        else:
+            entry.datasets.append(batch.spec.name)
+            entry.problems.extend(_relocate(p, source) for p in batch.problems)
+    if not entry.records and entry.complete:
+        entry.problems.append(InputProblem(source.display, 0, "holds no records"))
+    return entry, [b for b in batches if b.spec.name]
+
+
+def _relocate(problem: InputProblem, source: SourceFile) -> InputProblem:
+    """Problems name the file as the report shows it (zip members as `archive!member`)."""
+    return InputProblem(source.display, problem.line, problem.message)
+
+
+class _Counter:
+    def __init__(self, records: Iterator[Record]) -> None:
+        self._records = records
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        for record in self._records:
+            self.count += 1
+            yield record
+
+
+# -- Attribution and merging ------------------------------------------------------------------------------------
+
+
+def _known_servers(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> dict[str, str]:
+    """Server key → best display name (an FQDN when one is known), from Get-ExchangeServer rows."""
+    known: dict[str, str] = {}
+    for _entry, _source, batch in batches:
+        if batch.spec.name != "exchange_server":
+            continue
+        for row in batch.rows:
+            name = row.get("Fqdn") or row.get("Name")
+            key = servers.server_key(row.get("Name") or name)
+            if key:
+                known[key] = str(name) if "." in str(name or "") or key not in known else known[key]
+    return known
+
+
+def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None:
+    """A known server named by a folder of the path or as a token of the file name."""
+    parts = PurePosixPath(source.relative).parts
+    for folder in parts[:-1]:
+        key = servers.server_key(folder)
+        if key in known:
+            return key
+    tokens = {token.upper() for token in re.split(r"[^A-Za-z0-9-]+", parts[-1]) if token}
+    matches = [key for key in known if key in tokens]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _attribute(
+    batches: list[tuple[InputFile, SourceFile, RowBatch]],
+    listed: dict[str, dict[str, Any]],
+    problems: list[InputProblem],
+) -> dict[str, str]:
+    known = _known_servers(batches)
+    for entry, source, batch in batches:
+        if not batch.spec.per_server:
+            continue
+        manifest_server = listed.get(source.relative.lower(), {}).get("server")
+        location = _hint_from_location(source, known)
+        unattributed = 0
+        for row in batch.rows:
+            if row["server_name"]:
+                continue
+            if isinstance(manifest_server, str) and servers.server_key(manifest_server):
+                row["server_name"], row["attributed_by"] = manifest_server, "manifest"
+            elif location:
+                row["server_name"], row["attributed_by"] = location, "path"
+            elif len(known) == 1:
+                row["server_name"], row["attributed_by"] = next(iter(known)), "only server in the bundle"
+            else:
+                row["attributed_by"] = "unattributed"
+                unattributed += 1
+        if unattributed:
+            problems.append(
+                InputProblem(
+                    entry.path,
+                    0,
+                    f"{unattributed} {batch.spec.name} row(s) could not be attributed to a "
+                    "server: name the server in the folder or file name, or export with a manifest",
+                )
+            )
+    return known
+
+
+def _build_datasets(
+    batches: list[tuple[InputFile, SourceFile, RowBatch]],
+    listed: dict[str, dict[str, Any]],
+    problems: list[InputProblem],
+) -> dict[str, Dataset]:
+    known = _attribute(batches, listed, problems)
+    by_name: dict[str, list[tuple[InputFile, RowBatch]]] = {}
+    for entry, _source, batch in batches:
+        by_name.setdefault(batch.spec.name, []).append((entry, batch))
+    datasets: dict[str, Dataset] = {}
+    for name, parts in by_name.items():
+        spec = BY_NAME[name]
+        frames = []
+        lossy: dict[str, str] = {}
+        for entry, batch in parts:
+            frame = pd.DataFrame.from_records(batch.rows)
+            frame["source_format"] = entry.format
+            frames.append(frame)
+            for column, reason in batch.lossy.items():
+                lossy.setdefault(column, reason)
+        frame = pd.concat(frames, ignore_index=True)
+        frame = _typed(spec, frame)
+        frame["server_key"] = frame["server_name"].map(servers.server_key, na_action="ignore").astype("string")
+        frame["server_fqdn"] = frame["server_key"].map(lambda k: known.get(k) if isinstance(k, str) else None)
+        frame = _merge_duplicates(spec, frame, problems)
+        incomplete = sorted({e.path for e, _b in parts if not e.complete})
+        datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete)
+    return datasets
+
+
+def _typed(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    for column in spec.columns:
+        if column.name not in frame:
+            frame[column.name] = pd.Series([None] * len(frame), dtype="object")
+        if column.dtype in _DTYPES:
+            frame[column.name] = frame[column.name].astype(_DTYPES[column.dtype])
+        elif column.dtype.startswith("datetime64"):
+            frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+    for name in ("identity", "server_name", "attributed_by", "source_file"):
+        frame[name] = frame[name].astype("string")
+    return frame
+
+
+def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
+    keys = ["server_key", "identity"] if spec.per_server else ["identity"]
+    has_identity = frame["identity"].notna()
+    ranked = frame.assign(_rank=frame["source_format"].map(RICHNESS).fillna(0)).sort_values(
+        "_rank", ascending=False, kind="stable"
+    )
+    duplicate = ranked.duplicated(subset=keys, keep="first") & has_identity.loc[ranked.index]
+    if duplicate.any():
+        canonical = [c.name for c in spec.columns if c.name in frame]
+        kept = ranked[~duplicate].set_index(keys)
+        for _index, row in ranked[duplicate].iterrows():
+            winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
+            if isinstance(winner, pd.DataFrame):
+                winner = winner.iloc[0]
+            differing = [c for c in canonical if not _same(winner[c], row[c])]
+            where = f"{row['source_file']}:{row['source_line']}"
+            if differing:
+                problems.append(
+                    InputProblem(
+                        str(row["source_file"]),
+                        int(row["source_line"]),
+                        f"{spec.name} {row['identity']!s} also in {winner['source_file']}:{winner['source_line']} with "
+                        f"different {', '.join(differing[:5])}; kept the {winner['source_format']} value(s)",
+                    )
+                )
+            else:
+                problems.append(
+                    InputProblem(
+                        where.rsplit(":", 1)[0],
+                        int(row["source_line"]),
+                        f"duplicate of {winner['source_file']}:{winner['source_line']}; merged",
+                    )
+                )
+    return ranked[~duplicate].drop(columns="_rank").sort_index()
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _same(left: Any, right: Any) -> bool:
+    if _missing(left) or _missing(right):
+        return _missing(left) and _missing(right)
+    try:
+        return bool(left == right)
+    except (TypeError, ValueError):
+        return str(left) == str(right)
+
+
+def _server_table(datasets: dict[str, Dataset]) -> pd.DataFrame:
+    """One row per Exchange server: key, names, version, product and roles."""
+    columns = ["server_key", "Name", "Fqdn", "version", "product", "roles", "IsClientAccessServer", "IsEdgeServer"]
+    dataset = datasets.get("exchange_server")
+    if dataset is None:
+        return pd.DataFrame(columns=columns)
+    frame = dataset.frame
+    versions = frame["AdminDisplayVersion"]
+    table = pd.DataFrame(
+        {
+            "server_key": frame["server_key"],
+            "Name": frame["Name"],
+            "Fqdn": frame["Fqdn"],
+            "version": versions.map(lambda v: str(v) if isinstance(v, ServerVersion) else None),
+            "product": versions.map(lambda v: v.product if isinstance(v, ServerVersion) else None),
+            "roles": frame["ServerRole"],
+            "IsClientAccessServer": frame["IsClientAccessServer"],
+            "IsEdgeServer": frame["IsEdgeServer"],
+        }
+    )
+    return table.sort_values("server_key", kind="stable").reset_index(drop=True)
+
+
+def _flag_result_size(datasets: dict[str, Dataset], problems: list[InputProblem]) -> None:
+    for name in ("cas_mailbox", "mailbox"):
+        dataset = datasets.get(name)
+        if dataset is not None and len(dataset.frame) == RESULT_SIZE_DEFAULT:
+            sources = sorted(set(dataset.frame["source_file"].dropna()))
+            problems.append(
+                InputProblem(
+                    sources[0] if sources else name,
+                    0,
+                    f"{name} has exactly {RESULT_SIZE_DEFAULT} rows: probably cut off by the cmdlet's default "
+                    f"-ResultSize; export again with {BY_NAME[name].cmdlet}",
+                )
+            )
+            dataset.incomplete_sources.extend(sources)
+
+
+def _flag_unknown_servers(
+    datasets: dict[str, Dataset], server_table: pd.DataFrame, problems: list[InputProblem]
+) -> None:
+    """Rows that belong to a server Get-ExchangeServer did not list (an export from another organisation, or
+    a Get-ExchangeServer that was filtered)."""
+    if not len(server_table):
+        return
+    listed = set(server_table["server_key"].dropna())
+    for name, dataset in sorted(datasets.items()):
+        if name == "exchange_server" or not dataset.spec.per_server:
+            continue
+        strangers = sorted(set(dataset.frame["server_key"].dropna()) - listed)
+        for key in strangers:
+            first = dataset.frame[dataset.frame["server_key"] == key].iloc[0]
+            problems.append(
+                InputProblem(
+                    str(first["source_file"]),
+                    int(first["source_line"]),
+                    f"{name} rows belong to server {key}, which the Get-ExchangeServer export does not list",
+                )
+            )

@@ -1,0 +1,397 @@
+"""The datasets exaudit knows: how each is recognised, which cmdlet supplies it, and its canonical columns.
+
+Column names are the PowerShell property names users already know (`PopEnabled`, `LoginType`); columns the
+tool derives are lower-case (`server_key`, `identity`, `source_file`). A dataset is recognised from the
+records' type names (suffix match, either flavour) or, when a format carries none (CSV without `#TYPE`,
+Format-List text, JSON, Select-Object output), from a signature of columns only it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from analyzer.exchange import values as v
+from analyzer.readers.psvalues import PSDateTime, PSObject
+from analyzer.readers.text import parse_collection
+
+Parser = Callable[[Any], Any]
+
+
+class LossyValue(ValueError):
+    """The value is a stand-in for data the export did not keep (a collection's type name)."""
+
+
+def as_text(value: Any) -> str | None:
+    return v.text_of(value)
+
+
+def as_int(value: Any) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    text = (v.text_of(value) or "").strip().replace(",", "")
+    if text == "":
+        return None
+    return int(text)
+
+
+_CULTURE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """An aware UTC datetime. Culture-formatted text (CSV, Format-List) carries no zone: it is read as UTC,
+    which can be off by the exporting machine's offset — certificate dates are taken from RawData instead."""
+    if value is None:
+        return None
+    if isinstance(value, PSDateTime):
+        moment = value.value
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    text = (v.text_of(value) or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for pattern in _CULTURE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"expected a date, got {text!r}") from None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def as_text_list(value: Any) -> list[str] | None:
+    """A multi-valued property as a list of strings."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [v.text_of(item) or "" for item in value]
+    if isinstance(value, PSObject) and isinstance(value.value, list):
+        return [v.text_of(item) or "" for item in value.value]
+    text = (v.text_of(value) or "").strip()
+    parsed, _truncated = parse_collection(text)
+    if isinstance(parsed, list):
+        return parsed
+    return [] if text == "" else [text]
+
+
+def enum(spec: v.EnumSpec) -> Parser:
+    return spec.parse
+
+
+def flags_list(spec: v.EnumSpec) -> Parser:
+    """A flags enum as the list of its names (`["IMAP", "POP", "IIS", "SMTP"]`), for `contains` conditions."""
+
+    def parse(value: Any) -> list[str] | None:
+        if isinstance(value, list):  # some exports list the flags
+            value = ", ".join(v.text_of(item) or "" for item in value)
+        name = spec.parse(value)
+        return None if name is None else [part for part in name.split(", ") if part and part != "None"]
+
+    return parse
+
+
+def version_text(value: Any) -> str | None:
+    parsed = v.parse_server_version(value)
+    return None if parsed is None else str(parsed)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A canonical column: its PowerShell property name, other names the same fact goes by, how to read it,
+    and the pandas dtype it gets. `multi_valued` columns are lost by Export-Csv (a type name)."""
+
+    name: str
+    parse: Parser = as_text
+    dtype: str = "string"
+    aliases: tuple[str, ...] = ()
+    multi_valued: bool = False
+
+
+def _s(name: str, *aliases: str) -> Column:
+    return Column(name, as_text, "string", aliases)
+
+
+def _b(name: str, *aliases: str) -> Column:
+    return Column(name, v.parse_bool, "boolean", aliases)
+
+
+def _i(name: str, *aliases: str) -> Column:
+    return Column(name, as_int, "Int64", aliases)
+
+
+def _list(name: str, parse: Parser = as_text_list) -> Column:
+    return Column(name, parse, "object", multi_valued=True)
+
+
+def _object(name: str, parse: Parser) -> Column:
+    return Column(name, parse, "object")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How a dataset is recognised and what it holds.
+
+    `server_fields` are the object's own fields that say which server it belongs to, in order of trust;
+    `run_on_server` marks output produced on the server itself (Get-Service, CIM), whose PSComputerName is
+    that server — for Exchange cmdlets PSComputerName names the shell's endpoint instead and is never used.
+    """
+
+    name: str
+    cmdlet: str
+    type_suffixes: tuple[str, ...]
+    signatures: tuple[frozenset[str], ...]
+    columns: tuple[Column, ...]
+    identity: tuple[str, ...]
+    server_fields: tuple[str, ...] = ()
+    per_server: bool = True
+    run_on_server: bool = False
+    description: str = ""
+    column_index: dict[str, Column] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index = {}
+        for column in self.columns:
+            for name in (column.name, *column.aliases):
+                index[name.lower()] = column
+        object.__setattr__(self, "column_index", index)
+
+    def column(self, name: str) -> Column | None:
+        return self.column_index.get(name.lower())
+
+
+_POP_IMAP_COLUMNS: tuple[Column, ...] = (
+    _s("Name"),
+    _s("Server"),
+    Column("LoginType", v.parse_login_type),
+    _s("X509CertificateName"),
+    _list("UnencryptedOrTLSBindings", v.parse_bindings),
+    _list("SSLBindings", v.parse_bindings),
+    _list("InternalConnectionSettings", v.parse_connection_settings),
+    _list("ExternalConnectionSettings", v.parse_connection_settings),
+    _b("ProtocolLogEnabled"),
+    _b("EnableGSSAPIAndNTLMAuth"),
+    _s("ExtendedProtectionPolicy"),
+    _i("ProxyTargetPort"),
+    _s("Identity"),
+    _s("DistinguishedName"),
+    _s("Guid"),
+)
+
+DATASETS: tuple[DatasetSpec, ...] = (
+    DatasetSpec(
+        "exchange_server",
+        "Get-ExchangeServer",
+        (".ExchangeServer",),
+        (frozenset({"IsClientAccessServer", "AdminDisplayVersion", "ServerRole"}),),
+        (
+            _s("Name"),
+            _s("Fqdn"),
+            _object("AdminDisplayVersion", v.parse_server_version),
+            Column("ServerRole", flags_list(v.SERVER_ROLE), "object"),
+            _b("IsClientAccessServer"),
+            _b("IsMailboxServer"),
+            _b("IsEdgeServer"),
+            _b("IsHubTransportServer"),
+            _s("Site"),
+            _s("Edition"),
+            _s("ExchangeVersion"),
+            _s("DistinguishedName"),
+            _s("Guid"),
+        ),
+        identity=("Guid", "DistinguishedName", "Fqdn", "Name"),
+        server_fields=("Fqdn", "Name"),
+        description="Exchange servers: version, roles, Client Access",
+    ),
+    DatasetSpec(
+        "service",
+        "Get-Service (run on each server) or Get-CimInstance Win32_Service",
+        (".ServiceController", "Win32_Service"),
+        (frozenset({"ServiceName", "Status", "StartType"}), frozenset({"Name", "State", "StartMode", "SystemName"})),
+        (
+            _s("Name", "ServiceName"),
+            _s("DisplayName", "Caption"),
+            Column("Status", v.SERVICE_STATUS.parse, "string", ("State",)),
+            Column("StartType", v.SERVICE_START_MODE.parse, "string", ("StartMode",)),
+            _s("MachineName", "SystemName"),
+        ),
+        identity=("Name",),
+        server_fields=("MachineName",),
+        run_on_server=True,
+        description="Windows services of each server",
+    ),
+    DatasetSpec(
+        "cas_mailbox",
+        "Get-CASMailbox -ResultSize Unlimited",
+        (".CASMailbox",),
+        (frozenset({"PopEnabled", "ImapEnabled"}),),
+        (
+            _s("Name"),
+            _s("DisplayName"),
+            _s("PrimarySmtpAddress"),
+            _s("SamAccountName"),
+            _b("PopEnabled"),
+            _b("ImapEnabled"),
+            _b("PopUseProtocolDefaults"),
+            _b("ImapUseProtocolDefaults"),
+            _b("MAPIEnabled"),
+            _b("OWAEnabled"),
+            _b("ActiveSyncEnabled"),
+            _s("ServerName"),
+            _list("EmailAddresses"),
+            _s("Identity"),
+            _s("DistinguishedName"),
+            _s("Guid", "ExchangeGuid", "ExchangeObjectId"),
+        ),
+        identity=("Guid", "DistinguishedName", "Identity", "PrimarySmtpAddress", "Name"),
+        per_server=False,
+        description="Client access settings of every mailbox",
+    ),
+    DatasetSpec(
+        "mailbox",
+        "Get-Mailbox -ResultSize Unlimited",
+        (".Mailbox",),
+        (frozenset({"RecipientTypeDetails", "PrimarySmtpAddress", "Database"}),),
+        (
+            _s("Name"),
+            _s("DisplayName"),
+            _s("PrimarySmtpAddress"),
+            _s("RecipientTypeDetails"),
+            _s("Database"),
+            _s("ServerName"),
+            _s("AuthenticationPolicy"),
+            _s("Identity"),
+            _s("DistinguishedName"),
+            _s("Guid", "ExchangeGuid", "ExchangeObjectId"),
+        ),
+        identity=("Guid", "DistinguishedName", "Identity", "PrimarySmtpAddress", "Name"),
+        per_server=False,
+        description="Mailboxes and their kind (user, shared, room, …)",
+    ),
+    DatasetSpec(
+        "pop_settings",
+        "Get-PopSettings -Server <each server>",
+        (".Pop3AdConfiguration",),
+        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", "MessageRetrievalSortOrder"}),),
+        _POP_IMAP_COLUMNS,
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description="POP3 service settings per server",
+    ),
+    DatasetSpec(
+        "imap_settings",
+        "Get-ImapSettings -Server <each server>",
+        (".Imap4AdConfiguration",),
+        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", "ShowHiddenFoldersEnabled"}),),
+        _POP_IMAP_COLUMNS,
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description="IMAP4 service settings per server",
+    ),
+    DatasetSpec(
+        "exchange_certificate",
+        "Get-ExchangeCertificate -Server <each server>",
+        (".ExchangeCertificate",),
+        (frozenset({"Thumbprint", "Services", "NotAfter", "Subject"}),),
+        (
+            _s("Thumbprint"),
+            _s("Subject"),
+            _s("Issuer"),
+            Column("CertificateDomains", as_text_list, "object", multi_valued=True),
+            Column("Services", flags_list(v.ALLOWED_SERVICES), "object"),
+            Column("Status", v.CERTIFICATE_STATUS.parse, "string"),
+            _b("HasPrivateKey"),
+            _b("IsSelfSigned"),
+            Column("NotBefore", as_datetime, "datetime64[ns, UTC]"),
+            Column("NotAfter", as_datetime, "datetime64[ns, UTC]"),
+            _i("PublicKeySize"),
+            _s("SignatureAlgorithm"),
+            _s("Identity"),
+        ),
+        identity=("Thumbprint",),
+        server_fields=("Identity",),
+        description="Certificates of each server",
+    ),
+    DatasetSpec(
+        "server_component_state",
+        "Get-ServerComponentState -Identity <each server>",
+        (".ServerComponentStatePresentationObject",),
+        (frozenset({"Component", "State", "ServerFqdn"}),),
+        (_s("Component"), Column("State", v.COMPONENT_STATE.parse, "string"), _s("ServerFqdn"), _s("Identity")),
+        identity=("Component",),
+        server_fields=("ServerFqdn", "Identity"),
+        description="Component states (PopProxy, ImapProxy, ServerWideOffline, …)",
+    ),
+    DatasetSpec(
+        "receive_connector",
+        "Get-ReceiveConnector",
+        (".ReceiveConnector",),
+        (frozenset({"Bindings", "AuthMechanism", "PermissionGroups", "TransportRole"}),),
+        (
+            _s("Name"),
+            _s("Server"),
+            _list("Bindings", v.parse_bindings),
+            _s("TransportRole"),
+            Column("AuthMechanism", as_text_list, "object"),
+            Column("PermissionGroups", as_text_list, "object"),
+            _b("RequireTLS"),
+            _b("Enabled"),
+            _s("Fqdn"),
+            _s("Identity"),
+            _s("DistinguishedName"),
+            _s("Guid"),
+        ),
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description="SMTP receive connectors (client submission on 587)",
+    ),
+    DatasetSpec(
+        "authentication_policy",
+        "Get-AuthenticationPolicy",
+        (".AuthPolicy", ".AuthenticationPolicy"),
+        (frozenset({"BlockLegacyAuthPop", "BlockLegacyAuthImap"}),),
+        (
+            _s("Name"),
+            _b("BlockLegacyAuthPop", "AllowBasicAuthPop"),
+            _b("BlockLegacyAuthImap", "AllowBasicAuthImap"),
+            _s("Identity"),
+            _s("DistinguishedName"),
+            _s("Guid"),
+        ),
+        identity=("Guid", "DistinguishedName", "Identity", "Name"),
+        per_server=False,
+        description="Authentication policies (Exchange 2019 CU2+ and SE)",
+    ),
+    DatasetSpec(
+        "organization_config",
+        "Get-OrganizationConfig",
+        (".OrganizationConfig",),
+        (frozenset({"DefaultAuthenticationPolicy", "OrganizationId"}),),
+        (_s("Name"), _s("DefaultAuthenticationPolicy"), _s("Identity"), _s("DistinguishedName"), _s("Guid")),
+        identity=("Guid", "DistinguishedName", "Name"),
+        per_server=False,
+        description="Organization-wide settings",
+    ),
+)
+BY_NAME = {spec.name: spec for spec in DATASETS}
+
+
+def recognise(type_names: Sequence[str], property_names: Sequence[str]) -> DatasetSpec | None:
+    """The dataset a record belongs to: by type name first (most specific first), then by column signature."""
+    lowered = [name.lower() for name in type_names]
+    for type_name in lowered:
+        for spec in DATASETS:
+            if any(type_name.endswith(suffix.lower()) for suffix in spec.type_suffixes):
+                return spec
+    present = {name.lower() for name in property_names}
+    for spec in DATASETS:
+        if any({name.lower() for name in signature} <= present for signature in spec.signatures):
+            return spec
+    return None

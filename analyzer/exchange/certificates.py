@@ -1,0 +1,114 @@
+"""Exchange certificates: the facts a rule needs, from whatever the export kept.
+
+A local `Get-ExchangeCertificate | Export-Clixml` keeps only `RawData` (the DER certificate) as a readable
+property; Services, Status and the rest sit inside `SerializationData`, a .NET BinaryFormatter (MS-NRBF) blob
+(input-formats.md §6), read here with the `nrbf` package. Exports from a remote session or Select-Object carry
+readable properties instead. Readable properties win; RawData fills in what they lack and is the authority for
+dates, names and keys because it is the certificate itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+import nrbf
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+
+# CertData is a serialized certificate-store element: (property id, 1, length, bytes) records. Property 2 is
+# CERT_KEY_PROV_INFO_PROP_ID: the store knows where the certificate's private key lives.
+_KEY_PROVIDER_PROPERTY = 2
+
+
+def _key_size(certificate: x509.Certificate) -> int | None:
+    key = certificate.public_key()
+    if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey, ec.EllipticCurvePublicKey)):
+        return key.key_size
+    return None
+
+
+def from_der(raw: bytes) -> dict[str, Any]:
+    """Subject, issuer, SAN names, validity, SHA-1 thumbprint, key size, signature hash, self-signed."""
+    certificate = x509.load_der_x509_certificate(raw)
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        domains = san.value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        domains = []
+    common_names = [attr.value for attr in certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    hash_algorithm = certificate.signature_hash_algorithm
+    return {
+        "Thumbprint": hashlib.sha1(raw, usedforsecurity=False).hexdigest().upper(),
+        "Subject": certificate.subject.rfc4514_string(),
+        "Issuer": certificate.issuer.rfc4514_string(),
+        "CertificateDomains": list(dict.fromkeys([*map(str, common_names), *domains])),
+        "NotBefore": certificate.not_valid_before_utc.astimezone(UTC),
+        "NotAfter": certificate.not_valid_after_utc.astimezone(UTC),
+        "PublicKeySize": _key_size(certificate),
+        "SignatureAlgorithm": hash_algorithm.name if hash_algorithm is not None else None,
+        "IsSelfSigned": certificate.issuer == certificate.subject,
+    }
+
+
+def _has_key_provider(cert_data: bytes) -> bool:
+    position = 0
+    while position + 12 <= len(cert_data):
+        prop_id, _reserved, length = struct.unpack_from("<III", cert_data, position)
+        if prop_id == _KEY_PROVIDER_PROPERTY:
+            return True
+        position += 12 + length
+    return False
+
+
+def from_serialization_data(blob: bytes) -> dict[str, Any]:
+    """Services, Status, self-signed and private-key presence from the BinaryFormatter blob."""
+    root = nrbf.loads(blob)
+    if not isinstance(root, dict):
+        raise ValueError("SerializationData does not hold an ExchangeCertificate")
+    facts: dict[str, Any] = {}
+    if "Services" in root:
+        facts["Services"] = root["Services"]
+    if "Status" in root:
+        facts["Status"] = root["Status"]
+    if isinstance(root.get("SelfSigned"), bool):
+        facts["IsSelfSigned"] = root["SelfSigned"]
+    if isinstance(root.get("Identity"), str):
+        facts["Identity"] = root["Identity"]
+    cert_data = root.get("CertData")
+    if isinstance(cert_data, (list, bytes, bytearray)):
+        facts["HasPrivateKey"] = _has_key_provider(bytes(cert_data))
+    return facts
+
+
+def certificate_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's properties completed from RawData and SerializationData; readable properties win for
+    Services/Status, RawData for what the certificate itself says. Raises ValueError if a blob is unreadable."""
+    completed = dict(properties)
+    blob = properties.get("SerializationData")
+    if isinstance(blob, bytes):
+        for name, value in from_serialization_data(blob).items():
+            completed.setdefault(name, value)
+    raw = properties.get("RawData")
+    if isinstance(raw, bytes):
+        completed.update(from_der(raw))
+    elif isinstance(raw, list) and all(isinstance(b, int) for b in raw):  # JSON writes byte arrays as numbers
+        completed.update(from_der(bytes(raw)))
+    if "Services" in completed and isinstance(completed["Services"], str) and completed["Services"].strip().isdigit():
+        completed["Services"] = int(completed["Services"])
+    return completed
+
+
+def covers(host: str, names: list[str]) -> bool:
+    """Whether a certificate whose subject/SAN names are `names` is valid for `host` (wildcards one label)."""
+    host = host.lower().rstrip(".")
+    for listed in names:
+        pattern = listed.lower().rstrip(".")
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and "." in host and host.split(".", 1)[1] == pattern[2:]:
+            return True
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +16,12 @@ from rich.table import Table
 
 from analyzer import __version__
 from analyzer.errors import ExauditError, InputError
+from analyzer.exchange.bundle import load_bundle
+from analyzer.inventory import inventory
 from analyzer.model import Record
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
+from analyzer.synthetic.samples import SCENARIOS, write_sample
 
 app = typer.Typer(
     name="exaudit",
@@ -117,9 +121,16 @@ def inspect(
         str | None,
         typer.Option(help="Decode text exports (CSV, list/table text, JSON) with this encoding, e.g. cp932."),
     ] = None,
+    bundle: Annotated[
+        bool, typer.Option("--bundle", help="Read the files as one bundle (implied for folders and zips).")
+    ] = False,
 ) -> None:
-    """Show what exaudit reads from export files: format, encoding, record types and counts, lossy columns,
-    problems, and the first records."""
+    """Show what exaudit reads: for files, format, encoding, record types and counts, lossy columns, problems
+    and the first records; for a bundle (folders, zips), its inventory — inputs with SHA-256, servers,
+    datasets, the server × dataset coverage, attribution and problems."""
+    if bundle or any(path.is_dir() or zipfile.is_zipfile(path) for path in files if path.exists()):
+        _inspect_bundle(files, as_json=as_json, encoding=encoding)
+        return
     failed = False
     documents: list[dict[str, Any]] = []
     for path in files:
@@ -152,6 +163,75 @@ def inspect(
         sys.stdout.write("\n")
     if failed:
         raise typer.Exit(2)
+
+
+def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -> None:
+    loaded = load_bundle(paths, encoding=encoding)
+    facts = inventory(loaded)
+    if as_json:
+        json.dump(facts, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    inputs = Table(title="Inputs", title_justify="left")
+    for heading in ("file", "format", "encoding", "datasets", "records", "SHA-256", "problems"):
+        inputs.add_column(heading, overflow="fold")
+    for item in facts["inputs"]:
+        state = "" if item["complete"] else " (incomplete)"
+        inputs.add_row(
+            item["path"],
+            item["format"],
+            item["encoding"] or "",
+            ", ".join(item["datasets"]) or "—",
+            f"{item['records']}{state}",
+            item["sha256"][:16] + "…",
+            str(len(item["problems"])),
+        )
+    out.print(inputs)
+    servers = Table(title="Exchange servers", title_justify="left")
+    for heading in ("server", "FQDN", "version", "product", "roles", "Client Access"):
+        servers.add_column(heading)
+    for row in facts["servers"]:
+        servers.add_row(
+            row["server_key"],
+            row["Fqdn"] or "",
+            row["version"] or "",
+            row["product"] or "",
+            ", ".join(row["roles"] or []),
+            display(row["IsClientAccessServer"]),
+        )
+    out.print(servers if facts["servers"] else "[yellow]No Get-ExchangeServer export in the bundle.[/]")
+    coverage = Table(title="Coverage: rows per server and dataset", title_justify="left")
+    names: list[str] = list(next(iter(facts["coverage"].values()), {}))
+    coverage.add_column("server")
+    for name in names:
+        coverage.add_column(name, justify="right")
+    for server, row in facts["coverage"].items():
+        coverage.add_row(server, *(str(count) if count else "[red]—[/]" for count in row.values()))
+    out.print(coverage)
+    for name, cmdlet in facts["missing_datasets"].items():
+        out.print(f"  [yellow]missing:[/] {name} — export it with {cmdlet}", highlight=False)
+    for name, counts in facts["attribution"].items():
+        out.print(f"  attribution of {name}: " + ", ".join(f"{how} {count}" for how, count in counts.items()))
+    for problem in facts["problems"]:
+        out.print(f"  [yellow]problem:[/] {problem['file']}:{problem['line']}: {problem['message']}", highlight=False)
+
+
+@app.command()
+def samples(
+    scenario: Annotated[str, typer.Argument(help="healthy-2019, mistakes-2016, mixed-formats or large.")],
+    folder: Annotated[Path, typer.Argument(help="Folder to write the bundle into (created).")],
+    mailboxes: Annotated[int, typer.Option(help="Mailboxes in a 'large' bundle.")] = 100_000,
+    mailbox_format: Annotated[
+        str, typer.Option(help="clixml or csv, for the mailboxes of a 'large' bundle.")
+    ] = "clixml",
+) -> None:
+    """Write a synthetic sample bundle (labelled as such) to try exaudit on or to benchmark it."""
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
+    if mailbox_format not in ("clixml", "csv"):
+        raise typer.BadParameter("clixml or csv", param_hint="--mailbox-format")
+    write_sample(scenario, folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
+    out.print(f"wrote the synthetic {scenario} bundle to {folder}")
 
 
 def main() -> None:

@@ -129,9 +129,17 @@ ALLOWED_SERVICES = EnumSpec(
 )
 CERTIFICATE_STATUS = EnumSpec(
     "Microsoft.Exchange.Management.SystemConfigurationTasks.CertificateStatus",
-    {0: "Unknown", 1: "Valid", 2: "Revoked", 3: "DateInvalid", 4: "Untrusted", 5: "Invalid",
-     6: "RevocationCheckFailure", 7: "PendingRequest"},
-)  # fmt: skip
+    {
+        0: "Unknown",
+        1: "Valid",
+        2: "Revoked",
+        3: "DateInvalid",
+        4: "Untrusted",
+        5: "Invalid",
+        6: "RevocationCheckFailure",
+        7: "PendingRequest",
+    },
+)
 COMPONENT_STATE = EnumSpec(
     "Microsoft.Exchange.Data.ServiceState",
     {0: "Active", 1: "Inactive", 2: "Draining"},
@@ -253,9 +261,9 @@ def parse_server_version(value: Any) -> ServerVersion | None:
     """AdminDisplayVersion (never ExchangeVersion, which is the object's schema version)."""
     if value is None:
         return None
-    if isinstance(value, PSObject) and {"Major", "Minor", "Build", "Revision"} <= value.properties.keys():
-        p = value.properties
-        return ServerVersion(int(p["Major"]), int(p["Minor"]), int(p["Build"]), int(p["Revision"]))
+    parts = value.properties if isinstance(value, PSObject) else value if isinstance(value, dict) else {}
+    if {"Major", "Minor", "Build", "Revision"} <= parts.keys():  # typed (CLIXML) or a JSON object
+        return ServerVersion(int(parts["Major"]), int(parts["Minor"]), int(parts["Build"]), int(parts["Revision"]))
     text = text_of(value) or ""
     match = _SERVER_VERSION.search(text) or _DOTTED_VERSION.match(text)
     if not match:

@@ -6,6 +6,7 @@ CLIXML for its own use.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -100,6 +101,8 @@ class ClixmlWriter:
         elif isinstance(value, str):
             text = _text(encode_string(value))
             self._out.write(f"{indent}<S{n_attr}>{text}</S>\n" if text else f"{indent}<S{n_attr} />\n")
+        elif isinstance(value, bytes):
+            self._out.write(f"{indent}<BA{n_attr}>{base64.b64encode(value).decode('ascii')}</BA>\n")
         elif isinstance(value, uuid.UUID):
             self._out.write(f"{indent}<G{n_attr}>{value}</G>\n")
         elif isinstance(value, PSDateTime):

@@ -1,0 +1,60 @@
+"""The bundle inventory as plain data: what `exaudit inspect BUNDLE` prints and `--json` writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analyzer.exchange.bundle import Bundle
+from analyzer.exchange.catalog import BY_NAME
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):  # noqa: PLR0124
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def inventory(bundle: Bundle) -> dict[str, Any]:
+    coverage = bundle.coverage()
+    missing = {name: spec.cmdlet for name, spec in BY_NAME.items() if name not in bundle.datasets}
+    attribution = {
+        name: {
+            str(k): int(v) for k, v in dataset.frame["attributed_by"].fillna("organisation-wide").value_counts().items()
+        }
+        for name, dataset in sorted(bundle.datasets.items())
+    }
+    return {
+        "inputs": [
+            {
+                "path": item.path,
+                "sha256": item.sha256,
+                "size": item.size,
+                "format": item.format,
+                "encoding": item.encoding,
+                "datasets": item.datasets,
+                "records": item.records,
+                "complete": item.complete,
+                "problems": [{"line": p.line, "message": p.message} for p in item.problems],
+            }
+            for item in bundle.inputs
+        ],
+        "servers": [{k: _plain(v) for k, v in row.items()} for row in bundle.servers.to_dict("records")],
+        "datasets": {
+            name: {
+                "rows": len(dataset.frame),
+                "lossy_columns": dataset.lossy,
+                "incomplete_sources": dataset.incomplete_sources,
+            }
+            for name, dataset in sorted(bundle.datasets.items())
+        },
+        "missing_datasets": missing,
+        "coverage": {str(server): {str(k): int(v) for k, v in row.items()} for server, row in coverage.iterrows()},
+        "attribution": attribution,
+        "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in bundle.problems],
+    }

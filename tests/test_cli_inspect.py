@@ -124,3 +124,41 @@ def test_inspect_encoding_override(tmp_path: Path) -> None:
     [document] = json.loads(result.stdout)
     assert document["records"][0]["properties"] == {"Name": "Jörg"}
     assert document["encoding"] == "cp1252 (given with --encoding)"
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_inspect_bundle_shows_inventory_coverage_and_problems() -> None:
+    result = runner.invoke(app, ["inspect", str(SAMPLES / "mistakes-2016")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Exchange servers" in text and "EX16A" in text and "Exchange 2016" in text
+    assert "Coverage: rows per server and dataset" in text
+    assert "missing: receive_connector — export it with Get-ReceiveConnector" in text
+    assert "attribution of service: path 10" in text
+
+
+def test_inspect_bundle_json(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["inspect", "--json", str(SAMPLES / "healthy-2019")])
+    assert result.exit_code == 0
+    facts = json.loads(result.stdout)
+    assert [s["server_key"] for s in facts["servers"]] == ["EXCH01", "EXCH02"]
+    assert facts["coverage"]["EXCH02"]["pop_settings"] == 1
+    assert all(len(item["sha256"]) == 64 for item in facts["inputs"])
+    assert facts["attribution"]["service"] == {"PSComputerName": 10}
+
+
+def test_samples_command_writes_a_bundle_labelled_synthetic(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["samples", "large", str(tmp_path / "big"), "--mailboxes", "25", "--mailbox-format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in (tmp_path / "big" / "README-SYNTHETIC.txt").read_text()
+    manifest = json.loads((tmp_path / "big" / "manifest.json").read_text())
+    assert manifest["synthetic"] is True
+    assert {"path": "Get-CASMailbox.csv", "cmdlet": "Get-CASMailbox"}.items() <= next(
+        e for e in manifest["files"] if e["path"] == "Get-CASMailbox.csv"
+    ).items()
+    bad = runner.invoke(app, ["samples", "nonsense", str(tmp_path / "x")])
+    assert bad.exit_code == 2

@@ -230,8 +230,9 @@ def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None
         key = servers.server_key(folder)
         if key in known:
             return key
-    tokens = {token.upper() for token in re.split(r"[^A-Za-z0-9-]+", parts[-1]) if token}
-    matches = [key for key in known if key in tokens]
+    # Server names may hold hyphens (SOLO-E19A), so a name counts where no letter or digit touches it.
+    file_name = parts[-1].upper()
+    matches = [key for key in known if re.search(rf"(?<![A-Z0-9]){re.escape(key)}(?![A-Z0-9])", file_name)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -316,7 +317,8 @@ def _typed(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
     keys = ["server_key", "identity"] if spec.per_server else ["identity"]
-    has_identity = frame["identity"].notna()
+    # Rows without an identity, or (per server) without a server, cannot be told to be the same object.
+    has_identity = frame["identity"].notna() & (frame["server_key"].notna() if spec.per_server else True)
     ranked = frame.assign(_rank=frame["source_format"].map(RICHNESS).fillna(0)).sort_values(
         "_rank", ascending=False, kind="stable"
     )
@@ -328,7 +330,7 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
             winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
             if isinstance(winner, pd.DataFrame):
                 winner = winner.iloc[0]
-            differing = [c for c in canonical if not _same(winner[c], row[c])]
+            differing = [c for c in canonical if _conflict(winner[c], row[c])]
             where = f"{row['source_file']}:{row['source_line']}"
             if differing:
                 problems.append(
@@ -354,13 +356,14 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _same(left: Any, right: Any) -> bool:
-    if _missing(left) or _missing(right):
-        return _missing(left) and _missing(right)
+def _conflict(kept: Any, dropped: Any) -> bool:
+    """Both files state a value and they differ (a value one format could not carry is no conflict)."""
+    if _missing(kept) or _missing(dropped):
+        return False
     try:
-        return bool(left == right)
+        return not bool(kept == dropped)
     except (TypeError, ValueError):
-        return str(left) == str(right)
+        return str(kept) != str(dropped)
 
 
 def _server_table(datasets: dict[str, Dataset]) -> pd.DataFrame:

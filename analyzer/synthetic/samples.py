@@ -37,7 +37,7 @@ EXPORTED_AT = "2026-11-02T09:00:00Z"
 NOTE = "SYNTHETIC sample bundle made by exaudit (analyzer/synthetic/samples.py); no real organisation.\n"
 
 
-def _clixml(objects: Iterable[ex.ExchangeObject], *, utf16: bool = True) -> bytes:
+def clixml_bytes(objects: Iterable[ex.ExchangeObject], *, utf16: bool = True) -> bytes:
     """Remote-session flavour, UTF-16LE with BOM as Windows PowerShell's Export-Clixml writes it by default."""
     text = io.StringIO()
     writer = ClixmlWriter(text, deserialized=True)
@@ -123,7 +123,9 @@ def _stream_mailboxes(target: Path, count: int, mailbox_format: str, servers: in
 def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "clixml") -> None:
     domain, names = "contoso.com", ["EXCH01", "EXCH02"]
     _ca, leaf = _ca_and_leaf(domain, names, dt.datetime(2028, 6, 30, tzinfo=dt.UTC))
-    files: dict[str, bytes] = {"Get-ExchangeServer.xml": _clixml(ex.exchange_server(n, domain, "2019") for n in names)}
+    files: dict[str, bytes] = {
+        "Get-ExchangeServer.xml": clixml_bytes(ex.exchange_server(n, domain, "2019") for n in names)
+    }
     entries = [{"path": "Get-ExchangeServer.xml", "cmdlet": "Get-ExchangeServer"}]
     for name in names:
         fqdn = f"{name.lower()}.{domain}"
@@ -158,17 +160,17 @@ def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "cl
         }
         for file_name, objects in per_server.items():
             relative = f"{name}/{file_name}"
-            files[relative] = _clixml(objects)
+            files[relative] = clixml_bytes(objects)
             entries.append({"path": relative, "cmdlet": file_name.removesuffix(".xml"), "server": name})
     mailbox_file = "Get-CASMailbox.csv" if mailbox_format == "csv" else "Get-CASMailbox.xml"
     _stream_mailboxes(folder / mailbox_file, mailboxes, mailbox_format, len(names))
     entries.append({"path": mailbox_file, "cmdlet": "Get-CASMailbox"})
     kinds = ["SharedMailbox", "RoomMailbox", "EquipmentMailbox", "DiscoveryMailbox"]
-    files["Get-Mailbox.xml"] = _clixml(
+    files["Get-Mailbox.xml"] = clixml_bytes(
         [ex.mailbox(i, domain) for i in range(min(mailboxes, 200))]
         + [ex.mailbox(i, domain, kind=k) for i, k in enumerate(kinds)]
     )
-    files["Get-OrganizationConfig.xml"] = _clixml([ex.organization_config("Contoso")])
+    files["Get-OrganizationConfig.xml"] = clixml_bytes([ex.organization_config("Contoso")])
     entries += [
         {"path": "Get-Mailbox.xml", "cmdlet": "Get-Mailbox"},
         {"path": "Get-OrganizationConfig.xml", "cmdlet": "Get-OrganizationConfig"},
@@ -191,12 +193,12 @@ def mistakes_2016(folder: Path) -> None:
     )
     current = ex.self_signed_der(f"mail.{domain}", [f"mail.{domain}"], not_after=dt.datetime(2029, 1, 1, tzinfo=dt.UTC))
     files = {
-        "exchange-servers.xml": _clixml(ex.exchange_server(n, domain, "2016") for n in names),
+        "exchange-servers.xml": clixml_bytes(ex.exchange_server(n, domain, "2016") for n in names),
         # Get-Service run on each server, saved in a folder named after it (MachineName is '.').
-        "EX16A/services.xml": _clixml(
+        "EX16A/services.xml": clixml_bytes(
             ex.protocol_services("2016", pop=("Stopped", "Manual"), imap=("Running", "Automatic"))
         ),
-        "EX16B/services.xml": _clixml(
+        "EX16B/services.xml": clixml_bytes(
             [
                 o
                 for o in ex.protocol_services("2016", pop=("Running", "Automatic"), imap=("Running", "Automatic"))
@@ -205,30 +207,30 @@ def mistakes_2016(folder: Path) -> None:
             + [ex.service("MSExchangeIMAP4BE", "Microsoft Exchange IMAP4 Backend", "Stopped", "Automatic")]
         ),
         # The seed procedure's `Get-PopSettings | fl`: only the server the shell was connected to.
-        "pop-settings.xml": _clixml(
+        "pop-settings.xml": clixml_bytes(
             [
                 ex.protocol_settings(
                     "pop", "EX16A", domain, login_type="PlainTextLogin", certificate_name=f"ex16a.{domain}"
                 )
             ]
         ),
-        "imap-settings.xml": _clixml(
+        "imap-settings.xml": clixml_bytes(
             [ex.protocol_settings("imap", n, domain, login_type="SecureLogin") for n in names]
         ),
-        "certificates-EX16A.xml": _clixml(
+        "certificates-EX16A.xml": clixml_bytes(
             [ex.exchange_certificate("EX16A", domain, expired, services="IMAP, POP, IIS, SMTP")]
         ),
-        "certificates-EX16B.xml": _clixml(
+        "certificates-EX16B.xml": clixml_bytes(
             [ex.exchange_certificate("EX16B", domain, current, services="IMAP, POP, IIS, SMTP")]
         ),
-        "component-state.xml": _clixml(
+        "component-state.xml": clixml_bytes(
             [ex.component_state(n, domain, c) for n in names for c in ("ServerWideOffline", "PopProxy")]
             + [
                 ex.component_state("EX16A", domain, "ImapProxy"),
                 ex.component_state("EX16B", domain, "ImapProxy", "Inactive"),
             ]
         ),
-        "cas-mailboxes.xml": _clixml(_mailboxes(30, disabled_pop={3, 7, 11}, disabled_imap={7, 20}, servers=2)),
+        "cas-mailboxes.xml": clixml_bytes(_mailboxes(30, disabled_pop={3, 7, 11}, disabled_imap={7, 20}, servers=2)),
     }
     _write(folder, files, None)
 

@@ -1,0 +1,188 @@
+"""Exchange value parsers, server keys, certificates and dataset recognition."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from analyzer.exchange import values as v
+from analyzer.exchange.catalog import recognise
+from analyzer.exchange.certificates import certificate_properties, covers, from_der
+from analyzer.exchange.servers import server_from_distinguished_name, server_from_identity, server_key
+from analyzer.readers.clixml import read_clixml
+from analyzer.readers.psvalues import PSEnum, PSObject
+from analyzer.synthetic.exchange_objects import self_signed_der
+from tests.conftest import CSS
+
+
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("Version 8.3 (Build 83.6)", "Exchange 2007"),
+        ("Version 14.3 (Build 123.4)", "Exchange 2010"),
+        ("Version 15.0 (Build 1497.2)", "Exchange 2013"),
+        ("Version 15.1 (Build 2375.7)", "Exchange 2016"),
+        ("Version 15.2 (Build 986.5)", "Exchange 2019"),
+        ("Version 15.2 (Build 2561.1)", "Exchange 2019"),
+        ("Version 15.2 (Build 2562.17)", "Exchange Server SE"),
+        ("15.2.1544.4", "Exchange 2019"),
+    ],
+)
+def test_server_version_products(text: str, product: str) -> None:
+    version = v.parse_server_version(text)
+    assert version is not None and version.product == product
+
+
+def test_server_version_is_comparable_and_read_from_typed_objects() -> None:
+    typed = PSObject(("Microsoft.Exchange.Data.ServerVersion",), "Version 15.2 (Build 986.5)",
+                     {"Major": 15, "Minor": 2, "Build": 986, "Revision": 5})  # fmt: skip
+    assert v.parse_server_version(typed) == v.ServerVersion(15, 2, 986, 5)
+    assert v.parse_server_version("Version 15.1 (Build 2507.6)") < v.parse_server_version(typed)  # type: ignore[operator]
+    with pytest.raises(ValueError, match="Exchange version"):
+        v.parse_server_version("0.1 (8.0.535.0)")  # ExchangeVersion is an object version, not a product build
+
+
+@pytest.mark.parametrize(
+    ("spec", "given", "expected"),
+    [
+        (v.SERVER_ROLE, "Mailbox", "Mailbox"),
+        (v.SERVER_ROLE, "Mailbox, ClientAccess", "Mailbox, ClientAccess"),
+        (v.SERVER_ROLE, 6, "Mailbox, ClientAccess"),
+        (v.SERVER_ROLE, "64", "Edge"),
+        (v.SERVER_ROLE, PSEnum("x.ServerRole", "Mailbox", 2), "Mailbox"),
+        (v.SERVICE_START_MODE, "Auto", "Automatic"),
+        (v.SERVICE_START_MODE, 3, "Manual"),
+        (v.SERVICE_STATUS, "Start Pending", "StartPending"),
+        (v.SERVICE_STATUS, "running", "Running"),
+        (v.ALLOWED_SERVICES, 27, "IMAP, POP, IIS, SMTP"),
+        (v.ALLOWED_SERVICES, "IMAP, POP, IIS, SMTP", "IMAP, POP, IIS, SMTP"),
+        (v.ALLOWED_SERVICES, 0, "None"),
+        (v.SERVICE_STATUS, 99, "Unknown(99)"),
+    ],
+)
+def test_enums_by_name_or_number(spec: v.EnumSpec, given: object, expected: str) -> None:
+    assert spec.parse(given) == expected
+
+
+def test_unknown_enum_name_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="not a ServiceStartMode"):
+        v.SERVICE_START_MODE.parse("Sometimes")
+
+
+def test_login_type_numbers_are_kept_not_guessed() -> None:
+    assert v.parse_login_type("securelogin") == "SecureLogin"
+    assert v.parse_login_type(PSEnum("x.LoginOptions", "PlainTextLogin", 1)) == "PlainTextLogin"
+    assert v.parse_login_type(2) == "Number(2)"
+    with pytest.raises(ValueError, match="not a LoginType"):
+        v.parse_login_type("Kerberos")
+
+
+def test_bindings_and_connection_settings() -> None:
+    assert v.parse_bindings(["0.0.0.0:995", "[::]:995"]) == [v.Binding("0.0.0.0", 995), v.Binding("[::]", 995)]
+    assert v.parse_bindings("{[::]:110, 0.0.0.0:110}") == [v.Binding("[::]", 110), v.Binding("0.0.0.0", 110)]
+    assert v.parse_bindings("") == []
+    [ssl, tls, plain] = (
+        v.parse_connection_settings(["mail.contoso.com:993:SSL", "mail.contoso.com:143:TLS", "h:143"]) or []
+    )
+    assert (ssl.host, ssl.port, ssl.encryption) == ("mail.contoso.com", 993, "SSL")
+    assert (tls.encryption, plain.encryption) == ("TLS", None)
+    with pytest.raises(ValueError, match="IP binding"):
+        v.parse_binding("nonsense")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("49.5 GB (53,150,121,984 bytes)", 53_150_121_984),
+        ("49,5 GB (53.150.121.984 bytes)", 53_150_121_984),  # de-DE separators
+        ("500 MB (524 288 000 bytes)", 524_288_000),
+        ("6672B", 6672),  # Exchange 2007
+    ],
+)
+def test_byte_quantified_sizes(text: str, size: int) -> None:
+    assert v.parse_byte_size(text) == size
+
+
+def test_unlimited() -> None:
+    assert v.parse_byte_size("Unlimited") is None and v.is_unlimited("Unlimited")
+    assert v.is_unlimited(PSObject(("x.Unlimited",), "Unlimited", {"IsUnlimited": True}))
+    assert not v.is_unlimited("2 GB (2,147,483,648 bytes)")
+
+
+@pytest.mark.parametrize("spelling", ["EXCH01", "Exch01.contoso.com", "exch01.contoso.com", " exch01 "])
+def test_server_spellings_share_one_key(spelling: str) -> None:
+    assert server_key(spelling) == "EXCH01"
+
+
+def test_server_names_from_identity_and_distinguished_name() -> None:
+    assert server_from_identity("EXCH02\\1") == "EXCH02"
+    assert server_from_identity("Solo-E19A.Solo.com\\C3EDCF18") == "Solo-E19A.Solo.com"
+    assert (
+        server_from_distinguished_name(
+            "CN=1,CN=POP3,CN=Protocols,CN=EXCH02,CN=Servers,CN=Exchange Administrative Group"
+        )
+        == "EXCH02"
+    )
+    assert server_key(".") is None and server_key("") is None and server_key(None) is None
+
+
+def test_certificates_decoded_from_real_local_export() -> None:
+    """A local-shell export keeps only RawData and SerializationData; both are decoded."""
+    records = list(
+        read_clixml(
+            CSS / "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__GetExchangeCertificate.xml"
+        )
+    )
+    decoded = [certificate_properties(r.properties) for r in records]
+    for facts in decoded:
+        assert facts["Identity"].endswith("\\" + facts["Thumbprint"])  # SHA-1 of RawData is the thumbprint
+        assert facts["HasPrivateKey"] is True and facts["Status"] == 1
+    default = next(f for f in decoded if f["Subject"] == "CN=Solo-E19A")
+    assert v.ALLOWED_SERVICES.parse(default["Services"]) == "IMAP, POP, IIS, SMTP"  # 27, the default certificate
+    assert default["IsSelfSigned"] is True and default["PublicKeySize"] == 2048
+    assert default["CertificateDomains"] == ["Solo-E19A", "Solo-E19A.Solo.com"]
+    assert default["NotAfter"] == dt.datetime(2024, 12, 3, 22, 45, 58, tzinfo=dt.UTC)
+    assert default["SignatureAlgorithm"] == "sha1"
+
+
+def test_certificate_from_generated_der_and_wildcards() -> None:
+    der = self_signed_der(
+        "*.contoso.com", ["*.contoso.com", "contoso.com"], not_after=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    )
+    facts = from_der(der)
+    assert facts["IsSelfSigned"] and facts["SignatureAlgorithm"] == "sha256"
+    assert covers("mail.contoso.com", facts["CertificateDomains"])
+    assert not covers("a.b.contoso.com", facts["CertificateDomains"])  # a wildcard covers one label
+    assert covers("CONTOSO.com.", facts["CertificateDomains"])
+
+
+@pytest.mark.parametrize(
+    ("types", "props", "dataset"),
+    [
+        (("Microsoft.Exchange.Data.Directory.SystemConfiguration.Pop3AdConfiguration",), (), "pop_settings"),
+        (("Microsoft.Exchange.Data.Directory.SystemConfiguration.Imap4AdConfiguration",), (), "imap_settings"),
+        (("Microsoft.Exchange.Data.Directory.Management.CASMailbox",), (), "cas_mailbox"),
+        (("Microsoft.Exchange.Data.Directory.Management.Mailbox",), (), "mailbox"),
+        (("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service",), (), "service"),
+        ((), ("Name", "State", "StartMode", "SystemName"), "service"),
+        ((), ("PopEnabled", "ImapEnabled", "Name"), "cas_mailbox"),
+        (
+            (),
+            ("LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", "MessageRetrievalSortOrder"),
+            "pop_settings",
+        ),
+        (
+            ("Selected.System.Management.Automation.PSCustomObject",),
+            ("Thumbprint", "Services", "NotAfter", "Subject"),
+            "exchange_certificate",
+        ),
+    ],
+)
+def test_recognition_by_type_name_or_signature(types: tuple[str, ...], props: tuple[str, ...], dataset: str) -> None:
+    spec = recognise(types, props)
+    assert spec is not None and spec.name == dataset
+
+
+def test_unknown_types_are_not_recognised() -> None:
+    assert recognise(("System.Diagnostics.FileVersionInfo",), ("FileVersion",)) is None

@@ -109,7 +109,7 @@ def test_services_attributed_by_invoke_command_folder_file_name_and_manifest(tmp
     _write(tmp_path, "manifest.json", json.dumps(manifest).encode())
     bundle = load_bundle([tmp_path])
     frame = bundle.datasets["service"].frame
-    by_file = {Path(f).name: group for f, group in frame.groupby("source_file")}
+    by_file = {Path(str(f)).name: group for f, group in frame.groupby("source_file")}
     assert set(by_file["remote.xml"]["attributed_by"]) == {"PSComputerName"}
     assert set(by_file["remote.xml"]["server_key"]) == {"EXCH01"}
     assert set(by_file["services.xml"]["server_key"]) == {"EXCH02"} and set(

@@ -7,6 +7,7 @@ import json
 import sys
 import zipfile
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -214,6 +215,20 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
         out.print(f"  attribution of {name}: " + ", ".join(f"{how} {count}" for how, count in counts.items()))
     for problem in facts["problems"]:
         out.print(f"  [yellow]problem:[/] {problem['file']}:{problem['line']}: {problem['message']}", highlight=False)
+
+
+@app.command("collect-script")
+def collect_script(
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the script here instead of to stdout.")] = None,
+) -> None:
+    """Print the read-only PowerShell script that collects, from every Exchange server, what exaudit needs."""
+    script = (resources.files("analyzer.exchange") / "collect.ps1").read_text(encoding="utf-8")
+    if out_file is None:
+        sys.stdout.write(script)
+        return
+    # UTF-8 with a BOM: Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page.
+    out_file.write_text(script, encoding="utf-8-sig")
+    err.print(f"wrote {out_file}; run it in the Exchange Management Shell (it changes nothing)")
 
 
 @app.command()

@@ -31,4 +31,4 @@ def test_ci_runs_every_step_of_the_readme_test_command() -> None:
 def test_readme_main_job_input_is_shipped() -> None:
     main_job = _readme_commands()[0]
     shipped = main_job.rsplit(" ", 1)[1]
-    assert (ROOT / shipped).is_file()
+    assert (ROOT / shipped).exists()

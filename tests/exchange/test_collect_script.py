@@ -1,0 +1,66 @@
+"""The collection script is read-only: no state-changing verb appears as a command anywhere in it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+
+FORBIDDEN = {"Set", "New", "Remove", "Enable", "Disable", "Start", "Stop", "Restart", "Move", "Add", "Clear",
+             "Install", "Update", "Mount", "Dismount", "Suspend", "Resume", "Import"}  # fmt: skip
+ALLOWED_EXCEPTIONS = {"Add-Type", "Add-Member", "Add-PSSnapin", "Import-Module"}
+COMMAND = re.compile(r"(?<![\w-])([A-Za-z]+)-([A-Za-z][A-Za-z0-9]*)(?![\w-])")
+
+
+def _code(script: str) -> str:
+    """The script without comments: block comments, then `#` to the end of a line outside strings."""
+    without_blocks = re.sub(r"<#.*?#>", "", script, flags=re.DOTALL)
+    lines = []
+    for line in without_blocks.splitlines():
+        quote = None
+        end = len(line)
+        for position, char in enumerate(line):
+            if char in "\"'" and quote in (None, char):
+                quote = None if quote else char
+            elif char == "#" and quote is None:
+                end = position
+                break
+        lines.append(line[:end])
+    return "\n".join(lines)
+
+
+def _script() -> str:
+    result = CliRunner().invoke(app, ["collect-script"])
+    assert result.exit_code == 0
+    return result.stdout
+
+
+def test_the_script_uses_no_state_changing_verb() -> None:
+    commands = {f"{verb}-{noun}" for verb, noun in COMMAND.findall(_code(_script())) if verb[0].isupper()}
+    offending = sorted(c for c in commands if c.split("-")[0] in FORBIDDEN and c not in ALLOWED_EXCEPTIONS)
+    assert offending == []
+    # The check itself finds commands: the script's real work is visible to it.
+    assert {"Get-ExchangeServer", "Get-PopSettings", "Get-ImapSettings", "Invoke-Command", "Export-Clixml"} <= commands
+
+
+def test_the_verb_check_would_catch_a_state_change() -> None:
+    tampered = _script() + "\nSet-PopSettings -LoginType SecureLogin\n"
+    commands = {f"{verb}-{noun}" for verb, noun in COMMAND.findall(_code(tampered))}
+    assert "Set-PopSettings" in commands
+
+
+def test_the_script_covers_every_server_and_states_permissions(tmp_path: Path) -> None:
+    script = _script()
+    assert "foreach ($server in $servers)" in script
+    for needed in ("Get-PopSettings -Server $name", "Get-ImapSettings -Server $name", "Get-ExchangeCertificate -Server $name",
+                   "Get-ServerComponentState -Identity $name", "Get-CASMailbox -ResultSize Unlimited",
+                   "Get-Mailbox -ResultSize Unlimited", "Get-ReceiveConnector", "Get-AuthenticationPolicy",
+                   "Get-OrganizationConfig", "Win32_Service", "manifest.json", "View-Only Organization Management",
+                   "Exchange 2007"):  # fmt: skip
+        assert needed in script, needed
+    target = tmp_path / "collect.ps1"
+    assert CliRunner().invoke(app, ["collect-script", "--out", str(target)]).exit_code == 0
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")

@@ -223,7 +223,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
             _s("MachineName", "SystemName"),
         ),
         identity=("Name",),
-        server_fields=("MachineName",),
+        server_fields=("MachineName", "SystemName"),  # SystemName: Win32_Service
         run_on_server=True,
         description="Windows services of each server",
     ),

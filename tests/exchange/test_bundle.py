@@ -207,3 +207,33 @@ def test_sample_bundles_load_with_the_expected_shape() -> None:
     assert "EmailAddresses" in mixed.datasets["cas_mailbox"].lossy
     pop = mixed.datasets["pop_settings"].frame.iloc[0]
     assert pop["LoginType"] == "SecureLogin" and pop["server_key"] == "MAIL01"
+
+
+def test_three_spellings_of_one_server_join_on_one_key(tmp_path: Path) -> None:
+    _write(tmp_path, "servers.xml", clixml_bytes([ex.exchange_server("EXCH01", DOMAIN, "2019")]))
+    _write(tmp_path, "pop.xml", clixml_bytes([ex.protocol_settings("pop", "exch01.contoso.com", DOMAIN)]))
+    _write(tmp_path, "components.xml", clixml_bytes([ex.component_state("Exch01", DOMAIN, "PopProxy")]))
+    bundle = load_bundle([tmp_path])
+    assert list(bundle.coverage().index) == ["EXCH01"]
+    for name in ("pop_settings", "server_component_state"):
+        frame = bundle.datasets[name].frame
+        assert list(frame["server_key"]) == ["EXCH01"]
+        assert list(frame["server_fqdn"]) == ["exch01.contoso.com"]  # the display name comes from Get-ExchangeServer
+
+
+def test_win32_service_output_is_a_service_dataset(tmp_path: Path) -> None:
+    _servers(tmp_path, "EXCH01", "EXCH02")
+    rows = [
+        (
+            ["Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service"],
+            {"Name": name, "State": state, "StartMode": mode, "SystemName": "EXCH02"},
+        )
+        for name, state, mode in [("MSExchangePOP3", "Running", "Auto"), ("MSExchangeIMAP4", "Stopped", "Disabled")]
+    ]
+    _write(tmp_path, "cim.csv", export_csv(rows, CsvStyle()).encode())
+    frame = load_bundle([tmp_path]).datasets["service"].frame.set_index("Name")
+    assert (
+        frame.loc["MSExchangePOP3", "StartType"] == "Automatic" and frame.loc["MSExchangePOP3", "Status"] == "Running"
+    )
+    assert frame.loc["MSExchangeIMAP4", "StartType"] == "Disabled"
+    assert set(frame["server_key"]) == {"EXCH02"} and set(frame["attributed_by"]) == {"SystemName"}

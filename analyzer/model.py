@@ -55,3 +55,40 @@ class InputProblem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+OUTCOMES = ("pass", "fail", "not_evaluated", "not_applicable", "error", "waived")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One object a rule judged badly (`fail`) or could not judge (`not_evaluated`).
+
+    `fingerprint` identifies the same finding in a later export of the same state: rule, dataset, server key and
+    object identity — never a file name or line number.
+    """
+
+    fingerprint: str
+    rule_id: str
+    outcome: str
+    object: str
+    server: str | None
+    dataset: str
+    field: str
+    observed: str
+    expected: str
+    message: str
+    remediation: str | None
+    source_file: str | None
+    source_line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """A rule's outcome over the bundle, with its findings and how many objects it looked at."""
+
+    rule_id: str
+    outcome: str
+    reason: str | None
+    findings: tuple[Finding, ...]
+    evaluated: int = 0

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -296,6 +296,12 @@ def _build_datasets(
         frame = _typed(spec, frame)
         frame["server_key"] = frame["server_name"].map(servers.server_key, na_action="ignore").astype("string")
         frame["server_fqdn"] = frame["server_key"].map(lambda k: known.get(k) if isinstance(k, str) else None)
+        if name == "exchange_server":  # the product and build as plain text, for rules and reports
+            versions = frame["AdminDisplayVersion"]
+            frame["product"] = versions.map(lambda v: v.product if isinstance(v, ServerVersion) else None).astype(
+                "string"
+            )
+            frame["version"] = versions.map(lambda v: str(v) if isinstance(v, ServerVersion) else None).astype("string")
         frame = _merge_duplicates(spec, frame, problems)
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
         datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete)
@@ -368,24 +374,12 @@ def _conflict(kept: Any, dropped: Any) -> bool:
 
 def _server_table(datasets: dict[str, Dataset]) -> pd.DataFrame:
     """One row per Exchange server: key, names, version, product and roles."""
-    columns = ["server_key", "Name", "Fqdn", "version", "product", "roles", "IsClientAccessServer", "IsEdgeServer"]
+    columns = ["server_key", "Name", "Fqdn", "version", "product", "roles", "IsClientAccessServer", "IsMailboxServer",
+               "IsEdgeServer", "AdminDisplayVersion"]  # fmt: skip
     dataset = datasets.get("exchange_server")
     if dataset is None:
         return pd.DataFrame(columns=columns)
-    frame = dataset.frame
-    versions = frame["AdminDisplayVersion"]
-    table = pd.DataFrame(
-        {
-            "server_key": frame["server_key"],
-            "Name": frame["Name"],
-            "Fqdn": frame["Fqdn"],
-            "version": versions.map(lambda v: str(v) if isinstance(v, ServerVersion) else None),
-            "product": versions.map(lambda v: v.product if isinstance(v, ServerVersion) else None),
-            "roles": frame["ServerRole"],
-            "IsClientAccessServer": frame["IsClientAccessServer"],
-            "IsEdgeServer": frame["IsEdgeServer"],
-        }
-    )
+    table = dataset.frame.rename(columns={"ServerRole": "roles"})[columns]
     return table.sort_values("server_key", kind="stable").reset_index(drop=True)
 
 
@@ -426,3 +420,18 @@ def _flag_unknown_servers(
                     f"{name} rows belong to server {key}, which the Get-ExchangeServer export does not list",
                 )
             )
+
+
+def bundle_from_records(records: Mapping[str, list[Record]], *, label: str) -> Bundle:
+    """A bundle made directly from records per dataset, without files: for rule test cases and benchmarks.
+    The records pass through the same normalisation, attribution and merging as exported files."""
+    problems: list[InputProblem] = []
+    batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
+    for name, items in records.items():
+        entry = InputFile(f"{label}/{name}", "", 0, "clixml", records=len(items), datasets=[name])
+        source = SourceFile(Path(label), entry.path, entry.path)
+        for _name, batch in normalise(iter(items), path=entry.path, fmt="clixml"):
+            batches.append((entry, source, batch))
+            problems.extend(batch.problems)
+    datasets = _build_datasets(batches, {}, problems)
+    return Bundle([entry for entry, _s, _b in batches], datasets, _server_table(datasets), problems)

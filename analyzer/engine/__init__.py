@@ -1,0 +1,1 @@
+"""The rule engine: rule schema and loader, condition operators (→ pandas masks), evaluation, rule tests."""

@@ -1,0 +1,248 @@
+"""Structured conditions → pandas masks over a whole table, with three-valued logic.
+
+A comparison on a missing value is *unknown* (pd.NA), not false: `all`/`any`/`not` follow Kleene logic
+(pandas' nullable boolean), so a rule can tell "fails" from "could not be judged". Strings compare
+case-insensitively unless `case_sensitive: true`, as PowerShell's `-eq` does. Nothing here evaluates code: an
+operator is a name looked up in `OPERATORS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analyzer.exchange.values import ServerVersion, parse_server_version
+
+Mask = pd.Series  # of dtype "boolean": True, False or <NA>
+
+
+@dataclass(frozen=True)
+class Context:
+    """What conditions may refer to besides the table: resolved parameters and the evaluation date."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    as_of: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def resolve(value: Any, frame: pd.DataFrame, context: Context) -> Any:
+    """A literal, `{param: name}` or `{column: name}` (a whole column)."""
+    if isinstance(value, dict) and "param" in value:
+        return context.params[value["param"]]
+    if isinstance(value, dict) and "column" in value:
+        return frame[column_name(frame, value["column"])]
+    return value
+
+
+def column_name(frame: pd.DataFrame, name: str) -> str:
+    lowered = {str(column).lower(): str(column) for column in frame.columns}
+    return lowered[name.lower()]
+
+
+def _boolean(values: Any, unknown: pd.Series) -> Mask:
+    mask = pd.Series(values, index=unknown.index, dtype="boolean")
+    mask[unknown] = pd.NA
+    return mask
+
+
+def _fold(value: Any, case_sensitive: bool) -> Any:
+    return value if case_sensitive or not isinstance(value, str) else value.casefold()
+
+
+def _folded(series: pd.Series, case_sensitive: bool) -> pd.Series:
+    if case_sensitive:
+        return series
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.str.casefold()  # vectorised for pyarrow-backed strings
+    if series.dtype == object:
+        return series.map(lambda v: v.casefold() if isinstance(v, str) else v, na_action="ignore")
+    return series
+
+
+def _is_missing(series: pd.Series) -> pd.Series:
+    return pd.Series(series.isna().to_numpy(dtype=bool), index=series.index)
+
+
+def _coerce(series: pd.Series, value: Any) -> Any:
+    """Bring a literal to the column's kind: 'true' for booleans, dates for datetimes, versions for versions."""
+    if isinstance(series.dtype, pd.BooleanDtype) and isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "$true")
+    if isinstance(series.dtype, pd.DatetimeTZDtype) and isinstance(value, (str, dt.date)):
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return value
+
+
+def _compare(series: pd.Series, value: Any, op: Callable[[Any, Any], Any], case_sensitive: bool) -> Mask:
+    unknown = _is_missing(series)
+    other = value
+    if isinstance(value, pd.Series):
+        unknown = unknown | _is_missing(value)
+        other = _folded(value, case_sensitive)
+    else:
+        other = _fold(_coerce(series, value), case_sensitive)
+    left = _folded(series, case_sensitive)
+    try:
+        result = op(left, other)
+    except TypeError:  # e.g. a number compared with text: element by element, unknown where incomparable
+        result = pd.Series([_safe(op, a, other) for a in left], index=series.index)
+        unknown = unknown | result.isna()
+    return _boolean(pd.Series(result, index=series.index).fillna(False).astype(bool), unknown)
+
+
+def _safe(op: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    try:
+        return bool(op(left, right))
+    except TypeError:
+        return None
+
+
+def _elementwise(series: pd.Series, test: Callable[[Any], bool | None]) -> Mask:
+    """A per-value test for values pandas cannot vectorise (lists, versions); None means unknown."""
+    results = [None if _missing_value(v) else test(v) for v in series]
+    return pd.Series(results, index=series.index, dtype="boolean")
+
+
+def _missing_value(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # noqa: PLR0124
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+def _contains(series: pd.Series, wanted: Any, case_sensitive: bool, mode: str) -> Mask:
+    needles = {_fold(str(item), case_sensitive) for item in _as_list(wanted)}
+
+    def test(value: Any) -> bool:
+        items = {_fold(str(item), case_sensitive) for item in (value if isinstance(value, list) else [value])}
+        if mode == "all":
+            return needles <= items
+        return bool(needles & items)
+
+    return _elementwise(series, test)
+
+
+def _version(value: Any) -> ServerVersion | None:
+    if isinstance(value, ServerVersion):
+        return value
+    parts = [int(p) for p in str(value).split(".")]
+    return parse_server_version(".".join(map(str, (parts + [0, 0, 0, 0])[:4])))
+
+
+def _days(value: Any) -> dt.timedelta:
+    return dt.timedelta(days=float(value))
+
+
+def comparison(condition: dict[str, Any], frame: pd.DataFrame, context: Context) -> Mask:
+    series = frame[column_name(frame, condition["column"])]
+    case_sensitive = bool(condition.get("case_sensitive", False))
+    (op_name, raw), *_ = [(k, v) for k, v in condition.items() if k not in ("column", "case_sensitive")]
+    value = resolve(raw, frame, context)
+    return OPERATORS[op_name](series, value, case_sensitive, context)
+
+
+def evaluate(condition: dict[str, Any] | None, frame: pd.DataFrame, context: Context) -> Mask:
+    """The mask of a condition over `frame`; no condition is true everywhere."""
+    if condition is None:
+        return pd.Series(True, index=frame.index, dtype="boolean")
+    if "all" in condition:
+        mask = pd.Series(True, index=frame.index, dtype="boolean")
+        for part in condition["all"]:
+            mask = mask & evaluate(part, frame, context)
+        return mask
+    if "any" in condition:
+        mask = pd.Series(False, index=frame.index, dtype="boolean")
+        for part in condition["any"]:
+            mask = mask | evaluate(part, frame, context)
+        return mask
+    if "not" in condition:
+        return ~evaluate(condition["not"], frame, context)
+    return comparison(condition, frame, context)
+
+
+def columns_of(condition: dict[str, Any] | None) -> list[str]:
+    """The columns a condition reads, in order: what a finding reports as observed."""
+    if condition is None:
+        return []
+    if "column" in condition:
+        return [condition["column"]]
+    parts = condition.get("all") or condition.get("any") or [condition.get("not")]
+    return list(dict.fromkeys(name for part in parts for name in columns_of(part)))
+
+
+def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
+    """The condition in words, for a finding's `expected`."""
+    if condition is None:
+        return "any"
+    if "all" in condition:
+        return " and ".join(describe(part, params) for part in condition["all"])
+    if "any" in condition:
+        return "(" + " or ".join(describe(part, params) for part in condition["any"]) + ")"
+    if "not" in condition:
+        return f"not ({describe(condition['not'], params)})"
+    (op_name, raw), *_ = [(k, v) for k, v in condition.items() if k not in ("column", "case_sensitive")]
+    value = params.get(raw["param"]) if isinstance(raw, dict) and "param" in raw else raw
+    shown = value["column"] if isinstance(value, dict) and "column" in value else value
+    return f"{condition['column']} {_WORDS.get(op_name, op_name)} {shown}"
+
+
+_WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
+
+
+def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -> Mask:
+    compiled = re.compile(str(pattern), 0 if case_sensitive else re.IGNORECASE)
+    return _elementwise(series, lambda v: compiled.search(str(v)) is not None)
+
+
+def _in(series: pd.Series, values: Any, case_sensitive: bool, _c: Context) -> Mask:
+    folded = [_fold(_coerce(series, v), case_sensitive) for v in _as_list(values)]
+    unknown = _is_missing(series)
+    return _boolean(_folded(series, case_sensitive).isin(folded).fillna(False).astype(bool), unknown)
+
+
+def _empty(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
+    empty = series.map(lambda v: _missing_value(v) or v == "" or (isinstance(v, list) and not v), na_action=None)
+    return pd.Series(empty.astype(bool) == bool(expected), index=series.index, dtype="boolean")
+
+
+def _exists(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
+    return pd.Series((~_is_missing(series)) == bool(expected), index=series.index, dtype="boolean")
+
+
+def _within_days(series: pd.Series, days: Any, _cs: bool, context: Context) -> Mask:
+    limit = pd.Timestamp(context.as_of) + _days(days)
+    return _compare(series, limit, lambda a, b: a < b, True)
+
+
+def _older_than_days(series: pd.Series, days: Any, _cs: bool, context: Context) -> Mask:
+    limit = pd.Timestamp(context.as_of) - _days(days)
+    return _compare(series, limit, lambda a, b: a < b, True)
+
+
+OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
+    "eq": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a == b, cs),
+    "ne": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a != b, cs),
+    "lt": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a < b, True),
+    "le": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a <= b, True),
+    "gt": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a > b, True),
+    "ge": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a >= b, True),
+    "in": _in,
+    "not_in": lambda s, v, cs, c: ~_in(s, v, cs, c),
+    "regex": _regex,
+    "contains": lambda s, v, cs, _c: _contains(s, v, cs, "any"),
+    "contains_any": lambda s, v, cs, _c: _contains(s, v, cs, "any"),
+    "contains_all": lambda s, v, cs, _c: _contains(s, v, cs, "all"),
+    "empty": _empty,
+    "exists": _exists,
+    "version_lt": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) < _version(v)),  # type: ignore[operator]
+    "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]
+    "within_days": _within_days,
+    "older_than_days": _older_than_days,
+    "before": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a < b, True),
+    "after": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a > b, True),
+}

@@ -1,0 +1,417 @@
+"""Evaluating a rule over a bundle's datasets: outcome, reason and findings.
+
+Three kinds of check, all computed on whole tables: `each` (every row in scope satisfies a condition), `count`
+(how many rows satisfy one) and `for_each` + `join` (for every row of one dataset, its counterparts in another —
+on the server key by default — satisfy a condition, with the missing counterpart handled explicitly).
+A rule never passes on data it did not have: a missing dataset or column, a lossy column, or an incomplete
+input turns a would-be pass into `not_evaluated`, with the reason and the cmdlet that supplies the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analyzer.engine.conditions import Context, column_name, columns_of, describe, evaluate
+from analyzer.engine.loader import Rule
+from analyzer.exchange.bundle import Dataset
+from analyzer.exchange.catalog import BY_NAME
+from analyzer.exchange.values import ServerVersion, parse_bool
+from analyzer.model import Finding, RuleResult
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_LABEL_COLUMNS = ("PrimarySmtpAddress", "Name", "Thumbprint", "Component", "identity")
+
+
+@dataclass
+class Evidence:
+    """What rules are evaluated against."""
+
+    datasets: Mapping[str, Dataset]
+    servers: pd.DataFrame
+    as_of: dt.datetime
+    overrides: dict[str, Any] = field(default_factory=dict)  # "name" or "RULE-ID.name" → value
+
+
+class _NotEvaluated(Exception):
+    """The rule cannot be judged on this bundle; the message says why."""
+
+
+class _NotApplicable(Exception):
+    pass
+
+
+# -- Parameters and templates ----------------------------------------------------------------------------
+
+
+def coerce_param(kind: str, value: Any) -> Any:
+    """A parameter value given as text (command line) or YAML, as the declared type."""
+    if not isinstance(value, str) or kind == "string":
+        return value
+    if kind == "integer":
+        return int(value)
+    if kind == "number":
+        return float(value)
+    if kind == "boolean":
+        parsed = parse_bool(value)
+        if parsed is None:
+            raise ValueError(f"expected true or false, got {value!r}")
+        return parsed
+    if kind == "list":
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if kind == "date":
+        dt.date.fromisoformat(value)
+    return value
+
+
+def resolve_params(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, param in rule.params.items():
+        value = overrides.get(f"{rule.id}.{name}", overrides.get(name, param.default))
+        value = coerce_param(param.type, value)
+        if param.choices and value not in param.choices:
+            raise ValueError(f"parameter {name} must be one of {list(param.choices)}, got {value!r}")
+        resolved[name] = value
+    return resolved
+
+
+def powershell_quote(value: Any) -> str:
+    """A value as a PowerShell single-quoted string: nothing inside it is interpreted (`'` is doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def render(template: str, values: Mapping[str, Any], *, quote: bool) -> str:
+    """Fill `{name}` placeholders from `values`; no attribute access, no expressions. In commands every value is
+    a single-quoted PowerShell string, so a hostile display name cannot become a second command."""
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        text = "" if value is None or value is pd.NA else _text(value)
+        return powershell_quote(text) if quote else text
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+def fingerprint(rule_id: str, dataset: str, server: str | None, identity: str | None) -> str:
+    """Stable across exports of the same state: never a file name or a line number."""
+    key = "|".join((rule_id, dataset, (server or "").upper(), (identity or "").lower()))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+# -- Scope ---------------------------------------------------------------------------------------------------
+
+
+def _version(text: str) -> ServerVersion:
+    parts = [int(p) for p in text.split(".")] + [0, 0, 0]
+    return ServerVersion(*parts[:4])
+
+
+def servers_in_scope(applies_to: Mapping[str, Any], servers: pd.DataFrame) -> set[str] | None:
+    """Server keys the rule applies to; None when it names no product, version or role (all servers)."""
+    if not {"products", "min_version", "max_version", "roles"} & set(applies_to):
+        return None
+    if servers.empty:
+        raise _NotEvaluated("no Get-ExchangeServer export: cannot tell which servers the rule applies to")
+    keep = pd.Series(True, index=servers.index)
+    if "products" in applies_to:
+        keep &= servers["product"].isin(applies_to["products"])
+    versions = (
+        servers["AdminDisplayVersion"] if "AdminDisplayVersion" in servers else pd.Series(None, index=servers.index)
+    )
+    if "min_version" in applies_to:
+        keep &= versions.map(lambda v: isinstance(v, ServerVersion) and v >= _version(applies_to["min_version"]))
+    if "max_version" in applies_to:
+        keep &= versions.map(lambda v: isinstance(v, ServerVersion) and v < _version(applies_to["max_version"]))
+    for role in applies_to.get("roles", ()):
+        keep &= servers.apply(lambda row, r=role: has_role(row, r), axis=1).astype(bool)
+    return set(servers.loc[keep, "server_key"].dropna())
+
+
+def has_role(server: pd.Series, role: str) -> bool:
+    """IsClientAccessServer (and friends) first; the ServerRole flags only when those were not exported.
+    An Edge server is never a Client Access or Mailbox server."""
+    roles = server.get("roles") if isinstance(server.get("roles"), list) else []
+    if server.get("IsEdgeServer") is True or "Edge" in roles:
+        return role == "Edge"
+    column = {"ClientAccess": "IsClientAccessServer", "Mailbox": "IsMailboxServer", "Edge": "IsEdgeServer"}[role]
+    flag = server.get(column)
+    if flag is True or flag is False:
+        return bool(flag)
+    return role in roles
+
+
+def _gate(applies_to: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+    when = applies_to.get("when")
+    if not when:
+        return True
+    value = params.get(when["param"])
+    if "eq" in when:
+        return bool(value == when["eq"])
+    return value in when.get("in", [])
+
+
+# -- Evaluation ----------------------------------------------------------------------------------------------
+
+
+def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
+    """The rule's result; a rule that breaks gives `error` and the run goes on."""
+    try:
+        params = resolve_params(rule, evidence.overrides)
+        if not _gate(rule.applies_to, params):
+            raise _NotApplicable("not applicable with these parameters")
+        return _Evaluator(rule, evidence, params).run()
+    except _NotEvaluated as reason:
+        return RuleResult(rule.id, "not_evaluated", str(reason), ())
+    except _NotApplicable as reason:
+        return RuleResult(rule.id, "not_applicable", str(reason), ())
+    except Exception as error:  # noqa: BLE001 - one broken rule must not stop the audit; it is reported as error
+        return RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ())
+
+
+class _Evaluator:
+    def __init__(self, rule: Rule, evidence: Evidence, params: dict[str, Any]) -> None:
+        self.rule = rule
+        self.evidence = evidence
+        self.params = params
+        self.context = Context(params, evidence.as_of)
+        self.scope = servers_in_scope(rule.applies_to, evidence.servers)
+        if self.scope is not None and not self.scope:
+            raise _NotApplicable("no server in the bundle matches the rule's products, versions or roles")
+        self.incomplete: list[str] = []
+
+    # -- data access ----------------------------------------------------------------------------------------
+    def frame(self, dataset: str, condition_columns: list[str]) -> pd.DataFrame:
+        spec = BY_NAME[dataset]
+        found = self.evidence.datasets.get(dataset)
+        if found is None:
+            raise _NotEvaluated(f"no {dataset} data in the bundle: export it with {spec.cmdlet}")
+        frame = found.frame
+        for name in condition_columns:
+            actual = column_name(frame, name)
+            if actual in found.lossy:
+                raise _NotEvaluated(f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}")
+            if len(frame) and frame[actual].isna().all() and spec.column(actual) is not None:
+                raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
+        self.incomplete.extend(found.incomplete_sources)
+        if self.scope is not None and spec.per_server:
+            frame = frame[frame["server_key"].isin(self.scope)]
+        return frame
+
+    # -- outcomes -------------------------------------------------------------------------------------------
+    def result(self, findings: list[Finding], evaluated: int, empty_outcome: str | None = None) -> RuleResult:
+        findings.sort(key=lambda f: (f.server or "", f.object, f.field, f.fingerprint))
+        if empty_outcome is not None:
+            return RuleResult(self.rule.id, empty_outcome, "no object in scope", tuple(findings), 0)
+        if any(f.outcome == "fail" for f in findings):
+            return RuleResult(self.rule.id, "fail", None, tuple(findings), evaluated)
+        if findings:
+            return RuleResult(
+                self.rule.id, "not_evaluated", "some objects could not be judged", tuple(findings), evaluated
+            )
+        if self.incomplete:
+            files = ", ".join(sorted(set(self.incomplete)))
+            return RuleResult(
+                self.rule.id, "not_evaluated", f"would pass, but the input may be incomplete: {files}", (), evaluated
+            )
+        return RuleResult(self.rule.id, "pass", None, (), evaluated)
+
+    def finding(self, outcome: str, dataset: str, row: Mapping[str, Any], fields: list[str], expected: str,
+                observed: str | None = None, counterparts: list[dict[str, Any]] | None = None) -> Finding:  # fmt: skip
+        """A finding about `row`. For a join, `counterparts` are the offending rows of the joined dataset: they
+        fill the templates (one command each) and are the evidence the finding cites."""
+        label = next((_text(row[c]) for c in _LABEL_COLUMNS if c in row and not _missing(row[c])), "")
+        server = None if _missing(row.get("server_key")) else str(row["server_key"])
+        display_server = row.get("server_fqdn") if not _missing(row.get("server_fqdn")) else server
+        evidence = (counterparts or [dict(row)])[:5]
+        first = dict(row) | evidence[0]
+        observed_text = (
+            observed
+            if observed is not None
+            else "; ".join(
+                f"{name}={_text(first[name]) if not _missing(first.get(name)) else '(no value)'}" for name in fields
+            )
+        )
+        shared = {"object": label, "observed": observed_text, "expected": expected, "server": display_server}
+        if outcome == "fail":
+            template = self.rule.message or "{object}: {observed}; expected {expected}"
+        else:
+            template = "{object}: could not be judged ({observed}); expected {expected}"
+        command = self.rule.remediation.get("command")
+        remediation = None
+        if command and outcome == "fail":
+            remediation = "\n".join(
+                dict.fromkeys(render(command, dict(row) | item | shared, quote=True) for item in evidence)
+            )
+        line = first.get("source_line")
+        identity = row.get("identity")
+        return Finding(
+            fingerprint=fingerprint(self.rule.id, dataset, server, None if _missing(identity) else str(identity)),
+            rule_id=self.rule.id,
+            outcome=outcome,
+            object=label,
+            server=server,
+            dataset=dataset,
+            field=", ".join(fields),
+            observed=observed_text,
+            expected=expected,
+            message=render(template, first | shared, quote=False),
+            remediation=remediation,
+            source_file=None if _missing(first.get("source_file")) else str(first["source_file"]),
+            source_line=None if _missing(line) else int(line),
+        )
+
+    # -- checks ---------------------------------------------------------------------------------------------
+    def run(self) -> RuleResult:
+        check = self.rule.check
+        if "each" in check:
+            return self.each(check)
+        if "count" in check:
+            return self.count(check)
+        return self.join(check)
+
+    def scoped(self, scope: Mapping[str, Any], also: list[str]) -> tuple[pd.DataFrame, list[Finding]]:
+        """Rows in scope, and a not_evaluated finding for each row whose scope could not be decided."""
+        dataset = scope["dataset"]
+        frame = self.frame(dataset, columns_of(scope.get("where")) + also)
+        mask = evaluate(scope.get("where"), frame, self.context)
+        unknown = frame[mask.isna().to_numpy()]
+        fields = columns_of(scope.get("where"))
+        findings = [
+            self.finding("not_evaluated", dataset, row, fields, f"known {', '.join(fields)} to decide the scope")
+            for row in unknown.to_dict("records")
+        ]
+        return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
+
+    def each(self, check: Mapping[str, Any]) -> RuleResult:
+        dataset = check["each"]["dataset"]
+        fields = columns_of(check.get("assert"))
+        frame, findings = self.scoped(check["each"], fields)
+        if frame.empty and not findings:
+            return self.result([], 0, check.get("when_empty", "pass"))
+        truth = evaluate(check.get("assert"), frame, self.context)
+        expected = describe(check.get("assert"), self.params)
+        for outcome, mask in (("fail", truth == False), ("not_evaluated", truth.isna())):  # noqa: E712 - nullable
+            rows = (
+                frame[mask.fillna(False).to_numpy(dtype=bool)]
+                if outcome == "fail"
+                else frame[mask.to_numpy(dtype=bool)]
+            )
+            findings.extend(self.finding(outcome, dataset, row, fields, expected) for row in rows.to_dict("records"))
+        return self.result(findings, len(frame))
+
+    def count(self, check: Mapping[str, Any]) -> RuleResult:
+        dataset = check["count"]["dataset"]
+        fields = columns_of(check.get("matching"))
+        frame, findings = self.scoped(check["count"], fields)
+        truth = evaluate(check.get("matching"), frame, self.context)
+        certain, unknown = int((truth == True).sum()), int(truth.isna().sum())  # noqa: E712 - nullable
+        total = len(frame)
+        expected_parts, verdicts = [], []
+        for key, compare in (("at_least", lambda lo, hi, n: (lo >= n, hi >= n)),
+                             ("at_most", lambda lo, hi, n: (hi <= n, lo <= n))):  # fmt: skip
+            if key in check:
+                limit = self._number(check[key])
+                verdicts.append(compare(certain, certain + unknown, limit))
+                expected_parts.append(f"{key.replace('_', ' ')} {limit}")
+        if "ratio_at_least" in check:
+            limit = self._number(check["ratio_at_least"])
+            ratio = lambda n: n / total if total else 0.0
+            verdicts.append((ratio(certain) >= limit, ratio(certain + unknown) >= limit))
+            expected_parts.append(f"a share of at least {limit:.0%}")
+        expected = (
+            f"{' and '.join(expected_parts)} {dataset} row(s) where {describe(check.get('matching'), self.params)}"
+        )
+        observed = f"{certain} of {total}" + (f" ({unknown} unknown)" if unknown else "")
+        organisation = {"identity": dataset, "Name": f"{dataset} ({total} rows)", "server_key": None}
+        if all(sure for sure, _possible in verdicts):
+            return self.result(findings, total)
+        outcome = "fail" if not all(possible for _sure, possible in verdicts) else "not_evaluated"
+        findings.append(self.finding(outcome, dataset, organisation, fields, expected, observed))
+        return self.result(findings, total)
+
+    def _number(self, value: Any) -> float:
+        return float(self.params[value["param"]] if isinstance(value, dict) else value)
+
+    def join(self, check: Mapping[str, Any]) -> RuleResult:
+        left_scope, join = check["for_each"], check["join"]
+        left_name, right_name = left_scope["dataset"], join["dataset"]
+        on = join.get("key", "server_key")
+        fields = columns_of(join.get("assert"))
+        left, findings = self.scoped(left_scope, [])
+        if left.empty and not findings:
+            return self.result([], 0, check.get("when_empty", "pass"))
+        right = self.frame(right_name, columns_of(join.get("where")) + fields)
+        right = right[evaluate(join.get("where"), right, self.context).fillna(False).to_numpy(dtype=bool)]
+        truth = evaluate(join.get("assert"), right, self.context)
+        left_on, right_on = column_name(left, on), column_name(right, on)
+        keys = right[right_on].astype("string").str.upper()
+        table = pd.DataFrame({"key": keys.to_numpy(), "true": (truth == True).to_numpy(dtype=bool),  # noqa: E712
+                              "false": (truth == False).to_numpy(dtype=bool), "na": truth.isna().to_numpy(dtype=bool)})  # noqa: E712 # fmt: skip
+        summary = table.groupby("key").agg(n=("true", "size"), t=("true", "sum"), f=("false", "sum"), u=("na", "sum"))
+        require = join.get("require", "all")
+        expected = f"{right_name} where {describe(join.get('where'), self.params)}: {require} with {describe(join.get('assert'), self.params)}"
+        missing_outcome = join.get("missing", "not_evaluated")
+        for row in left.to_dict("records"):
+            key = row.get(left_on)
+            stats = summary.loc[str(key).upper()] if not _missing(key) and str(key).upper() in summary.index else None
+            if stats is None:
+                if missing_outcome != "pass":
+                    cmdlet = BY_NAME[right_name].cmdlet
+                    findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
+                                                 f"no {right_name} data for it (export with {cmdlet})"))  # fmt: skip
+                continue
+            outcome = _join_outcome(require, int(stats.t), int(stats.f), int(stats.u))
+            if outcome != "pass":
+                offending = _offending(keys == str(key).upper(), truth, require, outcome)
+                bad = right[offending]
+                observed = "; ".join(
+                    ", ".join(
+                        f"{n}={_text(r[n]) if not _missing(r.get(n)) else '(no value)'}"
+                        for n in ["Name", *fields]
+                        if n in r
+                    )
+                    for r in bad.head(5).to_dict("records")
+                )
+                findings.append(
+                    self.finding(outcome, left_name, row, fields, expected, observed, bad.head(5).to_dict("records"))
+                )
+        return self.result(findings, len(left))
+
+
+def _offending(same_key: pd.Series, truth: pd.Series, require: str, outcome: str) -> Any:
+    """The counterpart rows that make a joined object fail (or leave it unjudged), as a boolean array."""
+    rows = same_key.to_numpy(dtype=bool)
+    if require == "all":
+        bad = (truth == False) | (truth.isna() if outcome == "not_evaluated" else False)  # noqa: E712 - nullable
+        return rows & bad.fillna(False).to_numpy(dtype=bool)
+    if require == "none":
+        return rows & (truth == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable
+    return rows
+
+
+def _join_outcome(require: str, true: int, false: int, unknown: int) -> str:
+    if require == "all":
+        return "fail" if false else ("not_evaluated" if unknown else "pass")
+    if require == "any":
+        return "pass" if true else ("not_evaluated" if unknown else "fail")
+    return "fail" if true else ("not_evaluated" if unknown else "pass")  # none
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # noqa: PLR0124

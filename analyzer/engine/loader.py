@@ -1,0 +1,358 @@
+"""Rule files → validated `Rule` objects. Every error names the file, line and column, the JSON path, and for a
+misspelt key or operator the nearest valid name.
+
+YAML is read with `yaml.safe_load` (no tags, no code); a second pass over the composed node tree records where
+each value and key stands, so schema errors can be located.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from analyzer.errors import ExauditError
+from analyzer.exchange.catalog import BY_NAME
+from analyzer.exchange.normalise import PROVENANCE_COLUMNS
+
+Path_ = tuple[str | int, ...]
+DERIVED_COLUMNS = (*PROVENANCE_COLUMNS, "server_key", "server_fqdn", "source_format")
+EXTRA_COLUMNS = {"exchange_server": ("product", "version")}
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+class RuleError(ExauditError):
+    """A rule file that does not load: `path:line:column: message (at json.path)`."""
+
+    def __init__(self, path: str, line: int, column: int, message: str, json_path: str = "") -> None:
+        where = f" (at {json_path})" if json_path else ""
+        super().__init__(f"{path}:{line}:{column}: {message}{where}")
+        self.path, self.line, self.column, self.message, self.json_path = path, line, column, message, json_path
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    description: str = ""
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A loaded rule. `check`, `applies_to` and `verdict` stay plain data; the evaluator compiles them."""
+
+    id: str
+    title: str
+    severity: str
+    check: dict[str, Any]
+    rationale: str
+    remediation: dict[str, str]
+    source: str
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    applies_to: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[dict[str, Any], ...] = ()
+    params: dict[str, Param] = field(default_factory=dict)
+    message: str | None = None
+    references: tuple[str, ...] = ()
+    tests: tuple[dict[str, Any], ...] = ()
+    verdict: dict[str, Any] = field(default_factory=dict)
+    texts_ja: dict[str, str] = field(default_factory=dict)
+
+    def datasets(self) -> list[str]:
+        """Every dataset the rule reads, in the order it names them."""
+        names = [scope["dataset"] for key in ("each", "count", "for_each") if (scope := self.check.get(key))]
+        if "join" in self.check:
+            names.append(self.check["join"]["dataset"])
+        names.extend(item["dataset"] for item in self.requires)
+        return list(dict.fromkeys(names))
+
+
+@cache
+def rule_schema() -> dict[str, Any]:
+    text = (resources.files("analyzer.engine") / "rule.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+# -- YAML with positions -----------------------------------------------------------------------------------
+
+
+def _marks(
+    node: yaml.Node, path: Path_, values: dict[Path_, tuple[int, int]], keys: dict[Path_, tuple[int, int]]
+) -> None:
+    values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _marks(value_node, (*path, key), values, keys)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _marks(item, (*path, index), values, keys)
+
+
+@dataclass
+class _Located:
+    path: str
+    data: Any
+    values: dict[Path_, tuple[int, int]]
+    keys: dict[Path_, tuple[int, int]]
+
+    def error(self, at: Path_, message: str, *, key: bool = False) -> RuleError:
+        where = self.keys.get(at) if key else None
+        if where is None:
+            probe = at
+            while probe not in self.values and probe:
+                probe = probe[:-1]
+            where = self.values.get(probe, (1, 1))
+        return RuleError(self.path, where[0], where[1], message, _json_path(at))
+
+
+def _json_path(at: Path_) -> str:
+    text = "$"
+    for part in at:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _read(path: Path) -> _Located:
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RuleError(display, 0, 0, f"cannot read the rule file: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise RuleError(display, line, column, f"not valid YAML: {getattr(error, 'problem', error)}") from None
+    values: dict[Path_, tuple[int, int]] = {}
+    keys: dict[Path_, tuple[int, int]] = {}
+    if node is not None:
+        _marks(node, (), values, keys)
+    return _Located(display, data, values, keys)
+
+
+# -- Schema errors, made helpful ------------------------------------------------------------------------------
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+    if error.context:
+        for child in error.context:
+            yield from _leaves(child)
+    else:
+        yield error
+
+
+def _allowed_keys(schema: dict[str, Any]) -> list[str]:
+    return sorted(schema.get("properties", {}))
+
+
+def _explain(located: _Located, errors: list[jsonschema.ValidationError]) -> RuleError:
+    leaves = [leaf for error in errors for leaf in _leaves(error)]
+    # A misspelt key or operator shows as an unexpected property somewhere; it is the likeliest mistake.
+    for leaf in sorted(leaves, key=lambda e: -len(e.absolute_path)):
+        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+            allowed = _allowed_keys(leaf.schema)
+            unexpected = [str(key) for key in leaf.instance if key not in allowed]
+            if unexpected:
+                key = unexpected[0]
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(allowed)}"
+                at = (*leaf.absolute_path, key)
+                return located.error(at, f"unknown key {key!r}{hint}", key=True)
+    best = jsonschema.exceptions.best_match(errors)
+    at = tuple(best.absolute_path)
+    message = best.message
+    if best.validator == "enum":
+        close = difflib.get_close_matches(str(best.instance), [str(v) for v in best.validator_value], n=1, cutoff=0.5)
+        message = f"{best.instance!r} is not one of {best.validator_value}" + (
+            f"; did you mean {close[0]!r}?" if close else ""
+        )
+    elif best.validator == "required":
+        message = best.message.replace("is a required property", "is required here")
+    return located.error(at, message)
+
+
+# -- Semantic checks ----------------------------------------------------------------------------------------
+
+
+def _columns_of(dataset: str) -> dict[str, str]:
+    spec = BY_NAME[dataset]
+    names = [column.name for column in spec.columns] + list(DERIVED_COLUMNS) + list(EXTRA_COLUMNS.get(dataset, ()))
+    return {name.lower(): name for name in names}
+
+
+def _conditions(node: Any, at: Path_) -> Iterator[tuple[dict[str, Any], Path_]]:
+    if not isinstance(node, dict):
+        return
+    if "column" in node:
+        yield node, at
+    for key in ("all", "any"):
+        for index, item in enumerate(node.get(key, [])):
+            yield from _conditions(item, (*at, key, index))
+    if "not" in node:
+        yield from _conditions(node["not"], (*at, "not"))
+
+
+def _param_refs(node: Any, at: Path_) -> Iterator[tuple[str, Path_]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("param"), str) and set(node) <= {"param", "eq", "in"}:  # a reference or a gate
+            yield node["param"], (*at, "param")
+        for key, value in node.items():
+            if key != "tests":
+                yield from _param_refs(value, (*at, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _param_refs(item, (*at, index))
+
+
+def _check_dataset(located: _Located, name: Any, at: Path_) -> None:
+    if name not in BY_NAME:
+        close = difflib.get_close_matches(str(name), list(BY_NAME), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known datasets: {', '.join(BY_NAME)}"
+        raise located.error(at, f"unknown dataset {name!r}{hint}")
+
+
+def _check_columns(located: _Located, dataset: str, condition: Any, at: Path_) -> None:
+    known = _columns_of(dataset)
+    for comparison, where in _conditions(condition, at):
+        for key in ("column",):
+            name = comparison[key]
+            if str(name).lower() not in known:
+                close = difflib.get_close_matches(str(name), list(known.values()), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise located.error((*where, key), f"dataset {dataset!r} has no column {name!r}{hint}")
+        reference = [value for value in comparison.values() if isinstance(value, dict) and "column" in value]
+        for value in reference:
+            if str(value["column"]).lower() not in known:
+                raise located.error(where, f"dataset {dataset!r} has no column {value['column']!r}")
+
+
+def _semantics(located: _Located) -> None:
+    rule = located.data
+    check = rule["check"]
+    scopes = [(key, check[key]) for key in ("each", "count", "for_each") if key in check]
+    for key, scope in scopes:
+        _check_dataset(located, scope["dataset"], ("check", key, "dataset"))
+        _check_columns(located, scope["dataset"], scope.get("where"), ("check", key, "where"))
+    if "each" in check and "assert" in check:
+        _check_columns(located, check["each"]["dataset"], check["assert"], ("check", "assert"))
+    if "count" in check and "matching" in check:
+        _check_columns(located, check["count"]["dataset"], check["matching"], ("check", "matching"))
+    if "join" in check:
+        join = check["join"]
+        _check_dataset(located, join["dataset"], ("check", "join", "dataset"))
+        for key in ("where", "assert"):
+            _check_columns(located, join["dataset"], join.get(key), ("check", "join", key))
+        on = join.get("key", "server_key")
+        for dataset in (join["dataset"], check["for_each"]["dataset"]):
+            if on.lower() not in _columns_of(dataset):
+                raise located.error(("check", "join", "key"), f"dataset {dataset!r} has no column {on!r} to join on")
+    for index, item in enumerate(rule.get("requires", [])):
+        _check_dataset(located, item["dataset"], ("requires", index, "dataset"))
+    declared = rule.get("params", {})
+    used = set()
+    for name, at in _param_refs({k: v for k, v in rule.items() if k != "params"}, ()):
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
+            raise located.error(at, f"unknown parameter {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        used.add(name)
+    for name, spec in declared.items():
+        if name not in used:
+            raise located.error(("params", name), f"parameter {name!r} is declared but never used", key=True)
+        _check_param_value(located, spec["type"], spec["default"], ("params", name, "default"))
+
+
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "list": (list,), "date": (str,),
+}  # fmt: skip
+
+
+def _check_param_value(located: _Located, kind: str, value: Any, at: Path_) -> None:
+    ok = isinstance(value, _PARAM_TYPES[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+    if not ok:
+        raise located.error(at, f"expected a {kind}, got {value!r}")
+
+
+# -- Public API ----------------------------------------------------------------------------------------------
+
+
+def load_rule(path: Path) -> Rule:
+    located = _read(path)
+    if not isinstance(located.data, dict):
+        raise located.error((), "a rule file holds one mapping (id, title, severity, check, …)")
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    errors = list(validator.iter_errors(located.data))
+    if errors:
+        raise _explain(located, errors)
+    _semantics(located)
+    data = located.data
+    texts_ja = {
+        key: data[f"{key}_ja"] for key in ("title", "description", "rationale", "message") if f"{key}_ja" in data
+    }
+    if "text_ja" in data["remediation"]:
+        texts_ja["remediation"] = data["remediation"]["text_ja"]
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        severity=data["severity"],
+        check=data["check"],
+        rationale=data["rationale"],
+        remediation=data["remediation"],
+        source=str(path),
+        tags=tuple(data.get("tags", ())),
+        description=data.get("description", ""),
+        applies_to=data.get("applies_to", {}),
+        requires=tuple(data.get("requires", ())),
+        params={
+            name: Param(
+                name, spec["type"], spec["default"], spec.get("description", ""), tuple(spec.get("choices", ()))
+            )
+            for name, spec in data.get("params", {}).items()
+        },
+        message=data.get("message"),
+        references=tuple(data.get("references", ())),
+        tests=tuple(data.get("tests", ())),
+        verdict=data.get("verdict", {}),
+        texts_ja=texts_ja,
+    )
+
+
+def rule_files(paths: list[Path]) -> list[Path]:
+    """Rule files under the given files and folders, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RuleError(str(path), 0, 0, "no such rule file or folder")
+    return found
+
+
+def load_rules(paths: list[Path]) -> list[Rule]:
+    """Every rule under `paths`; ids must be unique across them."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in rule_files(paths):
+        rule = load_rule(path)
+        if rule.id in seen:
+            raise RuleError(str(path), 1, 1, f"duplicate rule id {rule.id!r}, also in {seen[rule.id]}", "$.id")
+        seen[rule.id] = str(path)
+        rules.append(rule)
+    return sorted(rules, key=lambda r: r.id)

@@ -3,27 +3,37 @@ printed once as `file:line: message` and end the command with exit code 2."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import sys
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from analyzer import __version__
+from analyzer.engine.loader import Rule, load_rules, rule_schema
+from analyzer.engine.ruletests import run_rule_tests
 from analyzer.errors import ExauditError, InputError
 from analyzer.exchange.bundle import load_bundle
 from analyzer.inventory import inventory
 from analyzer.model import Record
+from analyzer.pipeline import ScanOptions, load_policy, packaged_demo, packaged_rules
+from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
+from analyzer.report.json_report import build as build_report
+from analyzer.report.json_report import dumps as dumps_report
 from analyzer.synthetic.samples import SCENARIOS, write_sample
 
+P = ParamSpec("P")
 app = typer.Typer(
     name="exaudit",
     help="Offline analyzer for Microsoft Exchange configuration exports.",
@@ -36,6 +46,20 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 SHOWN_RECORDS = 3
 SHOWN_VALUE_CHARS = 70
+
+
+def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Print the project's own errors as `file:line: message` and exit 2, however the command is invoked."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except ExauditError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(2) from None
+
+    return run
 
 
 def _version(value: bool) -> None:
@@ -115,6 +139,7 @@ def _shorten(text: str) -> str:
 
 
 @app.command()
+@reports_errors
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Export files to read.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Write every record as JSON to standard output.")] = False,
@@ -218,6 +243,7 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
 
 
 @app.command("collect-script")
+@reports_errors
 def collect_script(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the script here instead of to stdout.")] = None,
 ) -> None:
@@ -232,6 +258,7 @@ def collect_script(
 
 
 @app.command()
+@reports_errors
 def samples(
     scenario: Annotated[str, typer.Argument(help="healthy-2019, mistakes-2016, mixed-formats or large.")],
     folder: Annotated[Path, typer.Argument(help="Folder to write the bundle into (created).")],
@@ -247,6 +274,174 @@ def samples(
         raise typer.BadParameter("clixml or csv", param_hint="--mailbox-format")
     write_sample(scenario, folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
     out.print(f"wrote the synthetic {scenario} bundle to {folder}")
+
+
+rules_app = typer.Typer(help="List, show, validate and test rules; print the rule schema.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+
+
+def _rules(paths: list[Path] | None) -> list[Rule]:
+    return load_rules(list(paths) if paths else [packaged_rules()])
+
+
+@rules_app.command("list")
+@reports_errors
+def rules_list(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files or folders (default: the shipped packs).")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only rules with this tag (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False,
+) -> None:
+    """List rules: id, severity, tags and title."""
+    rules = [r for r in _rules(paths) if not tag or set(tag) & set(r.tags)]
+    if as_json:
+        rows = [
+            {"id": r.id, "severity": r.severity, "tags": list(r.tags), "title": r.title, "source": r.source}
+            for r in rules
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("id", "severity", "tags", "title")
+    for rule in rules:
+        table.add_row(rule.id, rule.severity, ", ".join(rule.tags), rule.title)
+    out.print(table)
+
+
+@rules_app.command("show")
+@reports_errors
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="The rule's id.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files or folders (default: the shipped packs).")
+    ] = None,
+) -> None:
+    """Show one rule: texts, data it needs, parameters, check and test cases."""
+    found = [r for r in _rules(paths) if r.id.lower() == rule_id.lower()]
+    if not found:
+        raise ExauditError(f"no rule {rule_id!r}; `exaudit rules list` shows the ids")
+    rule = found[0]
+    out.print(f"[bold]{rule.id}[/] ({rule.severity}) {rule.title}", highlight=False)
+    out.print(f"source: {rule.source}\ntags: {', '.join(rule.tags)}\ndatasets: {', '.join(rule.datasets())}")
+    out.print(f"\n[bold]Why[/]\n{rule.rationale}\n\n[bold]Fix[/]\n{rule.remediation['text']}", highlight=False)
+    if rule.remediation.get("command"):
+        out.print(f"command: {rule.remediation['command']}", markup=False, highlight=False)
+    for param in rule.params.values():
+        out.print(f"param {param.name} ({param.type}) = {param.default!r}  {param.description}", markup=False)
+    out.print(f"check: {json.dumps(rule.check, ensure_ascii=False)}", markup=False, highlight=False)
+    out.print(f"tests: {', '.join(case['name'] for case in rule.tests)}", markup=False)
+
+
+@rules_app.command("validate")
+@reports_errors
+def rules_validate(paths: Annotated[list[Path], typer.Argument(help="Rule files or folders.")]) -> None:
+    """Validate rule files against the schema and the dataset catalog; errors name file:line:column."""
+    rules = load_rules(list(paths))
+    out.print(f"{len(rules)} rule(s) valid")
+
+
+@rules_app.command("test")
+@reports_errors
+def rules_test(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files or folders (default: the shipped packs).")
+    ] = None,
+) -> None:
+    """Run the test cases the rules carry. Exit 1 if any case fails."""
+    results = run_rule_tests(_rules(paths))
+    for result in results:
+        mark = "[green]ok[/]" if result.passed else "[red]FAILED[/]"
+        out.print(f"{mark} {result.rule_id} / {result.case}: {result.detail}", highlight=False)
+    failed = sum(not r.passed for r in results)
+    out.print(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("schema")
+@reports_errors
+def rules_schema() -> None:
+    """Print the rule JSON Schema (for editors: `# yaml-language-server: $schema=rule.schema.json`)."""
+    sys.stdout.write(json.dumps(rule_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
+    params = load_policy(policy) if policy else {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected NAME=VALUE or RULE-ID.NAME=VALUE, got {item!r}", param_hint="--param")
+        params[name.strip()] = value
+    return params
+
+
+@app.command()
+@reports_errors
+def scan(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Folders, files and zips that form ONE bundle.")] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule files or folders (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only rules with this tag (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="NAME=VALUE or RULE-ID.NAME=VALUE (repeatable).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:`.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Evaluation date (YYYY-MM-DD); default: the export time.")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="Exit 1 when a failing rule has this severity or worse.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
+    formats: Annotated[
+        str, typer.Option("-f", "--format", help="Comma-separated formats; report.json is always written.")
+    ] = "json",
+    encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
+) -> None:
+    """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
+    if not paths and not demo:
+        raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
+    if fail_on is not None and fail_on not in SEVERITY_ORDER:
+        raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
+    wanted = {f.strip() for f in formats.split(",") if f.strip()}
+    unknown = wanted - {"json"}
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown format(s) {', '.join(sorted(unknown))}; available: json", param_hint="--format"
+        )
+    try:
+        when = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC) if as_of else None
+    except ValueError:
+        raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
+    options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
+                          _parse_params(param, policy), when, encoding)  # fmt: skip
+    show = (lambda text: err.print(f"[dim]{text}…[/]")) if err.is_terminal and not quiet else None
+    result = run_scan(options, progress=show)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(result)
+    target = out_dir / "report.json"
+    target.write_text(dumps_report(report), encoding="utf-8")
+    if not quiet:
+        _print_scan_summary(report)
+    out.print(str(target), markup=False, highlight=False)
+    if fail_on is not None:
+        threshold = SEVERITY_ORDER[fail_on]
+        if any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"]):
+            raise typer.Exit(1)
+
+
+def _print_scan_summary(report: dict[str, Any]) -> None:
+    summary = report["summary"]
+    out.print(
+        f"rules: {summary['pass']} pass, {summary['fail']} fail, {summary['not_evaluated']} not evaluated, "
+        f"{summary['not_applicable']} not applicable, {summary['error']} error",
+        highlight=False,
+    )
+    for result in report["results"]:
+        if result["outcome"] in ("fail", "not_evaluated", "error"):
+            why = f" — {result['reason']}" if result["reason"] else ""
+            out.print(f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}",
+                      markup=False, highlight=False)  # fmt: skip
+            for finding in result["findings"][:3]:
+                out.print(f"      {finding['message']}", markup=False, highlight=False)
+    if report["problems"]:
+        out.print(f"input problems: {len(report['problems'])} (see report.json)", highlight=False)
 
 
 def main() -> None:

@@ -131,7 +131,7 @@ def _version(value: Any) -> ServerVersion | None:
     if isinstance(value, ServerVersion):
         return value
     parts = [int(p) for p in str(value).split(".")]
-    return parse_server_version(".".join(map(str, (parts + [0, 0, 0, 0])[:4])))
+    return parse_server_version(".".join(map(str, [*parts, 0, 0, 0, 0][:4])))
 
 
 def _days(value: Any) -> dt.timedelta:

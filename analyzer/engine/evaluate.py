@@ -14,7 +14,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -146,7 +146,8 @@ def servers_in_scope(applies_to: Mapping[str, Any], servers: pd.DataFrame) -> se
 def has_role(server: pd.Series, role: str) -> bool:
     """IsClientAccessServer (and friends) first; the ServerRole flags only when those were not exported.
     An Edge server is never a Client Access or Mailbox server."""
-    roles = server.get("roles") if isinstance(server.get("roles"), list) else []
+    found = server.get("roles")
+    roles: list[Any] = found if isinstance(found, list) else []
     if server.get("IsEdgeServer") is True or "Edge" in roles:
         return role == "Edge"
     column = {"ClientAccess": "IsClientAccessServer", "Mailbox": "IsMailboxServer", "Edge": "IsEdgeServer"}[role]
@@ -180,7 +181,7 @@ def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
         return RuleResult(rule.id, "not_evaluated", str(reason), ())
     except _NotApplicable as reason:
         return RuleResult(rule.id, "not_applicable", str(reason), ())
-    except Exception as error:  # noqa: BLE001 - one broken rule must not stop the audit; it is reported as error
+    except Exception as error:
         return RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ())
 
 
@@ -273,7 +274,7 @@ class _Evaluator:
             message=render(template, first | shared, quote=False),
             remediation=remediation,
             source_file=None if _missing(first.get("source_file")) else str(first["source_file"]),
-            source_line=None if _missing(line) else int(line),
+            source_line=int(line) if line is not None and not _missing(line) else None,
         )
 
     # -- checks ---------------------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class _Evaluator:
         fields = columns_of(scope.get("where"))
         findings = [
             self.finding("not_evaluated", dataset, row, fields, f"known {', '.join(fields)} to decide the scope")
-            for row in unknown.to_dict("records")
+            for row in unknown.pipe(_rows)
         ]
         return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
 
@@ -312,7 +313,7 @@ class _Evaluator:
                 if outcome == "fail"
                 else frame[mask.to_numpy(dtype=bool)]
             )
-            findings.extend(self.finding(outcome, dataset, row, fields, expected) for row in rows.to_dict("records"))
+            findings.extend(self.finding(outcome, dataset, row, fields, expected) for row in rows.pipe(_rows))
         return self.result(findings, len(frame))
 
     def count(self, check: Mapping[str, Any]) -> RuleResult:
@@ -323,16 +324,19 @@ class _Evaluator:
         certain, unknown = int((truth == True).sum()), int(truth.isna().sum())  # noqa: E712 - nullable
         total = len(frame)
         expected_parts, verdicts = [], []
-        for key, compare in (("at_least", lambda lo, hi, n: (lo >= n, hi >= n)),
-                             ("at_most", lambda lo, hi, n: (hi <= n, lo <= n))):  # fmt: skip
-            if key in check:
-                limit = self._number(check[key])
-                verdicts.append(compare(certain, certain + unknown, limit))
-                expected_parts.append(f"{key.replace('_', ' ')} {limit}")
+        possible = certain + unknown  # (surely, possibly) met, from the rows known true and those unknown
+        if "at_least" in check:
+            limit = self._number(check["at_least"])
+            verdicts.append((certain >= limit, possible >= limit))
+            expected_parts.append(f"at least {limit:g}")
+        if "at_most" in check:
+            limit = self._number(check["at_most"])
+            verdicts.append((possible <= limit, certain <= limit))
+            expected_parts.append(f"at most {limit:g}")
         if "ratio_at_least" in check:
             limit = self._number(check["ratio_at_least"])
-            ratio = lambda n: n / total if total else 0.0
-            verdicts.append((ratio(certain) >= limit, ratio(certain + unknown) >= limit))
+            share = [(n / total if total else 0.0) for n in (certain, certain + unknown)]
+            verdicts.append((share[0] >= limit, share[1] >= limit))
             expected_parts.append(f"a share of at least {limit:.0%}")
         expected = (
             f"{' and '.join(expected_parts)} {dataset} row(s) where {describe(check.get('matching'), self.params)}"
@@ -363,20 +367,24 @@ class _Evaluator:
         keys = right[right_on].astype("string").str.upper()
         table = pd.DataFrame({"key": keys.to_numpy(), "true": (truth == True).to_numpy(dtype=bool),  # noqa: E712
                               "false": (truth == False).to_numpy(dtype=bool), "na": truth.isna().to_numpy(dtype=bool)})  # noqa: E712 # fmt: skip
-        summary = table.groupby("key").agg(n=("true", "size"), t=("true", "sum"), f=("false", "sum"), u=("na", "sum"))
+        summary = cast(
+            dict[Any, dict[str, Any]],
+            table.groupby("key").agg(t=("true", "sum"), f=("false", "sum"), u=("na", "sum")).to_dict("index"),
+        )
         require = join.get("require", "all")
-        expected = f"{right_name} where {describe(join.get('where'), self.params)}: {require} with {describe(join.get('assert'), self.params)}"
+        where, wanted = describe(join.get("where"), self.params), describe(join.get("assert"), self.params)
+        expected = f"{right_name} where {where}: {require} with {wanted}"
         missing_outcome = join.get("missing", "not_evaluated")
-        for row in left.to_dict("records"):
+        for row in left.pipe(_rows):
             key = row.get(left_on)
-            stats = summary.loc[str(key).upper()] if not _missing(key) and str(key).upper() in summary.index else None
+            stats = summary.get(str(key).upper()) if not _missing(key) else None
             if stats is None:
                 if missing_outcome != "pass":
                     cmdlet = BY_NAME[right_name].cmdlet
                     findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
                                                  f"no {right_name} data for it (export with {cmdlet})"))  # fmt: skip
                 continue
-            outcome = _join_outcome(require, int(stats.t), int(stats.f), int(stats.u))
+            outcome = _join_outcome(require, int(stats["t"]), int(stats["f"]), int(stats["u"]))
             if outcome != "pass":
                 offending = _offending(keys == str(key).upper(), truth, require, outcome)
                 bad = right[offending]
@@ -386,10 +394,10 @@ class _Evaluator:
                         for n in ["Name", *fields]
                         if n in r
                     )
-                    for r in bad.head(5).to_dict("records")
+                    for r in bad.head(5).pipe(_rows)
                 )
                 findings.append(
-                    self.finding(outcome, left_name, row, fields, expected, observed, bad.head(5).to_dict("records"))
+                    self.finding(outcome, left_name, row, fields, expected, observed, bad.head(5).pipe(_rows))
                 )
         return self.result(findings, len(left))
 
@@ -403,6 +411,11 @@ def _offending(same_key: pd.Series, truth: pd.Series, require: str, outcome: str
     if require == "none":
         return rows & (truth == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable
     return rows
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as dicts keyed by column name (only the few rows that become findings)."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _join_outcome(require: str, true: int, false: int, unknown: int) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import yaml
@@ -157,23 +157,31 @@ def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.Validation
         yield error
 
 
-def _allowed_keys(schema: dict[str, Any]) -> list[str]:
-    return sorted(schema.get("properties", {}))
+def _allowed_keys(schema: Any) -> list[str]:
+    return sorted(schema.get("properties", {})) if isinstance(schema, dict) else []
 
 
 def _explain(located: _Located, errors: list[jsonschema.ValidationError]) -> RuleError:
     leaves = [leaf for error in errors for leaf in _leaves(error)]
     # A misspelt key or operator shows as an unexpected property somewhere; it is the likeliest mistake.
-    for leaf in sorted(leaves, key=lambda e: -len(e.absolute_path)):
-        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
-            allowed = _allowed_keys(leaf.schema)
-            unexpected = [str(key) for key in leaf.instance if key not in allowed]
-            if unexpected:
-                key = unexpected[0]
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(allowed)}"
-                at = (*leaf.absolute_path, key)
-                return located.error(at, f"unknown key {key!r}{hint}", key=True)
+    candidates = [e for e in leaves if e.validator == "additionalProperties" and isinstance(e.instance, dict)]
+
+    # Of the schema branches that rejected a key, the one that accepts most of the mapping's keys is the one
+    # the author meant (a comparison with a misspelt operator, not an `all:` block).
+    def fit(error: jsonschema.ValidationError) -> tuple[int, int]:
+        allowed = _allowed_keys(error.schema)
+        instance = cast(dict[Any, Any], error.instance)
+        return (sum(key not in allowed for key in instance), -len(error.absolute_path))
+
+    for leaf in sorted(candidates, key=fit):
+        allowed = _allowed_keys(leaf.schema)
+        mapping = cast(dict[Any, Any], leaf.instance)
+        unexpected = [str(key) for key in mapping if key not in allowed]
+        if unexpected:
+            key = unexpected[0]
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(allowed)}"
+            return located.error((*leaf.absolute_path, key), f"unknown key {key!r}{hint}", key=True)
     best = jsonschema.exceptions.best_match(errors)
     at = tuple(best.absolute_path)
     message = best.message

@@ -1,0 +1,110 @@
+"""`scan`: read → datasets → rules → report. The one module that wires every stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analyzer import __version__
+from analyzer.engine.evaluate import Evidence, evaluate_rule
+from analyzer.engine.loader import Rule, load_rules, rule_files
+from analyzer.errors import ExauditError
+from analyzer.exchange.bundle import Bundle, load_bundle
+from analyzer.model import RuleResult
+
+
+@dataclass
+class ScanOptions:
+    paths: Sequence[Path]
+    rule_paths: Sequence[Path] = ()
+    tags: Sequence[str] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    as_of: dt.datetime | None = None
+    encoding: str | None = None
+
+
+@dataclass
+class Scan:
+    bundle: Bundle
+    rules: list[Rule]
+    results: list[RuleResult]
+    as_of: dt.datetime
+    generated_at: dt.datetime
+    rulesets: list[dict[str, str]]
+    params: dict[str, Any]
+
+
+def packaged_rules() -> Path:
+    """The rule packs shipped with exaudit (package data, so they work after a normal pip install)."""
+    return Path(str(resources.files("analyzer.rules")))
+
+
+def packaged_demo() -> Path:
+    return Path(str(resources.files("analyzer.samples") / "mistakes-2016"))
+
+
+def generated_at() -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible reports), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def load_policy(path: Path) -> dict[str, Any]:
+    """A policy file: `params: {name: value, RULE-ID.name: value}` (YAML)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ExauditError(f"{path}:0: policy file not readable: {error}") from None
+    params = data.get("params", {}) if isinstance(data, dict) else None
+    if not isinstance(params, dict):
+        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
+    return {str(k): v for k, v in params.items()}
+
+
+def _as_of(bundle: Bundle, given: dt.datetime | None) -> dt.datetime:
+    if given is not None:
+        return given
+    exported = (bundle.manifest or {}).get("exported_at")
+    if isinstance(exported, str):
+        try:
+            return dt.datetime.fromisoformat(exported.replace("Z", "+00:00")).astimezone(dt.UTC)
+        except ValueError:
+            pass
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
+    sets = []
+    for path in paths:
+        digest = hashlib.sha256()
+        for file in rule_files([path]):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        label = "exaudit:rules" if path == packaged_rules() else str(path)  # the same on every machine
+        sets.append({"path": label, "version": __version__, "sha256": digest.hexdigest()})
+    return sets
+
+
+def scan(options: ScanOptions, progress: Callable[[str], None] | None = None) -> Scan:
+    rule_paths = list(options.rule_paths) or [packaged_rules()]
+    rules = load_rules(rule_paths)
+    if options.tags:
+        rules = [rule for rule in rules if set(options.tags) & set(rule.tags)]
+    if progress:
+        progress("reading the bundle")
+    bundle = load_bundle(list(options.paths), encoding=options.encoding)
+    as_of = _as_of(bundle, options.as_of)
+    evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
+    if progress:
+        progress(f"evaluating {len(rules)} rules")
+    results = [evaluate_rule(rule, evidence) for rule in rules]
+    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params))

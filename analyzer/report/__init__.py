@@ -1,0 +1,1 @@
+"""Report renderers, one per format behind one small interface; `report.json` is the canonical one."""

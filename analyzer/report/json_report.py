@@ -1,0 +1,86 @@
+"""The canonical report: plain JSON with stable keys and order, so equal inputs give byte-identical files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from analyzer import __version__
+from analyzer.inventory import inventory
+from analyzer.model import OUTCOMES, Finding
+from analyzer.pipeline import Scan
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "fingerprint": finding.fingerprint,
+        "outcome": finding.outcome,
+        "object": finding.object,
+        "server": finding.server,
+        "dataset": finding.dataset,
+        "field": finding.field,
+        "observed": finding.observed,
+        "expected": finding.expected,
+        "message": finding.message,
+        "remediation": finding.remediation,
+        "source": {"file": finding.source_file, "line": finding.source_line},
+    }
+
+
+def build(scan: Scan) -> dict[str, Any]:
+    rules = {rule.id: rule for rule in scan.rules}
+    facts = inventory(scan.bundle)
+    summary = Counter(result.outcome for result in scan.results)
+    return {
+        "tool": {"name": "exaudit", "version": __version__},
+        "generated_at": scan.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": scan.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "params": dict(sorted(scan.params.items())),
+        "rulesets": scan.rulesets,
+        "inputs": [
+            {
+                "path": item["path"],
+                "sha256": item["sha256"],
+                "size": item["size"],
+                "format": item["format"],
+                "encoding": item["encoding"],
+                "dataset": ", ".join(item["datasets"]) or None,
+                "records": item["records"],
+                "complete": item["complete"],
+                "problems": item["problems"],
+            }
+            for item in facts["inputs"]
+        ],
+        "problems": facts["problems"],
+        "servers": facts["servers"],
+        "coverage": facts["coverage"],
+        "missing_datasets": facts["missing_datasets"],
+        "verdicts": {},
+        "results": [
+            {
+                "rule_id": result.rule_id,
+                "title": rules[result.rule_id].title,
+                "severity": rules[result.rule_id].severity,
+                "tags": list(rules[result.rule_id].tags),
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "evaluated": result.evaluated,
+                "findings": [_finding(f) for f in result.findings],
+            }
+            for result in sorted(scan.results, key=lambda r: r.rule_id)
+        ],
+        "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
+    }
+
+
+def dumps(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((resources.files("analyzer.report") / "report.schema.json").read_text("utf-8"))
+    return schema

@@ -1,0 +1,1 @@
+"""Synthetic sample bundles shipped with exaudit (package data `analyzer.samples`; `exaudit scan --demo`)."""

@@ -1,0 +1,142 @@
+"""Rule loading: located errors with suggestions, semantic checks, and the shipped packs' own standards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from analyzer.engine.loader import RuleError, load_rule, load_rules, rule_schema
+from analyzer.engine.ruletests import run_rule_tests
+from analyzer.pipeline import packaged_rules
+
+SHIPPED = load_rules([packaged_rules()])
+
+RULE = """\
+id: TEST-JOIN-001
+title: POP3 runs where it should
+severity: medium
+tags: [readiness]
+params:
+  names: {type: list, default: [MSExchangePOP3]}
+check:
+  for_each: {dataset: exchange_server, where: {column: IsClientAccessServer, eq: true}}
+  join:
+    dataset: service
+    where: {column: Name, in: {param: names}}
+    assert: {column: Status, eq: Running}
+rationale: Users cannot connect otherwise.
+remediation: {text: Start it., command: "Start-Service -Name {Name}"}
+tests:
+  - name: running
+    data:
+      exchange_server: [{Name: EX1, IsClientAccessServer: true, AdminDisplayVersion: "Version 15.2 (Build 1544.4)"}]
+      service: [{Name: MSExchangePOP3, Status: Running, StartType: Automatic, MachineName: EX1}]
+    expect: {outcome: pass}
+  - name: stopped
+    data:
+      exchange_server: [{Name: EX1, IsClientAccessServer: true, AdminDisplayVersion: "Version 15.2 (Build 1544.4)"}]
+      service: [{Name: MSExchangePOP3, Status: Stopped, StartType: Automatic, MachineName: EX1}]
+    expect: {outcome: fail, failing: [EX1]}
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "rule.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_user_rule_with_a_join_and_a_parameter_loads_and_its_cases_pass(tmp_path: Path) -> None:
+    rule = load_rule(_write(tmp_path, RULE))
+    assert rule.datasets() == ["exchange_server", "service"]
+    assert [r.passed for r in run_rule_tests([rule])] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "message"),
+    [
+        (
+            "assert: {column: Status, eq: Running}",
+            "assert: {column: Status, eqq: Running}",
+            12,
+            30,
+            "unknown key 'eqq'; did you mean 'eq'?",
+        ),
+        ("severity: medium", "severity: meduim", 3, 11, "'meduim' is not one of"),
+        ("    dataset: service", "    dataset: servise", 10, 14, "unknown dataset 'servise'; did you mean 'service'?"),
+        (
+            "assert: {column: Status,",
+            "assert: {column: Statuz,",
+            12,
+            22,
+            "dataset 'service' has no column 'Statuz'; did you mean 'Status'?",
+        ),
+        ("in: {param: names}", "in: {param: namez}", 11, 39, "unknown parameter 'namez'; did you mean 'names'?"),
+        ("tags: [readiness]", "tagz: [readiness]", 4, 1, "unknown key 'tagz'; did you mean 'tags'?"),
+    ],
+)
+def test_errors_name_file_line_column_path_and_a_suggestion(
+    tmp_path: Path, old: str, new: str, line: int, column: int, message: str
+) -> None:
+    assert old in RULE
+    path = _write(tmp_path, RULE.replace(old, new))
+    with pytest.raises(RuleError) as caught:
+        load_rule(path)
+    error = caught.value
+    assert (error.line, error.column) == (line, column), str(error)
+    assert message in error.message
+    assert str(error).startswith(f"{path}:{line}:{column}: ")
+    assert error.json_path.startswith("$")
+
+
+def test_unused_parameter_duplicate_id_and_bad_yaml(tmp_path: Path) -> None:
+    unused = RULE.replace("params:\n", "params:\n  spare: {type: integer, default: 3}\n")
+    with pytest.raises(RuleError, match="'spare' is declared but never used"):
+        load_rule(_write(tmp_path, unused))
+    _write(tmp_path, RULE, "a.yaml")
+    _write(tmp_path, RULE, "b.yaml")
+    with pytest.raises(RuleError, match="duplicate rule id 'TEST-JOIN-001'"):
+        load_rules([tmp_path])
+    with pytest.raises(RuleError, match="not valid YAML") as caught:
+        load_rule(_write(tmp_path, "id: [unclosed\n", "bad.yaml"))
+    assert caught.value.line >= 1
+
+
+def test_wrong_parameter_default_type_is_located(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="expected a list") as caught:
+        load_rule(_write(tmp_path, RULE.replace("default: [MSExchangePOP3]", "default: 3")))
+    assert caught.value.json_path == "$.params.names.default"
+
+
+def test_the_rule_schema_is_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(rule_schema())
+
+
+# -- Meta-tests: every shipped rule meets the standard, and every case of every rule passes ------------------------
+
+
+def test_shipped_rules_exist_and_have_unique_ids() -> None:
+    assert SHIPPED
+    assert len({rule.id for rule in SHIPPED}) == len(SHIPPED)
+
+
+@pytest.mark.parametrize("rule", SHIPPED, ids=lambda r: r.id)
+def test_shipped_rule_is_complete(rule: object) -> None:
+    from analyzer.engine.loader import Rule
+
+    assert isinstance(rule, Rule)
+    assert rule.rationale.strip() and rule.remediation["text"].strip()
+    outcomes = {case["expect"]["outcome"] for case in rule.tests}
+    assert {"pass", "fail"} <= outcomes, "a rule needs at least one passing and one failing case"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "case"),
+    [(rule.id, case["name"]) for rule in SHIPPED for case in rule.tests],
+)
+def test_shipped_rule_case(rule_id: str, case: str) -> None:
+    rule = next(r for r in SHIPPED if r.id == rule_id)
+    [result] = [r for r in run_rule_tests([rule]) if r.case == case]
+    assert result.passed, result.detail

@@ -9,6 +9,7 @@ operator is a name looked up in `OPERATORS`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,10 +24,15 @@ Mask = pd.Series  # of dtype "boolean": True, False or <NA>
 
 @dataclass(frozen=True)
 class Context:
-    """What conditions may refer to besides the table: resolved parameters and the evaluation date."""
+    """What conditions may refer to besides the table: resolved parameters and the evaluation date.
+
+    `masks` is shared by every rule of one scan: rules often repeat a comparison over the same large table (the
+    same scope, the same test), and a million-row string comparison is worth doing once.
+    """
 
     params: dict[str, Any] = field(default_factory=dict)
     as_of: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    masks: dict[tuple[int, str], tuple[pd.DataFrame, Mask]] = field(default_factory=dict, compare=False)
 
 
 def resolve(value: Any, frame: pd.DataFrame, context: Context) -> Any:
@@ -44,22 +50,23 @@ def column_name(frame: pd.DataFrame, name: str) -> str:
 
 
 def _boolean(values: Any, unknown: pd.Series) -> Mask:
-    mask = pd.Series(values, index=unknown.index, dtype="boolean")
-    mask[unknown] = pd.NA
-    return mask
+    known = pd.Series(values, index=unknown.index).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(pd.arrays.BooleanArray(known, unknown.to_numpy(dtype=bool)), index=unknown.index)
 
 
 def _fold(value: Any, case_sensitive: bool) -> Any:
-    return value if case_sensitive or not isinstance(value, str) else value.casefold()
+    # lower(), not casefold(): pyarrow has a native lower-case kernel, and PowerShell's own case-insensitive
+    # comparison is invariant-culture, not full Unicode case folding.
+    return value if case_sensitive or not isinstance(value, str) else value.lower()
 
 
 def _folded(series: pd.Series, case_sensitive: bool) -> pd.Series:
     if case_sensitive:
         return series
     if isinstance(series.dtype, pd.StringDtype):
-        return series.str.casefold()  # vectorised for pyarrow-backed strings
+        return series.str.lower()  # vectorised for pyarrow-backed strings
     if series.dtype == object:
-        return series.map(lambda v: v.casefold() if isinstance(v, str) else v, na_action="ignore")
+        return series.map(lambda v: v.lower() if isinstance(v, str) else v, na_action="ignore")
     return series
 
 
@@ -77,7 +84,18 @@ def _coerce(series: pd.Series, value: Any) -> Any:
     return value
 
 
+_NULLABLE = (pd.BooleanDtype, pd.StringDtype, pd.Int64Dtype)
+
+
 def _compare(series: pd.Series, value: Any, op: Callable[[Any, Any], Any], case_sensitive: bool) -> Mask:
+    if isinstance(series.dtype, _NULLABLE) and not isinstance(value, (pd.Series, list, dict)) and value is not None:
+        # pandas' nullable types compare with a scalar into a boolean mask that is already <NA> where the
+        # value is missing: exactly the three-valued result wanted, without a round trip through numpy.
+        try:
+            result = op(_folded(series, case_sensitive), _fold(_coerce(series, value), case_sensitive))
+            return result.astype("boolean")
+        except (TypeError, ValueError):
+            pass  # e.g. a string column compared with a number: element by element below
     unknown = _is_missing(series)
     other = value
     if isinstance(value, pd.Series):
@@ -143,7 +161,16 @@ def comparison(condition: dict[str, Any], frame: pd.DataFrame, context: Context)
     case_sensitive = bool(condition.get("case_sensitive", False))
     (op_name, raw), *_ = [(k, v) for k, v in condition.items() if k not in ("column", "case_sensitive")]
     value = resolve(raw, frame, context)
-    return OPERATORS[op_name](series, value, case_sensitive, context)
+    if isinstance(value, pd.Series):  # a column-to-column comparison: not worth a cache key
+        return OPERATORS[op_name](series, value, case_sensitive, context)
+    # The cache holds the frame itself, so its id cannot be reused by another table while the entry lives.
+    key = (id(frame), json.dumps([condition, value, context.as_of.isoformat()], sort_keys=True, default=str))
+    cached = context.masks.get(key)
+    if cached is not None and cached[0] is frame:
+        return cached[1]
+    mask = OPERATORS[op_name](series, value, case_sensitive, context)
+    context.masks[key] = (frame, mask)
+    return mask
 
 
 def evaluate(condition: dict[str, Any] | None, frame: pd.DataFrame, context: Context) -> Mask:
@@ -195,7 +222,13 @@ _WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"
 
 
 def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -> Mask:
-    compiled = re.compile(str(pattern), 0 if case_sensitive else re.IGNORECASE)
+    compiled = re.compile(str(pattern), 0 if case_sensitive else re.IGNORECASE)  # an invalid pattern fails here
+    if isinstance(series.dtype, pd.StringDtype):
+        try:  # vectorised; pyarrow's RE2 accepts most patterns, Python's re takes the rest
+            found = series.str.contains(compiled.pattern, case=case_sensitive, regex=True)
+            return pd.Series(found, index=series.index, dtype="boolean")
+        except (ValueError, NotImplementedError, TypeError):
+            pass
     return _elementwise(series, lambda v: compiled.search(str(v)) is not None)
 
 

@@ -37,6 +37,7 @@ class Evidence:
     servers: pd.DataFrame
     as_of: dt.datetime
     overrides: dict[str, Any] = field(default_factory=dict)  # "name" or "RULE-ID.name" → value
+    masks: dict[Any, Any] = field(default_factory=dict)  # comparison masks shared by the rules of one scan
 
 
 class _NotEvaluated(Exception):
@@ -110,8 +111,50 @@ def _text(value: Any) -> str:
 
 def fingerprint(rule_id: str, dataset: str, server: str | None, identity: str | None) -> str:
     """Stable across exports of the same state: never a file name or a line number."""
-    key = "|".join((rule_id, dataset, (server or "").upper(), (identity or "").lower()))
+    return _digest("|".join((rule_id, dataset, (server or "").upper(), (identity or "").lower())))
+
+
+def _plain(column: pd.Series, kind: type = str) -> list[Any]:
+    """A column as a list of plain values, None where missing (converted once, not per finding)."""
+    values = column.astype(object).where(column.notna().to_numpy(dtype=bool), None).tolist()
+    return [None if value is None else kind(value) for value in values] if kind is int else values
+
+
+def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def _texts(series: pd.Series, missing: str) -> pd.Series:
+    """A column as display text, vectorised where pandas can: booleans as True/False, lists joined."""
+    if isinstance(series.dtype, pd.BooleanDtype):
+        text = series.map({True: "True", False: "False"}).astype("string")
+    elif isinstance(series.dtype, pd.StringDtype):
+        text = series
+    else:
+        text = series.map(_text, na_action="ignore").astype("string")
+    return text.fillna(missing)
+
+
+def _render_column(template: str, rows: pd.DataFrame, shared: Mapping[str, Any], *, quote: bool) -> pd.Series:
+    """`render` for many rows at once: literal parts and placeholder columns concatenated as string columns."""
+    result = pd.Series("", index=rows.index, dtype="string")
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        name = match.group(1)
+        value = shared.get(name)
+        if isinstance(value, pd.Series):
+            column = value
+        elif name in shared:
+            column = pd.Series(str(value), index=rows.index, dtype="string")
+        elif name in rows:
+            column = _texts(rows[name], "")
+        else:
+            column = pd.Series("", index=rows.index, dtype="string")
+        if quote:
+            column = "'" + column.str.replace("'", "''", regex=False) + "'"
+        result = result + template[position : match.start()] + column
+        position = match.end()
+    return result + template[position:]
 
 
 # -- Scope ---------------------------------------------------------------------------------------------------
@@ -190,7 +233,7 @@ class _Evaluator:
         self.rule = rule
         self.evidence = evidence
         self.params = params
-        self.context = Context(params, evidence.as_of)
+        self.context = Context(params, evidence.as_of, evidence.masks)
         self.scope = servers_in_scope(rule.applies_to, evidence.servers)
         if self.scope is not None and not self.scope:
             raise _NotApplicable("no server in the bundle matches the rule's products, versions or roles")
@@ -216,7 +259,7 @@ class _Evaluator:
 
     # -- outcomes -------------------------------------------------------------------------------------------
     def result(self, findings: list[Finding], evaluated: int, empty_outcome: str | None = None) -> RuleResult:
-        findings.sort(key=lambda f: (f.server or "", f.object, f.field, f.fingerprint))
+        # Findings arrive ordered (bulk ones by server and object, in pandas); their order is deterministic.
         if empty_outcome is not None:
             return RuleResult(self.rule.id, empty_outcome, "no object in scope", tuple(findings), 0)
         if any(f.outcome == "fail" for f in findings):
@@ -293,10 +336,8 @@ class _Evaluator:
         mask = evaluate(scope.get("where"), frame, self.context)
         unknown = frame[mask.isna().to_numpy()]
         fields = columns_of(scope.get("where"))
-        findings = [
-            self.finding("not_evaluated", dataset, row, fields, f"known {', '.join(fields)} to decide the scope")
-            for row in unknown.pipe(_rows)
-        ]
+        expected = f"known {', '.join(fields)} to decide the scope"
+        findings = self.bulk_findings("not_evaluated", dataset, unknown, fields, expected)
         return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
 
     def each(self, check: Mapping[str, Any]) -> RuleResult:
@@ -307,13 +348,92 @@ class _Evaluator:
             return self.result([], 0, check.get("when_empty", "pass"))
         truth = evaluate(check.get("assert"), frame, self.context)
         expected = describe(check.get("assert"), self.params)
-        for outcome, mask in (("fail", truth == False), ("not_evaluated", truth.isna())):  # noqa: E712 - nullable
-            rows = (
-                frame[mask.fillna(False).to_numpy(dtype=bool)]
-                if outcome == "fail"
-                else frame[mask.to_numpy(dtype=bool)]
+        failing = (truth == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
+        findings.extend(self.bulk_findings("fail", dataset, frame[failing], fields, expected))
+        unknown = truth.isna().to_numpy(dtype=bool)
+        findings.extend(self.bulk_findings("not_evaluated", dataset, frame[unknown], fields, expected))
+        return self.result(findings, len(frame))
+
+    def bulk_findings(
+        self, outcome: str, dataset: str, rows: pd.DataFrame, fields: list[str], expected: str
+    ) -> list[Finding]:
+        """Findings for many rows at once, built column by column (a row rule can fail thousands of mailboxes)."""
+        if rows.empty:
+            return []
+        order = pd.DataFrame({"s": rows["server_key"] if "server_key" in rows else "", "i": rows.get("identity", "")})
+        rows = rows.loc[order.sort_values(["s", "i"], kind="stable", na_position="first").index]
+        missing = pd.Series(pd.NA, index=rows.index, dtype="string")
+        label = pd.Series("", index=rows.index, dtype="string")
+        for name in reversed(_LABEL_COLUMNS):
+            if name in rows:
+                label = _texts(rows[name], "").mask(rows[name].isna().to_numpy(dtype=bool), label)
+        server = rows["server_key"].astype("string") if "server_key" in rows else missing
+        fqdn = rows["server_fqdn"].astype("string") if "server_fqdn" in rows else missing
+        observed = pd.Series("", index=rows.index, dtype="string")
+        for position, name in enumerate(fields):
+            prefix = ("; " if position else "") + f"{name}="
+            observed = observed + prefix + _texts(rows[column_name(rows, name)], "(no value)")
+        shared = {"object": label, "observed": observed, "expected": expected, "server": fqdn.fillna(server).fillna("")}
+        if outcome == "fail":
+            template = self.rule.message or "{object}: {observed}; expected {expected}"
+        else:
+            template = "{object}: could not be judged ({observed}); expected {expected}"
+        messages = _render_column(template, rows, shared, quote=False)
+        command = self.rule.remediation.get("command")
+        commands: Any = _render_column(command, rows, shared, quote=True) if command and outcome == "fail" else None
+        identity = rows["identity"].astype("string").fillna("").str.lower() if "identity" in rows else ""
+        keys = f"{self.rule.id}|{dataset}|" + server.fillna("").str.upper() + "|" + identity
+        lines = rows["source_line"] if "source_line" in rows else missing
+        files = rows["source_file"] if "source_file" in rows else missing
+        field_text = ", ".join(fields)
+        fingerprints = [_digest(key) for key in keys.tolist()]
+        return [
+            Finding(fp, self.rule.id, outcome, obj, srv, dataset, field_text, obs, expected, msg, cmd, file, line)
+            for fp, obj, srv, obs, msg, cmd, file, line in zip(
+                fingerprints,
+                label.tolist(),
+                _plain(server),
+                observed.tolist(),
+                messages.tolist(),
+                _plain(commands if commands is not None else missing),
+                _plain(files),
+                _plain(lines, int),
+                strict=True,
             )
-            findings.extend(self.finding(outcome, dataset, row, fields, expected) for row in rows.pipe(_rows))
+        ]
+
+    # -- checks ---------------------------------------------------------------------------------------------
+    def run(self) -> RuleResult:
+        check = self.rule.check
+        if "each" in check:
+            return self.each(check)
+        if "count" in check:
+            return self.count(check)
+        return self.join(check)
+
+    def scoped(self, scope: Mapping[str, Any], also: list[str]) -> tuple[pd.DataFrame, list[Finding]]:
+        """Rows in scope, and a not_evaluated finding for each row whose scope could not be decided."""
+        dataset = scope["dataset"]
+        frame = self.frame(dataset, columns_of(scope.get("where")) + also)
+        mask = evaluate(scope.get("where"), frame, self.context)
+        unknown = frame[mask.isna().to_numpy()]
+        fields = columns_of(scope.get("where"))
+        expected = f"known {', '.join(fields)} to decide the scope"
+        findings = self.bulk_findings("not_evaluated", dataset, unknown, fields, expected)
+        return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
+
+    def each(self, check: Mapping[str, Any]) -> RuleResult:
+        dataset = check["each"]["dataset"]
+        fields = columns_of(check.get("assert"))
+        frame, findings = self.scoped(check["each"], fields)
+        if frame.empty and not findings:
+            return self.result([], 0, check.get("when_empty", "pass"))
+        truth = evaluate(check.get("assert"), frame, self.context)
+        expected = describe(check.get("assert"), self.params)
+        failing = (truth == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
+        findings.extend(self.bulk_findings("fail", dataset, frame[failing], fields, expected))
+        unknown = truth.isna().to_numpy(dtype=bool)
+        findings.extend(self.bulk_findings("not_evaluated", dataset, frame[unknown], fields, expected))
         return self.result(findings, len(frame))
 
     def count(self, check: Mapping[str, Any]) -> RuleResult:
@@ -399,6 +519,7 @@ class _Evaluator:
                 findings.append(
                     self.finding(outcome, left_name, row, fields, expected, observed, bad.head(5).pipe(_rows))
                 )
+        findings.sort(key=lambda f: (f.server or "", f.object, f.outcome))
         return self.result(findings, len(left))
 
 

@@ -33,38 +33,59 @@ def _datasets(mailboxes: int, servers: int) -> dict[str, Any]:
     failing = rng.random(mailboxes) < 0.02
     index = np.arange(mailboxes)
     smtp = pd.array([f"user{i}@contoso.com" for i in index], dtype="string")
-    cas = pd.DataFrame({
-        "Name": pd.array([f"user{i}" for i in index], dtype="string"),
-        "PrimarySmtpAddress": smtp,
-        "PopEnabled": pd.array(~failing, dtype="boolean"),
-        "ImapEnabled": pd.array(~np.roll(failing, 1), dtype="boolean"),
-        "PopUseProtocolDefaults": pd.array(~np.roll(failing, 2), dtype="boolean"),
-        "ImapUseProtocolDefaults": pd.array(~np.roll(failing, 3), dtype="boolean"),
-        "MAPIEnabled": pd.array(~np.roll(failing, 4), dtype="boolean"),
-        "OWAEnabled": pd.array(~np.roll(failing, 5), dtype="boolean"),
-        "ActiveSyncEnabled": pd.array(~np.roll(failing, 6), dtype="boolean"),
-        "ServerName": pd.array([names[i % servers].lower() for i in index], dtype="string"),
-        "identity": smtp,
-        "server_key": pd.array([None] * mailboxes, dtype="string"),
-        "source_file": "cas.xml",
-        "source_line": index * 90 + 2,
-    })  # fmt: skip
+    cas = pd.DataFrame(
+        {
+            "Name": pd.array([f"user{i}" for i in index], dtype="string"),
+            "PrimarySmtpAddress": smtp,
+            "PopEnabled": pd.array(~failing, dtype="boolean"),
+            "ImapEnabled": pd.array(~np.roll(failing, 1), dtype="boolean"),
+            "PopUseProtocolDefaults": pd.array(~np.roll(failing, 2), dtype="boolean"),
+            "ImapUseProtocolDefaults": pd.array(~np.roll(failing, 3), dtype="boolean"),
+            "MAPIEnabled": pd.array(~np.roll(failing, 4), dtype="boolean"),
+            "OWAEnabled": pd.array(~np.roll(failing, 5), dtype="boolean"),
+            "ActiveSyncEnabled": pd.array(~np.roll(failing, 6), dtype="boolean"),
+            "ServerName": pd.array([names[i % servers].lower() for i in index], dtype="string"),
+            "identity": smtp,
+            "server_key": pd.array([None] * mailboxes, dtype="string"),
+            "source_file": "cas.xml",
+            "source_line": index * 90 + 2,
+        }
+    )
     version = ServerVersion(15, 2, 1544, 4)
-    server_frame = pd.DataFrame({
-        "Name": names, "Fqdn": [f"{n.lower()}.contoso.com" for n in names], "AdminDisplayVersion": [version] * servers,
-        "ServerRole": [["Mailbox"]] * servers, "IsClientAccessServer": pd.array([True] * servers, dtype="boolean"),
-        "IsMailboxServer": pd.array([True] * servers, dtype="boolean"), "IsEdgeServer": pd.array([False] * servers, dtype="boolean"),
-        "identity": names, "server_key": pd.array(names, dtype="string"), "server_fqdn": [f"{n.lower()}.contoso.com" for n in names],
-        "product": "Exchange 2019", "version": str(version), "source_file": "servers.xml", "source_line": 2,
-    })  # fmt: skip
+    server_frame = pd.DataFrame(
+        {
+            "Name": names,
+            "Fqdn": [f"{n.lower()}.contoso.com" for n in names],
+            "AdminDisplayVersion": [version] * servers,
+            "ServerRole": [["Mailbox"]] * servers,
+            "IsClientAccessServer": pd.array([True] * servers, dtype="boolean"),
+            "IsMailboxServer": pd.array([True] * servers, dtype="boolean"),
+            "IsEdgeServer": pd.array([False] * servers, dtype="boolean"),
+            "identity": names,
+            "server_key": pd.array(names, dtype="string"),
+            "server_fqdn": [f"{n.lower()}.contoso.com" for n in names],
+            "product": "Exchange 2019",
+            "version": str(version),
+            "source_file": "servers.xml",
+            "source_line": 2,
+        }
+    )
     services = []
     for i, name in enumerate(names):
         for service in ("MSExchangePOP3", "MSExchangePOP3BE", "MSExchangeIMAP4", "MSExchangeIMAP4BE"):
             stopped = i == 7 and service.startswith("MSExchangePOP3")  # one server (2 %) with POP3 stopped
-            services.append({"Name": service, "Status": "Stopped" if stopped else "Running",
-                             "StartType": "Manual" if stopped else "Automatic", "identity": service,
-                             "server_key": name, "server_fqdn": f"{name.lower()}.contoso.com",
-                             "source_file": f"{name}/services.xml", "source_line": 2})  # fmt: skip
+            services.append(
+                {
+                    "Name": service,
+                    "Status": "Stopped" if stopped else "Running",
+                    "StartType": "Manual" if stopped else "Automatic",
+                    "identity": service,
+                    "server_key": name,
+                    "server_fqdn": f"{name.lower()}.contoso.com",
+                    "source_file": f"{name}/services.xml",
+                    "source_line": 2,
+                }
+            )
     service_frame = pd.DataFrame(services).astype(
         {"Name": "string", "Status": "string", "StartType": "string", "server_key": "string"}
     )
@@ -75,23 +96,39 @@ def _datasets(mailboxes: int, servers: int) -> dict[str, Any]:
     }
 
 
-_ROW_COLUMNS = ["PopEnabled", "ImapEnabled", "PopUseProtocolDefaults", "ImapUseProtocolDefaults", "MAPIEnabled",
-                "OWAEnabled", "ActiveSyncEnabled"]  # fmt: skip
+_ROW_COLUMNS = [
+    "PopEnabled",
+    "ImapEnabled",
+    "PopUseProtocolDefaults",
+    "ImapUseProtocolDefaults",
+    "MAPIEnabled",
+    "OWAEnabled",
+    "ActiveSyncEnabled",
+]
 
 
 def _rule(number: int) -> dict[str, Any]:
     # A third each of row, count and join rules; every other row rule has a scope and a string test.
     kind = {0: 0 if number % 2 else 2, 1: 3, 2: 4}[number % 3]
-    base: dict[str, Any] = {"id": f"BENCH-{number:03d}", "title": f"benchmark rule {number}", "severity": "medium",
-                            "rationale": "benchmark", "remediation": {"text": "fix", "command": "Set-CASMailbox -Identity {identity} -X $true"},
-                            "tests": [{"name": "a", "data": {}, "expect": {"outcome": "pass"}},
-                                      {"name": "b", "data": {}, "expect": {"outcome": "fail"}}]}  # fmt: skip
+    base: dict[str, Any] = {
+        "id": f"BENCH-{number:03d}",
+        "title": f"benchmark rule {number}",
+        "severity": "medium",
+        "rationale": "benchmark",
+        "remediation": {"text": "fix", "command": "Set-CASMailbox -Identity {identity} -X $true"},
+        "tests": [
+            {"name": "a", "data": {}, "expect": {"outcome": "pass"}},
+            {"name": "b", "data": {}, "expect": {"outcome": "fail"}},
+        ],
+    }
     column = _ROW_COLUMNS[number % len(_ROW_COLUMNS)]
     if kind in (0, 1):  # row rules: 2 % of the mailboxes fail
         base["check"] = {"each": {"dataset": "cas_mailbox"}, "assert": {"column": column, "eq": True}}
     elif kind == 2:  # a row rule with a scope and a string test
-        base["check"] = {"each": {"dataset": "cas_mailbox", "where": {"column": "PrimarySmtpAddress", "regex": "@contoso\\.com$"}},
-                         "assert": {"any": [{"column": column, "eq": True}, {"column": "Name", "in": ["admin"]}]}}  # fmt: skip
+        base["check"] = {
+            "each": {"dataset": "cas_mailbox", "where": {"column": "PrimarySmtpAddress", "regex": "@contoso\\.com$"}},
+            "assert": {"any": [{"column": column, "eq": True}, {"column": "Name", "in": ["admin"]}]},
+        }
     elif kind == 3:  # aggregates
         base["check"] = {
             "count": {"dataset": "cas_mailbox"},
@@ -99,9 +136,14 @@ def _rule(number: int) -> dict[str, Any]:
             "ratio_at_least": 0.95,
         }
     else:  # joins: every server runs its protocol services
-        base["check"] = {"for_each": {"dataset": "exchange_server", "where": {"column": "IsClientAccessServer", "eq": True}},
-                         "join": {"dataset": "service", "where": {"column": "Name", "in": ["MSExchangePOP3", "MSExchangePOP3BE"]},
-                                  "assert": {"all": [{"column": "Status", "eq": "Running"}, {"column": "StartType", "eq": "Automatic"}]}}}  # fmt: skip
+        base["check"] = {
+            "for_each": {"dataset": "exchange_server", "where": {"column": "IsClientAccessServer", "eq": True}},
+            "join": {
+                "dataset": "service",
+                "where": {"column": "Name", "in": ["MSExchangePOP3", "MSExchangePOP3BE"]},
+                "assert": {"all": [{"column": "Status", "eq": "Running"}, {"column": "StartType", "eq": "Automatic"}]},
+            },
+        }
     return base
 
 
@@ -121,8 +163,10 @@ def measure_rules(mailboxes: int, servers: int) -> None:
     elapsed = time.perf_counter() - start
     findings = sum(len(r.findings) for r in results)
     outcomes = pd.Series([r.outcome for r in results]).value_counts().to_dict()
-    print(f"(1) 50 rules over {mailboxes:,} mailboxes and {servers} servers: {elapsed:.2f} s "
-          f"(target ≤ 2 s); {findings:,} findings; outcomes {outcomes}")  # fmt: skip
+    print(
+        f"(1) 50 rules over {mailboxes:,} mailboxes and {servers} servers: {elapsed:.2f} s "
+        f"(target ≤ 2 s); {findings:,} findings; outcomes {outcomes}"
+    )
 
 
 def measure_scan_share(mailboxes: int) -> None:
@@ -138,8 +182,10 @@ def measure_scan_share(mailboxes: int) -> None:
         total = time.perf_counter() - start
     evaluating = next(t for step, t in marks if step.startswith("evaluating"))
     rules_time = start + total - evaluating
-    print(f"(2) scan of a {mailboxes:,}-mailbox CLIXML bundle: {total:.2f} s, of which rules {rules_time:.3f} s = "
-          f"{rules_time / total:.1%} (target ≤ 5 %)")  # fmt: skip
+    print(
+        f"(2) scan of a {mailboxes:,}-mailbox CLIXML bundle: {total:.2f} s, of which rules {rules_time:.3f} s = "
+        f"{rules_time / total:.1%} (target ≤ 5 %)"
+    )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,7 @@ def _compare(series: pd.Series, value: Any, op: Callable[[Any, Any], Any], case_
         # value is missing: exactly the three-valued result wanted, without a round trip through numpy.
         try:
             result = op(_folded(series, case_sensitive), _fold(_coerce(series, value), case_sensitive))
-            return result.astype("boolean")
+            return pd.Series(result, index=series.index, dtype="boolean")
         except (TypeError, ValueError):
             pass  # e.g. a string column compared with a number: element by element below
     unknown = _is_missing(series)
@@ -225,7 +226,9 @@ def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -
     compiled = re.compile(str(pattern), 0 if case_sensitive else re.IGNORECASE)  # an invalid pattern fails here
     if isinstance(series.dtype, pd.StringDtype):
         try:  # vectorised; pyarrow's RE2 accepts most patterns, Python's re takes the rest
-            found = series.str.contains(compiled.pattern, case=case_sensitive, regex=True)
+            with warnings.catch_warnings():  # pandas warns about capture groups it has no use for here
+                warnings.simplefilter("ignore", UserWarning)
+                found = series.str.contains(compiled.pattern, case=case_sensitive, regex=True)
             return pd.Series(found, index=series.index, dtype="boolean")
         except (ValueError, NotImplementedError, TypeError):
             pass

@@ -360,7 +360,7 @@ class _Evaluator:
         """Findings for many rows at once, built column by column (a row rule can fail thousands of mailboxes)."""
         if rows.empty:
             return []
-        order = pd.DataFrame({"s": rows["server_key"] if "server_key" in rows else "", "i": rows.get("identity", "")})
+        order = pd.DataFrame({"s": rows.get("server_key", ""), "i": rows.get("identity", "")})
         rows = rows.loc[order.sort_values(["s", "i"], kind="stable", na_position="first").index]
         missing = pd.Series(pd.NA, index=rows.index, dtype="string")
         label = pd.Series("", index=rows.index, dtype="string")
@@ -383,8 +383,8 @@ class _Evaluator:
         commands: Any = _render_column(command, rows, shared, quote=True) if command and outcome == "fail" else None
         identity = rows["identity"].astype("string").fillna("").str.lower() if "identity" in rows else ""
         keys = f"{self.rule.id}|{dataset}|" + server.fillna("").str.upper() + "|" + identity
-        lines = rows["source_line"] if "source_line" in rows else missing
-        files = rows["source_file"] if "source_file" in rows else missing
+        lines = rows.get("source_line", missing)
+        files = rows.get("source_file", missing)
         field_text = ", ".join(fields)
         fingerprints = [_digest(key) for key in keys.tolist()]
         return [
@@ -401,40 +401,6 @@ class _Evaluator:
                 strict=True,
             )
         ]
-
-    # -- checks ---------------------------------------------------------------------------------------------
-    def run(self) -> RuleResult:
-        check = self.rule.check
-        if "each" in check:
-            return self.each(check)
-        if "count" in check:
-            return self.count(check)
-        return self.join(check)
-
-    def scoped(self, scope: Mapping[str, Any], also: list[str]) -> tuple[pd.DataFrame, list[Finding]]:
-        """Rows in scope, and a not_evaluated finding for each row whose scope could not be decided."""
-        dataset = scope["dataset"]
-        frame = self.frame(dataset, columns_of(scope.get("where")) + also)
-        mask = evaluate(scope.get("where"), frame, self.context)
-        unknown = frame[mask.isna().to_numpy()]
-        fields = columns_of(scope.get("where"))
-        expected = f"known {', '.join(fields)} to decide the scope"
-        findings = self.bulk_findings("not_evaluated", dataset, unknown, fields, expected)
-        return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
-
-    def each(self, check: Mapping[str, Any]) -> RuleResult:
-        dataset = check["each"]["dataset"]
-        fields = columns_of(check.get("assert"))
-        frame, findings = self.scoped(check["each"], fields)
-        if frame.empty and not findings:
-            return self.result([], 0, check.get("when_empty", "pass"))
-        truth = evaluate(check.get("assert"), frame, self.context)
-        expected = describe(check.get("assert"), self.params)
-        failing = (truth == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
-        findings.extend(self.bulk_findings("fail", dataset, frame[failing], fields, expected))
-        unknown = truth.isna().to_numpy(dtype=bool)
-        findings.extend(self.bulk_findings("not_evaluated", dataset, frame[unknown], fields, expected))
-        return self.result(findings, len(frame))
 
     def count(self, check: Mapping[str, Any]) -> RuleResult:
         dataset = check["count"]["dataset"]

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ParamSpec
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from analyzer import __version__
@@ -411,8 +412,17 @@ def scan(
         raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           _parse_params(param, policy), when, encoding)  # fmt: skip
-    show = (lambda text: err.print(f"[dim]{text}…[/]")) if err.is_terminal and not quiet else None
-    result = run_scan(options, progress=show)
+    if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                      transient=True) as bar:  # fmt: skip
+            task = bar.add_task("reading", total=None)
+
+            def advance(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"reading {Path(name).name}")
+
+            result = run_scan(options, files=advance)
+    else:
+        result = run_scan(options)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(result)
     target = out_dir / "report.json"

@@ -17,7 +17,7 @@ from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rule
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.errors import ExauditError
-from analyzer.exchange.bundle import Bundle, load_bundle
+from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
 from analyzer.model import RuleResult
 
 
@@ -94,14 +94,16 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
     return sets
 
 
-def scan(options: ScanOptions, progress: Callable[[str], None] | None = None) -> Scan:
+def scan(
+    options: ScanOptions, progress: Callable[[str], None] | None = None, files: FileProgress | None = None
+) -> Scan:
     rule_paths = list(options.rule_paths) or [packaged_rules()]
     rules = load_rules(rule_paths)
     if options.tags:
         rules = [rule for rule in rules if set(options.tags) & set(rule.tags)]
     if progress:
         progress("reading the bundle")
-    bundle = load_bundle(list(options.paths), encoding=options.encoding)
+    bundle = load_bundle(list(options.paths), encoding=options.encoding, progress=files)
     as_of = _as_of(bundle, options.as_of)
     evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
     if progress:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -111,7 +111,10 @@ def _read_manifest(files: list[SourceFile], problems: list[InputProblem]) -> dic
     return manifest
 
 
-def load_bundle(paths: Sequence[Path], *, encoding: str | None = None) -> Bundle:
+FileProgress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
+
+
+def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress: FileProgress | None = None) -> Bundle:
     """Read every file of the bundle. Raises InputError only when nothing at all could be read."""
     problems: list[InputProblem] = []
     with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
@@ -124,7 +127,9 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None) -> Bundle
         }
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
-        for source in files:
+        for done, source in enumerate(files):
+            if progress:
+                progress(done, len(files), source.display)
             if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
                 continue
             entry, batch_list = _read_one(source, encoding, listed)

@@ -185,6 +185,21 @@ _POP_IMAP_COLUMNS: tuple[Column, ...] = (
     _s("Guid"),
 )
 
+
+def _protocol_settings(name: str, cmdlet: str, type_name: str, own_column: str, protocol: str) -> DatasetSpec:
+    """Get-PopSettings and Get-ImapSettings return the same shape; `own_column` exists for one protocol only."""
+    return DatasetSpec(
+        name,
+        f"{cmdlet} -Server <each server>",
+        (f".{type_name}",),
+        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", own_column}),),
+        _POP_IMAP_COLUMNS,
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description=f"{protocol} service settings per server",
+    )
+
+
 DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec(
         "exchange_server",
@@ -275,25 +290,9 @@ DATASETS: tuple[DatasetSpec, ...] = (
         per_server=False,
         description="Mailboxes and their kind (user, shared, room, …)",
     ),
-    DatasetSpec(
-        "pop_settings",
-        "Get-PopSettings -Server <each server>",
-        (".Pop3AdConfiguration",),
-        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", "MessageRetrievalSortOrder"}),),
-        _POP_IMAP_COLUMNS,
-        identity=("Guid", "DistinguishedName", "Identity"),
-        server_fields=("Server", "Identity", "DistinguishedName"),
-        description="POP3 service settings per server",
-    ),
-    DatasetSpec(
-        "imap_settings",
-        "Get-ImapSettings -Server <each server>",
-        (".Imap4AdConfiguration",),
-        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", "ShowHiddenFoldersEnabled"}),),
-        _POP_IMAP_COLUMNS,
-        identity=("Guid", "DistinguishedName", "Identity"),
-        server_fields=("Server", "Identity", "DistinguishedName"),
-        description="IMAP4 service settings per server",
+    _protocol_settings("pop_settings", "Get-PopSettings", "Pop3AdConfiguration", "MessageRetrievalSortOrder", "POP3"),
+    _protocol_settings(
+        "imap_settings", "Get-ImapSettings", "Imap4AdConfiguration", "ShowHiddenFoldersEnabled", "IMAP4"
     ),
     DatasetSpec(
         "exchange_certificate",

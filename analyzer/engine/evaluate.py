@@ -14,8 +14,10 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from analyzer.engine.conditions import Context, column_name, columns_of, describe, evaluate
@@ -27,6 +29,7 @@ from analyzer.model import Finding, RuleResult
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LABEL_COLUMNS = ("PrimarySmtpAddress", "Name", "Thumbprint", "Component", "identity")
+PROVENANCE = ("server_key", "server_fqdn", "identity", "source_file", "source_line")
 
 
 @dataclass
@@ -114,10 +117,10 @@ def fingerprint(rule_id: str, dataset: str, server: str | None, identity: str | 
     return _digest("|".join((rule_id, dataset, (server or "").upper(), (identity or "").lower())))
 
 
-def _plain(column: pd.Series, kind: type = str) -> list[Any]:
-    """A column as a list of plain values, None where missing (converted once, not per finding)."""
-    values = column.astype(object).where(column.notna().to_numpy(dtype=bool), None).tolist()
-    return [None if value is None else kind(value) for value in values] if kind is int else values
+def _plain(column: pd.Series) -> list[Any]:
+    """A column as a list of plain Python values, None where missing (converted once, not per finding)."""
+    values: list[Any] = column.astype(object).where(column.notna().to_numpy(dtype=bool), None).tolist()
+    return values
 
 
 def _digest(key: str) -> str:
@@ -334,10 +337,11 @@ class _Evaluator:
         dataset = scope["dataset"]
         frame = self.frame(dataset, columns_of(scope.get("where")) + also)
         mask = evaluate(scope.get("where"), frame, self.context)
-        unknown = frame[mask.isna().to_numpy()]
         fields = columns_of(scope.get("where"))
         expected = f"known {', '.join(fields)} to decide the scope"
-        findings = self.bulk_findings("not_evaluated", dataset, unknown, fields, expected)
+        findings = self.bulk_findings(
+            "not_evaluated", dataset, frame, mask.isna().to_numpy(dtype=bool), fields, expected
+        )
         return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
 
     def each(self, check: Mapping[str, Any]) -> RuleResult:
@@ -349,19 +353,31 @@ class _Evaluator:
         truth = evaluate(check.get("assert"), frame, self.context)
         expected = describe(check.get("assert"), self.params)
         failing = (truth == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean
-        findings.extend(self.bulk_findings("fail", dataset, frame[failing], fields, expected))
+        findings.extend(self.bulk_findings("fail", dataset, frame, failing, fields, expected))
         unknown = truth.isna().to_numpy(dtype=bool)
-        findings.extend(self.bulk_findings("not_evaluated", dataset, frame[unknown], fields, expected))
+        findings.extend(self.bulk_findings("not_evaluated", dataset, frame, unknown, fields, expected))
         return self.result(findings, len(frame))
 
     def bulk_findings(
-        self, outcome: str, dataset: str, rows: pd.DataFrame, fields: list[str], expected: str
+        self, outcome: str, dataset: str, frame: pd.DataFrame, selected: Any, fields: list[str], expected: str
     ) -> list[Finding]:
-        """Findings for many rows at once, built column by column (a row rule can fail thousands of mailboxes)."""
-        if rows.empty:
+        """Findings for the `selected` rows of `frame`, built column by column (a row rule can fail thousands of
+        mailboxes). Only the columns a finding shows are copied, in finding order: by server, then identity."""
+        positions = np.flatnonzero(selected)
+        if not len(positions):
             return []
-        order = pd.DataFrame({"s": rows.get("server_key", ""), "i": rows.get("identity", "")})
-        rows = rows.loc[order.sort_values(["s", "i"], kind="stable", na_position="first").index]
+        templates = [t for t in (self.rule.message, self.rule.remediation.get("command")) if t]
+        placeholders = [name for template in templates for name in _PLACEHOLDER.findall(template)]
+        wanted = [*_LABEL_COLUMNS, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
+        copied = [c for c in dict.fromkeys(wanted) if c in frame.columns]
+        order = [
+            frame[c].take(positions).astype("string").fillna("").to_numpy(dtype=object)
+            for c in ("identity", "server_key")  # lexsort sorts by the last key first
+            if c in frame.columns
+        ]
+        if order:
+            positions = positions[np.lexsort(order)]
+        rows = frame[copied].take(positions)
         missing = pd.Series(pd.NA, index=rows.index, dtype="string")
         label = pd.Series("", index=rows.index, dtype="string")
         for name in reversed(_LABEL_COLUMNS):
@@ -386,21 +402,16 @@ class _Evaluator:
         lines = rows.get("source_line", missing)
         files = rows.get("source_file", missing)
         field_text = ", ".join(fields)
-        fingerprints = [_digest(key) for key in keys.tolist()]
-        return [
-            Finding(fp, self.rule.id, outcome, obj, srv, dataset, field_text, obs, expected, msg, cmd, file, line)
-            for fp, obj, srv, obs, msg, cmd, file, line in zip(
-                fingerprints,
-                label.tolist(),
-                _plain(server),
-                observed.tolist(),
-                messages.tolist(),
-                _plain(commands if commands is not None else missing),
-                _plain(files),
-                _plain(lines, int),
-                strict=True,
-            )
-        ]
+        sha256 = hashlib.sha256
+        fingerprints = [sha256(key.encode("utf-8")).hexdigest()[:20] for key in keys.tolist()]
+        count = len(rows)
+        columns = (
+            fingerprints, [self.rule.id] * count, [outcome] * count, label.tolist(), _plain(server),
+            [dataset] * count, [field_text] * count, observed.tolist(), [expected] * count, messages.tolist(),
+            _plain(commands if commands is not None else missing), _plain(files), _plain(lines),
+        )  # fmt: skip
+        # Finding is a NamedTuple: building each one with tuple.__new__ keeps the whole loop in C.
+        return list(map(partial(tuple.__new__, Finding), zip(*columns, strict=True)))
 
     def count(self, check: Mapping[str, Any]) -> RuleResult:
         dataset = check["count"]["dataset"]

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from analyzer import __version__
-from analyzer.engine.evaluate import Evidence, evaluate_rule
+from analyzer.engine.evaluate import Evidence, evaluate_rules
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
@@ -108,5 +108,5 @@ def scan(
     evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
     if progress:
         progress(f"evaluating {len(rules)} rules")
-    results = [evaluate_rule(rule, evidence) for rule in rules]
+    results = evaluate_rules(rules, evidence)
     return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params))

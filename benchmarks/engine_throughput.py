@@ -148,7 +148,7 @@ def _rule(number: int) -> dict[str, Any]:
 
 
 def measure_rules(mailboxes: int, servers: int) -> None:
-    from analyzer.engine.evaluate import Evidence, evaluate_rule
+    from analyzer.engine.evaluate import Evidence, evaluate_rules
     from analyzer.engine.loader import load_rules
 
     datasets = _datasets(mailboxes, servers)
@@ -157,15 +157,18 @@ def measure_rules(mailboxes: int, servers: int) -> None:
         for number in range(50):
             Path(folder, f"r{number:03d}.yaml").write_text(yaml.safe_dump(_rule(number)))
         rules = load_rules([Path(folder)])
-    evidence = Evidence(datasets, servers_table, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    start = time.perf_counter()
-    results = [evaluate_rule(rule, evidence) for rule in rules]
-    elapsed = time.perf_counter() - start
+    times = []
+    for _run in range(3):  # fresh evidence each time: no comparison mask is carried over between runs
+        evidence = Evidence(datasets, servers_table, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        start = time.perf_counter()
+        results = evaluate_rules(rules, evidence)  # exactly what `scan` calls
+        times.append(time.perf_counter() - start)
     findings = sum(len(r.findings) for r in results)
     outcomes = pd.Series([r.outcome for r in results]).value_counts().to_dict()
+    runs = ", ".join(f"{t:.2f}" for t in times)
     print(
-        f"(1) 50 rules over {mailboxes:,} mailboxes and {servers} servers: {elapsed:.2f} s "
-        f"(target ≤ 2 s); {findings:,} findings; outcomes {outcomes}"
+        f"(1) 50 rules over {mailboxes:,} mailboxes and {servers} servers: median {sorted(times)[1]:.2f} s "
+        f"(runs {runs}; target ≤ 2 s); {findings:,} findings; outcomes {outcomes}"
     )
 
 

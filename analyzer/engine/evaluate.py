@@ -10,9 +10,10 @@ input turns a would-be pass into `not_evaluated`, with the reason and the cmdlet
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -214,6 +215,19 @@ def _gate(applies_to: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
 
 
 # -- Evaluation ----------------------------------------------------------------------------------------------
+
+
+def evaluate_rules(rules: Sequence[Rule], evidence: Evidence) -> list[RuleResult]:
+    """Every rule, in order. The cyclic garbage collector is paused meanwhile: a rule over a large organisation
+    makes hundreds of thousands of finding tuples, and each automatic collection would walk all of them again
+    (measured: a third of the evaluation time). Findings hold no cycles; reference counting frees them as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [evaluate_rule(rule, evidence) for rule in rules]
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:

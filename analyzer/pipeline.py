@@ -16,6 +16,7 @@ import yaml
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules
 from analyzer.engine.loader import Rule, load_rules, rule_files
+from analyzer.engine.verdicts import PROTOCOLS, compute_verdicts
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
 from analyzer.model import RuleResult
@@ -40,6 +41,7 @@ class Scan:
     generated_at: dt.datetime
     rulesets: list[dict[str, str]]
     params: dict[str, Any]
+    verdicts: dict[str, dict[str, Any]]
 
 
 def packaged_rules() -> Path:
@@ -109,4 +111,7 @@ def scan(
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)
-    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params))
+    intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
+    server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
+    verdicts = compute_verdicts(rules, results, server_keys, intents)
+    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts)

@@ -29,7 +29,6 @@ from analyzer.exchange.values import ServerVersion, parse_bool
 from analyzer.model import Finding, RuleResult
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_LABEL_COLUMNS = ("PrimarySmtpAddress", "Name", "Thumbprint", "Component", "identity")
 PROVENANCE = ("server_key", "server_fqdn", "identity", "source_file", "source_line")
 
 
@@ -255,6 +254,9 @@ class _Evaluator:
         if self.scope is not None and not self.scope:
             raise _NotApplicable("no server in the bundle matches the rule's products, versions or roles")
         self.incomplete: list[str] = []
+        self.notes: list[str] = []  # facts about the evaluation a reader of the result should know
+        # Templates may name the rule's parameters too (`-LoginType {login_type}`).
+        self.param_texts = {name: _text(value) for name, value in params.items()}
 
     # -- data access ----------------------------------------------------------------------------------------
     def frame(self, dataset: str, condition_columns: list[str]) -> pd.DataFrame:
@@ -285,6 +287,8 @@ class _Evaluator:
             return RuleResult(
                 self.rule.id, "not_evaluated", "some objects could not be judged", tuple(findings), evaluated
             )
+        if self.notes and not findings:
+            return RuleResult(self.rule.id, "pass", "; ".join(self.notes), (), evaluated)
         if self.incomplete:
             files = ", ".join(sorted(set(self.incomplete)))
             return RuleResult(
@@ -296,7 +300,7 @@ class _Evaluator:
                 observed: str | None = None, counterparts: list[dict[str, Any]] | None = None) -> Finding:  # fmt: skip
         """A finding about `row`. For a join, `counterparts` are the offending rows of the joined dataset: they
         fill the templates (one command each) and are the evidence the finding cites."""
-        label = next((_text(row[c]) for c in _LABEL_COLUMNS if c in row and not _missing(row[c])), "")
+        label = next((_text(row[c]) for c in BY_NAME[dataset].label if c in row and not _missing(row[c])), "")
         server = None if _missing(row.get("server_key")) else str(row["server_key"])
         display_server = row.get("server_fqdn") if not _missing(row.get("server_fqdn")) else server
         evidence = (counterparts or [dict(row)])[:5]
@@ -308,7 +312,8 @@ class _Evaluator:
                 f"{name}={_text(first[name]) if not _missing(first.get(name)) else '(no value)'}" for name in fields
             )
         )
-        shared = {"object": label, "observed": observed_text, "expected": expected, "server": display_server}
+        shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": expected,
+                  "server": display_server}  # fmt: skip
         if outcome == "fail":
             template = self.rule.message or "{object}: {observed}; expected {expected}"
         else:
@@ -349,7 +354,7 @@ class _Evaluator:
     def scoped(self, scope: Mapping[str, Any], also: list[str]) -> tuple[pd.DataFrame, list[Finding]]:
         """Rows in scope, and a not_evaluated finding for each row whose scope could not be decided."""
         dataset = scope["dataset"]
-        frame = self.frame(dataset, columns_of(scope.get("where")) + also)
+        frame = self.excluding(self.frame(dataset, columns_of(scope.get("where")) + also), scope.get("exclude"))
         mask = evaluate(scope.get("where"), frame, self.context)
         fields = columns_of(scope.get("where"))
         expected = f"known {', '.join(fields)} to decide the scope"
@@ -357,6 +362,22 @@ class _Evaluator:
             "not_evaluated", dataset, frame, mask.isna().to_numpy(dtype=bool), fields, expected
         )
         return frame[mask.fillna(False).to_numpy(dtype=bool)], findings
+
+    def excluding(self, frame: pd.DataFrame, exclude: Mapping[str, Any] | None) -> pd.DataFrame:
+        """Leave out the rows that match an excluded row of another dataset; without it, leave out nothing and
+        say so in the result (the scope is then wider than the rule meant)."""
+        if not exclude:
+            return frame
+        other = self.evidence.datasets.get(exclude["dataset"])
+        if other is None:
+            self.notes.append(f"no {exclude['dataset']} data, so nothing was left out of the scope "
+                              f"(export it with {BY_NAME[exclude['dataset']].cmdlet})")  # fmt: skip
+            return frame
+        key = exclude.get("key", "identity")
+        matches = other.frame[evaluate(exclude["where"], other.frame, self.context).fillna(False).to_numpy(dtype=bool)]
+        excluded = set(matches[column_name(matches, key)].astype("string").str.lower().dropna())
+        keys = frame[column_name(frame, key)].astype("string").str.lower()
+        return frame[~keys.isin(excluded).fillna(False).to_numpy(dtype=bool)]
 
     def each(self, check: Mapping[str, Any]) -> RuleResult:
         dataset = check["each"]["dataset"]
@@ -382,7 +403,8 @@ class _Evaluator:
             return []
         templates = [t for t in (self.rule.message, self.rule.remediation.get("command")) if t]
         placeholders = [name for template in templates for name in _PLACEHOLDER.findall(template)]
-        wanted = [*_LABEL_COLUMNS, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
+        labels = BY_NAME[dataset].label
+        wanted = [*labels, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
         copied = [c for c in dict.fromkeys(wanted) if c in frame.columns]
         order = [
             frame[c].take(positions).astype("string").fillna("").to_numpy(dtype=object)
@@ -394,7 +416,7 @@ class _Evaluator:
         rows = frame[copied].take(positions)
         missing = pd.Series(pd.NA, index=rows.index, dtype="string")
         label = pd.Series("", index=rows.index, dtype="string")
-        for name in reversed(_LABEL_COLUMNS):
+        for name in reversed(labels):
             if name in rows:
                 label = _texts(rows[name], "").mask(rows[name].isna().to_numpy(dtype=bool), label)
         server = rows["server_key"].astype("string") if "server_key" in rows else missing
@@ -403,7 +425,8 @@ class _Evaluator:
         for position, name in enumerate(fields):
             prefix = ("; " if position else "") + f"{name}="
             observed = observed + prefix + _texts(rows[column_name(rows, name)], "(no value)")
-        shared = {"object": label, "observed": observed, "expected": expected, "server": fqdn.fillna(server).fillna("")}
+        shared = {**self.param_texts, "object": label, "observed": observed, "expected": expected,
+                  "server": fqdn.fillna(server).fillna("")}  # fmt: skip
         if outcome == "fail":
             template = self.rule.message or "{object}: {observed}; expected {expected}"
         else:

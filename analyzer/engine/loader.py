@@ -257,6 +257,14 @@ def _semantics(located: _Located) -> None:
     for key, scope in scopes:
         _check_dataset(located, scope["dataset"], ("check", key, "dataset"))
         _check_columns(located, scope["dataset"], scope.get("where"), ("check", key, "where"))
+        if "exclude" in scope:
+            other = scope["exclude"]
+            _check_dataset(located, other["dataset"], ("check", key, "exclude", "dataset"))
+            _check_columns(located, other["dataset"], other["where"], ("check", key, "exclude", "where"))
+            link = other.get("key", "identity")
+            for dataset in (scope["dataset"], other["dataset"]):
+                if link.lower() not in _columns_of(dataset):
+                    raise located.error(("check", key, "exclude"), f"dataset {dataset!r} has no column {link!r}")
     if "each" in check and "assert" in check:
         _check_columns(located, check["each"]["dataset"], check["assert"], ("check", "assert"))
     if "count" in check and "matching" in check:

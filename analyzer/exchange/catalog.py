@@ -154,6 +154,13 @@ class DatasetSpec:
     per_server: bool = True
     run_on_server: bool = False
     description: str = ""
+    label: tuple[str, ...] = (
+        "PrimarySmtpAddress",
+        "Name",
+        "Thumbprint",
+        "Component",
+        "identity",
+    )  # what a finding names
     column_index: dict[str, Column] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +204,7 @@ def _protocol_settings(name: str, cmdlet: str, type_name: str, own_column: str, 
         identity=("Guid", "DistinguishedName", "Identity"),
         server_fields=("Server", "Identity", "DistinguishedName"),
         description=f"{protocol} service settings per server",
+        label=("Server", "identity"),  # their Name is "1": the server is what an admin recognises
     )
 
 

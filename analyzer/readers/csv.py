@@ -102,6 +102,8 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
     if len({name.lower() for name in names}) != len(names):
         raise InputError(display, 1 + line_offset, "the header names a column twice; PowerShell never writes that")
     arrow = _parse(display, body, delimiter, names, all_quoted, codec=codec, line_offset=line_offset)
+    if arrow.column_names != names:  # pyarrow read the header differently: unbalanced quotes or a bare CR in it
+        raise InputError(display, 1 + line_offset, "the header line is not valid CSV (unbalanced quotes?)")
     table = CsvTable(
         display,
         arrow.to_pandas(),
@@ -197,6 +199,8 @@ def _record_starts(body: bytes) -> tuple[IntArray, np.ndarray[Any, np.dtype[np.i
 def _find_lossy_columns(table: CsvTable, arrow: pa.Table) -> None:
     """Columns where some cell is a collection's type name: candidates by prefix (vectorised), then confirmed."""
     for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        if not pa.types.is_string(column.type):
+            continue
         candidate = pc.starts_with(column, _TYPE_NAME_STARTS[0])
         for prefix in _TYPE_NAME_STARTS[1:]:
             candidate = pc.or_(candidate, pc.starts_with(column, prefix))

@@ -58,7 +58,7 @@ def build(scan: Scan) -> dict[str, Any]:
         "servers": facts["servers"],
         "coverage": facts["coverage"],
         "missing_datasets": facts["missing_datasets"],
-        "verdicts": {},
+        "verdicts": scan.verdicts,
         "results": [
             {
                 "rule_id": result.rule_id,

@@ -233,21 +233,6 @@ def receive_connector(
     return ("Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector", "System.Object"), props, {}
 
 
-def mailbox(index: int, domain: str, *, kind: str = "UserMailbox", database: str = "DB01") -> ExchangeObject:
-    alias = f"user{index:05d}" if kind == "UserMailbox" else f"{kind.removesuffix('Mailbox').lower()}{index:03d}"
-    props = {
-        "Name": alias,
-        "DisplayName": alias.title(),
-        "PrimarySmtpAddress": f"{alias}@{domain}",
-        "RecipientTypeDetails": kind,
-        "Database": database,
-        "Identity": f"{domain}/Users/{alias}",
-        "DistinguishedName": f"CN={alias},CN=Users,DC={domain.split('.', maxsplit=1)[0]},DC={domain.rsplit('.', maxsplit=1)[-1]}",
-        "Guid": _guid("mailbox", domain, alias),
-    }
-    return ("Microsoft.Exchange.Data.Directory.Management.Mailbox", "System.Object"), props, {}
-
-
 def organization_config(name: str, *, default_policy: str | None = None) -> ExchangeObject:
     props = {
         "Name": name,

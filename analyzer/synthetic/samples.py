@@ -80,14 +80,29 @@ def _ca_and_leaf(domain: str, servers: list[str], not_after: dt.datetime) -> tup
     return ca.public_bytes(serialization.Encoding.DER), leaf.public_bytes(serialization.Encoding.DER)
 
 
+# The first mailboxes of a sample are not users: Get-CASMailbox lists them too, Get-Mailbox says what they are.
+NON_USER_KINDS = ("SharedMailbox", "RoomMailbox", "EquipmentMailbox", "DiscoveryMailbox")
+
+
 def _mailboxes(count: int, *, disabled_pop: set[int], disabled_imap: set[int], servers: int) -> list[ex.ExchangeObject]:
     objects: list[ex.ExchangeObject] = []
     for index in range(count):
-        props, extended = cas_mailbox(
-            index, servers=servers, pop_enabled=index not in disabled_pop, imap_enabled=index not in disabled_imap
-        )
+        props, extended = cas_mailbox(index, servers=servers, pop_enabled=index not in disabled_pop,
+                                      imap_enabled=index not in disabled_imap)  # fmt: skip
         objects.append((CAS_TYPE_NAMES, props, extended))
     return objects
+
+
+def _mailbox_kinds(cas_objects: list[ex.ExchangeObject]) -> list[ex.ExchangeObject]:
+    """Get-Mailbox for the same mailboxes as Get-CASMailbox: same GUID, name and address, and their kind."""
+    found: list[ex.ExchangeObject] = []
+    for index, (_types, props, _extended) in enumerate(cas_objects):
+        kind = NON_USER_KINDS[index] if index < len(NON_USER_KINDS) else "UserMailbox"
+        mailbox = {"Name": props["Name"], "DisplayName": props["DisplayName"], "PrimarySmtpAddress": props["PrimarySmtpAddress"],
+                   "RecipientTypeDetails": kind, "Database": "DB01", "Identity": props["Identity"],
+                   "DistinguishedName": props["DistinguishedName"], "Guid": props["Guid"]}  # fmt: skip
+        found.append((("Microsoft.Exchange.Data.Directory.Management.Mailbox", "System.Object"), mailbox, {}))
+    return found
 
 
 def _write(folder: Path, files: dict[str, bytes], manifest: dict[str, Any] | None) -> None:
@@ -165,11 +180,9 @@ def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "cl
     mailbox_file = "Get-CASMailbox.csv" if mailbox_format == "csv" else "Get-CASMailbox.xml"
     _stream_mailboxes(folder / mailbox_file, mailboxes, mailbox_format, len(names))
     entries.append({"path": mailbox_file, "cmdlet": "Get-CASMailbox"})
-    kinds = ["SharedMailbox", "RoomMailbox", "EquipmentMailbox", "DiscoveryMailbox"]
-    files["Get-Mailbox.xml"] = clixml_bytes(
-        [ex.mailbox(i, domain) for i in range(min(mailboxes, 200))]
-        + [ex.mailbox(i, domain, kind=k) for i, k in enumerate(kinds)]
-    )
+    # Get-Mailbox for the first mailboxes (a sample of the organisation, up to 200), to tell users from the rest.
+    first = _mailboxes(min(mailboxes, 200), disabled_pop=set(), disabled_imap=set(), servers=len(names))
+    files["Get-Mailbox.xml"] = clixml_bytes(_mailbox_kinds(first))
     files["Get-OrganizationConfig.xml"] = clixml_bytes([ex.organization_config("Contoso")])
     entries += [
         {"path": "Get-Mailbox.xml", "cmdlet": "Get-Mailbox"},
@@ -230,7 +243,11 @@ def mistakes_2016(folder: Path) -> None:
                 ex.component_state("EX16B", domain, "ImapProxy", "Inactive"),
             ]
         ),
-        "cas-mailboxes.xml": clixml_bytes(_mailboxes(30, disabled_pop={3, 7, 11}, disabled_imap={7, 20}, servers=2)),
+        # Mailboxes 0-3 are shared/room/equipment/discovery (POP3 off on the shared one); 7 and 11 are users without POP3.
+        "cas-mailboxes.xml": clixml_bytes(
+            cas := _mailboxes(30, disabled_pop={0, 7, 11}, disabled_imap={7, 20}, servers=2)
+        ),
+        "mailboxes.xml": clixml_bytes(_mailbox_kinds(cas)),
     }
     _write(folder, files, None)
 

@@ -323,3 +323,13 @@ def test_large_json_array_streams_across_chunks(tmp_path: Path) -> None:
     assert len(records) == 20_000
     assert records[-1].properties == {"Name": "user19999", "Size": 19999 * 1000003}
     assert records[-1].source.line == 20_001
+
+
+def test_csv_header_with_an_unbalanced_quote_is_a_located_error(tmp_path: Path) -> None:
+    """Found by the fuzz test: a quote put before the header made pyarrow read other columns and type some as
+    booleans, and the lossy-column scan then crashed."""
+    path = tmp_path / "bad-header.csv"
+    path.write_bytes(b'"' + CAS_CSV_7.read_bytes())
+    with pytest.raises(InputError, match="header line is not valid CSV") as caught:
+        read_csv_table(path)
+    assert caught.value.line == 1

@@ -1,0 +1,112 @@
+"""Readiness verdicts per protocol, per server and for the organisation, computed from rule results.
+
+Nothing here knows a rule id: a rule takes part through its `verdict` metadata — the protocols it speaks for,
+its role (required, advisory, information), the intent it checks (enabled, disabled, any) and what it measures
+(servers, mailboxes, organisation).
+
+With POP3/IMAP4 meant to be available:
+  ready      every required check passed (and every in-scope mailbox is enabled);
+  partial    the servers are ready but some in-scope mailboxes are not enabled;
+  not_ready  a required or advisory check failed, or no in-scope mailbox is enabled;
+  unknown    nothing failed, but a required check could not be evaluated.
+With them meant to be off: `disabled` when the checks of that intent pass, `exposed` when they fail, `unknown`
+without the data. Advisory checks without data are listed as not checked and never make a verdict unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from analyzer.engine.loader import Rule
+from analyzer.model import RuleResult
+
+PROTOCOLS = ("pop3", "imap4")
+
+
+def _check(rule: Rule, result: RuleResult) -> dict[str, Any]:
+    failing = [f for f in result.findings if f.outcome == "fail"]
+    return {
+        "rule_id": rule.id,
+        "title": rule.title,
+        "role": rule.verdict["role"],
+        "intent": rule.verdict.get("intent", "any"),
+        "measures": rule.verdict.get("measures", "servers"),
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "failing": len(failing),
+        "evaluated": result.evaluated,
+    }
+
+
+def _server_states(pairs: list[tuple[Rule, RuleResult]], servers: Sequence[str]) -> dict[str, str]:
+    states = dict.fromkeys(servers, "ready")
+    for rule, result in pairs:
+        if rule.verdict["role"] == "information":
+            continue
+        for finding in result.findings:
+            if finding.server is None or finding.server not in states:
+                continue
+            if finding.outcome == "fail":
+                states[finding.server] = "not_ready"
+            elif finding.outcome == "not_evaluated" and states[finding.server] == "ready":
+                states[finding.server] = "unknown" if rule.verdict["role"] == "required" else "ready"
+    return states
+
+
+def _enabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
+    judged = [c for c in checks if c["role"] != "information"]
+    mailbox = [c for c in judged if c["measures"] == "mailboxes"]
+    others = [c for c in judged if c["measures"] != "mailboxes"]
+    if any(c["outcome"] == "fail" for c in others):
+        return "not_ready", "a required or advisory check failed"
+    mailbox_failed = [c for c in mailbox if c["outcome"] == "fail"]
+    if mailbox_failed and all(c["failing"] >= c["evaluated"] > 0 for c in mailbox_failed):
+        return "not_ready", "no mailbox in scope is enabled"
+    if any(c["outcome"] in ("not_evaluated", "error") and c["role"] == "required" for c in judged):
+        return "unknown", "a required check could not be evaluated"
+    if mailbox_failed:
+        disabled = sum(c["failing"] for c in mailbox_failed)
+        total = max(c["evaluated"] for c in mailbox_failed)
+        return "partial", f"the servers are ready; {disabled} of {total} mailboxes in scope are not enabled"
+    return "ready", "every required check passed"
+
+
+def _disabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
+    judged = [c for c in checks if c["role"] != "information" and c["intent"] == "disabled"]
+    if any(c["outcome"] == "pass" for c in judged):
+        return "disabled", "no client can connect"
+    if judged and all(c["outcome"] == "fail" for c in judged):
+        return "exposed", "clients can still connect"
+    return "unknown", "the data to tell is missing"
+
+
+def compute_verdicts(
+    rules: Sequence[Rule], results: Sequence[RuleResult], servers: Sequence[str], intents: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """The verdict of each protocol; `intents` maps protocol → "enabled" or "disabled" (default enabled)."""
+    by_id = {rule.id: rule for rule in rules}
+    verdicts: dict[str, dict[str, Any]] = {}
+    for protocol in PROTOCOLS:
+        intent = intents.get(protocol, "enabled")
+        pairs = [
+            (by_id[r.rule_id], r)
+            for r in results
+            if protocol in by_id[r.rule_id].verdict.get("protocols", ())
+            and by_id[r.rule_id].verdict.get("intent", "any") in (intent, "any")
+        ]
+        if not pairs:
+            continue
+        checks = [_check(rule, result) for rule, result in pairs]
+        in_play = [c for c in checks if c["outcome"] != "not_applicable"]
+        not_checked = [c["rule_id"] for c in in_play if c["role"] == "advisory" and c["outcome"] == "not_evaluated"]
+        status, why = _enabled_status(in_play) if intent == "enabled" else _disabled_status(in_play)
+        verdicts[protocol] = {
+            "status": status,
+            "intent": intent,
+            "summary": why,
+            "servers": _server_states([p for p in pairs if p[1].outcome != "not_applicable"], servers),
+            "checks": checks,
+            "not_checked": not_checked,
+        }
+    return verdicts

@@ -232,7 +232,12 @@ def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -
             return pd.Series(found, index=series.index, dtype="boolean")
         except (ValueError, NotImplementedError, TypeError):
             pass
-    return _elementwise(series, lambda v: compiled.search(str(v)) is not None)
+    return _elementwise(series, lambda v: compiled.search(_joined(v)) is not None)
+
+
+def _joined(value: Any) -> str:
+    """A value as an admin reads it: list items joined with ', ' (bindings as `0.0.0.0:995`), others as text."""
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
 
 
 def _in(series: pd.Series, values: Any, case_sensitive: bool, _c: Context) -> Mask:

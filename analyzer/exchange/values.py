@@ -127,6 +127,34 @@ ALLOWED_SERVICES = EnumSpec(
     {0: "None", 1: "IMAP", 2: "POP", 4: "UM", 8: "IIS", 16: "SMTP", 32: "Federation", 64: "UMCallRouter"},
     flags=True,
 )
+# Receive connector flags (Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms and
+# Microsoft.Exchange.Data.PermissionGroups); exports show them as "Tls, Integrated" or as the number.
+RECEIVE_AUTH_MECHANISMS = EnumSpec(
+    "Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms",
+    {
+        0: "None",
+        1: "Tls",
+        2: "Integrated",
+        4: "BasicAuth",
+        8: "BasicAuthRequireTLS",
+        16: "ExchangeServer",
+        32: "ExternalAuthoritative",
+    },
+    flags=True,
+)
+PERMISSION_GROUPS = EnumSpec(
+    "Microsoft.Exchange.Data.PermissionGroups",
+    {
+        0: "None",
+        1: "AnonymousUsers",
+        2: "ExchangeUsers",
+        4: "ExchangeServers",
+        8: "ExchangeLegacyServers",
+        16: "Partners",
+        32: "Custom",
+    },
+    flags=True,
+)
 CERTIFICATE_STATUS = EnumSpec(
     "Microsoft.Exchange.Management.SystemConfigurationTasks.CertificateStatus",
     {

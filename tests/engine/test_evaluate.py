@@ -137,3 +137,12 @@ def test_fingerprints_depend_on_identity_not_on_files() -> None:
     assert fingerprint("R-1", "cas_mailbox", None, "GUID") == fingerprint("R-1", "cas_mailbox", None, "guid")
     assert fingerprint("R-1", "service", "exch01", "x") == fingerprint("R-1", "service", "EXCH01", "x")
     assert fingerprint("R-1", "service", "EXCH01", "x") != fingerprint("R-1", "service", "EXCH02", "x")
+
+
+def test_regex_on_a_list_column_reads_the_items_as_text() -> None:
+    from analyzer.exchange.values import Binding
+
+    frame = pd.DataFrame(
+        {"Bindings": [[Binding("0.0.0.0", 587), Binding("[::]", 587)], [Binding("0.0.0.0", 25)], None]}
+    )
+    assert mask({"column": "Bindings", "regex": r":587\b"}, frame) == [True, False, None]

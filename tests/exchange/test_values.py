@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from analyzer.exchange import values as v
-from analyzer.exchange.catalog import recognise
+from analyzer.exchange.catalog import flags_list, recognise
 from analyzer.exchange.certificates import certificate_properties, covers, from_der
 from analyzer.exchange.servers import server_from_distinguished_name, server_from_identity, server_key
 from analyzer.readers.clixml import read_clixml
@@ -59,6 +59,15 @@ def test_server_version_is_comparable_and_read_from_typed_objects() -> None:
         (v.ALLOWED_SERVICES, "IMAP, POP, IIS, SMTP", "IMAP, POP, IIS, SMTP"),
         (v.ALLOWED_SERVICES, 0, "None"),
         (v.SERVICE_STATUS, 99, "Unknown(99)"),
+        # The Client Frontend connector's defaults, as text and as the number Export-Csv of the raw value gives.
+        (
+            v.RECEIVE_AUTH_MECHANISMS,
+            "Tls, Integrated, BasicAuth, BasicAuthRequireTLS",
+            "Tls, Integrated, BasicAuth, BasicAuthRequireTLS",
+        ),
+        (v.RECEIVE_AUTH_MECHANISMS, 15, "Tls, Integrated, BasicAuth, BasicAuthRequireTLS"),
+        (v.PERMISSION_GROUPS, "anonymoususers, exchangeusers", "AnonymousUsers, ExchangeUsers"),
+        (v.PERMISSION_GROUPS, 2, "ExchangeUsers"),
     ],
 )
 def test_enums_by_name_or_number(spec: v.EnumSpec, given: object, expected: str) -> None:
@@ -186,3 +195,8 @@ def test_recognition_by_type_name_or_signature(types: tuple[str, ...], props: tu
 
 def test_unknown_types_are_not_recognised() -> None:
     assert recognise(("System.Diagnostics.FileVersionInfo",), ("FileVersion",)) is None
+
+
+def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:
+    assert flags_list(v.RECEIVE_AUTH_MECHANISMS)("Tls, BasicAuthRequireTLS") == ["Tls", "BasicAuthRequireTLS"]
+    assert flags_list(v.PERMISSION_GROUPS)(0) == []

@@ -16,7 +16,7 @@ import yaml
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules
 from analyzer.engine.loader import Rule, load_rules, rule_files
-from analyzer.engine.verdicts import PROTOCOLS, compute_verdicts
+from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
 from analyzer.model import RuleResult
@@ -113,5 +113,9 @@ def scan(
     results = evaluate_rules(rules, evidence)
     intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
     server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
-    verdicts = compute_verdicts(rules, results, server_keys, intents)
+    health = {
+        name: DatasetHealth(tuple(dataset.incomplete_sources), dict(dataset.lossy))
+        for name, dataset in bundle.datasets.items()
+    }
+    verdicts = compute_verdicts(rules, results, server_keys, intents, health)
     return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts)

@@ -11,17 +11,59 @@ With POP3/IMAP4 meant to be available:
   unknown    nothing failed, but a required check could not be evaluated.
 With them meant to be off: `disabled` when the checks of that intent pass, `exposed` when they fail, `unknown`
 without the data. Advisory checks without data are listed as not checked and never make a verdict unknown.
+
+A verdict that would be `ready`, `partial` or `disabled` becomes `unknown` when an input one of its checks reads
+was damaged, cut off or lost values in a column the check uses: the good news cannot be vouched for. Bad news
+stands (what failed, failed on the data that was read), and the damaged inputs are named either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.engine.loader import Rule
+from analyzer.exchange.catalog import BY_NAME
 from analyzer.model import RuleResult
 
 PROTOCOLS = ("pop3", "imap4")
+_GOOD_NEWS = ("ready", "partial", "disabled")
+
+
+@dataclass(frozen=True)
+class DatasetHealth:
+    """What is wrong with one dataset's inputs: files cut off or damaged, and columns whose values were lost."""
+
+    incomplete_sources: tuple[str, ...] = ()
+    lossy_columns: Mapping[str, str] = field(default_factory=dict)
+
+
+def _columns(node: Any) -> Iterator[str]:
+    """Every column a rule's check names, wherever it sits in the condition tree."""
+    if isinstance(node, dict):
+        if isinstance(node.get("column"), str):
+            yield node["column"]
+        for value in node.values():
+            yield from _columns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _columns(item)
+
+
+def _degraded_inputs(rules: Sequence[Rule], health: Mapping[str, DatasetHealth]) -> dict[str, set[str]]:
+    """Per dataset, why the data behind these rules cannot be fully trusted: damaged inputs and lossy columns."""
+    lines: dict[str, set[str]] = {}
+    for rule in rules:
+        used = set(_columns(rule.check))
+        for dataset in rule.datasets():
+            state = health.get(dataset)
+            if state is None:
+                continue
+            found = lines.setdefault(dataset, set())
+            found.update(f"{source}: {dataset} incomplete (damaged or cut off)" for source in state.incomplete_sources)
+            found.update(f"{dataset}.{c}: {reason}" for c, reason in state.lossy_columns.items() if c in used)
+    return {dataset: found for dataset, found in lines.items() if found}
 
 
 def _check(rule: Rule, result: RuleResult) -> dict[str, Any]:
@@ -82,9 +124,14 @@ def _disabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 def compute_verdicts(
-    rules: Sequence[Rule], results: Sequence[RuleResult], servers: Sequence[str], intents: dict[str, str]
+    rules: Sequence[Rule],
+    results: Sequence[RuleResult],
+    servers: Sequence[str],
+    intents: dict[str, str],
+    health: Mapping[str, DatasetHealth] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The verdict of each protocol; `intents` maps protocol → "enabled" or "disabled" (default enabled)."""
+    """The verdict of each protocol; `intents` maps protocol → "enabled" or "disabled" (default enabled);
+    `health` says which datasets came from damaged, cut-off or lossy inputs."""
     by_id = {rule.id: rule for rule in rules}
     verdicts: dict[str, dict[str, Any]] = {}
     for protocol in PROTOCOLS:
@@ -101,12 +148,20 @@ def compute_verdicts(
         in_play = [c for c in checks if c["outcome"] != "not_applicable"]
         not_checked = [c["rule_id"] for c in in_play if c["role"] == "advisory" and c["outcome"] == "not_evaluated"]
         status, why = _enabled_status(in_play) if intent == "enabled" else _disabled_status(in_play)
+        judged = [p for p in pairs if p[1].outcome != "not_applicable" and p[0].verdict["role"] != "information"]
+        degraded = _degraded_inputs([rule for rule, _result in judged], health or {})
+        server_states = _server_states([p for p in pairs if p[1].outcome != "not_applicable"], servers)
+        if degraded and status in _GOOD_NEWS:
+            status, why = "unknown", f"{why}, but an input it depends on is damaged, cut off or lossy"
+        if any(BY_NAME[name].per_server for name in degraded):  # mailbox data says nothing about one server
+            server_states = {k: "unknown" if v == "ready" else v for k, v in server_states.items()}
         verdicts[protocol] = {
             "status": status,
             "intent": intent,
             "summary": why,
-            "servers": _server_states([p for p in pairs if p[1].outcome != "not_applicable"], servers),
+            "servers": server_states,
             "checks": checks,
             "not_checked": not_checked,
+            "degraded_inputs": sorted(set().union(*degraded.values())),
         }
     return verdicts

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from analyzer.engine.loader import load_rules
+from analyzer.engine.verdicts import DatasetHealth, compute_verdicts
+from analyzer.model import RuleResult
 from analyzer.pipeline import ScanOptions, scan
 from tests.conftest import CSS
 
@@ -73,3 +76,38 @@ def test_a_damaged_input_never_yields_ready(tmp_path: Path) -> None:
     outcomes = {r.rule_id: r.outcome for r in result.results}
     assert outcomes["POP-SVC-001"] == "not_evaluated"  # EXCH02's records were cut off: not judged, never passed
     assert any("records before it kept" in p.message for p in result.bundle.problems)
+
+
+def test_a_cut_off_mailbox_export_leaves_the_verdict_unknown_and_names_the_file(tmp_path: Path) -> None:
+    bundle = tmp_path / "healthy"
+    shutil.copytree(SAMPLES / "healthy-2019", bundle)
+    (bundle / "manifest.json").unlink()  # the manifest's hashes would flag the edit on their own
+    cas = bundle / "Get-CASMailbox.xml"
+    text = cas.read_bytes()
+    cut = text.index(b"<Obj RefId=", len(text) // 2)  # a copy that stopped half way, between two mailboxes
+    cas.write_bytes(text[:cut])
+    result = _scan(bundle)
+    assert _status(result) == {"pop3": "unknown", "imap4": "unknown"}
+    pop3 = result.verdicts["pop3"]
+    users = next(r for r in result.results if r.rule_id == "POP-USR-001")
+    assert (users.outcome, users.reason) == ("not_evaluated", f"would pass, but the input may be incomplete: {cas}")
+    assert any(line.startswith(str(cas)) and "cas_mailbox incomplete" in line for line in pop3["degraded_inputs"])
+    assert set(pop3["servers"].values()) == {"ready"}  # mailbox data says nothing against a server
+
+
+def test_a_lossy_column_a_check_reads_makes_the_verdict_unknown() -> None:
+    rules = [r for r in load_rules([ROOT / "rules" / "pop-imap"]) if r.id == "POP-USR-001"]
+    passed = [RuleResult(rules[0].id, "pass", None, (), evaluated=3)]
+    lossy = {"cas_mailbox": DatasetHealth(lossy_columns={"PopEnabled": "Format-Table cut the column"})}
+    unrelated = {"cas_mailbox": DatasetHealth(lossy_columns={"ImapProtocolLoggingEnabled": "cut"})}
+    assert compute_verdicts(rules, passed, [], {}, lossy)["pop3"]["status"] == "unknown"
+    assert compute_verdicts(rules, passed, [], {}, unrelated)["pop3"]["status"] == "ready"
+
+
+def test_a_damaged_service_export_makes_ready_servers_unknown() -> None:
+    rules = [r for r in load_rules([ROOT / "rules" / "pop-imap"]) if r.id == "POP-SVC-001"]
+    passed = [RuleResult(rules[0].id, "pass", None, (), evaluated=1)]
+    damaged = {"service": DatasetHealth(incomplete_sources=("EXCH01/Get-Service.xml",))}
+    verdict = compute_verdicts(rules, passed, ["EXCH01"], {}, damaged)["pop3"]
+    assert (verdict["status"], verdict["servers"]) == ("unknown", {"EXCH01": "unknown"})
+    assert verdict["degraded_inputs"] == ["EXCH01/Get-Service.xml: service incomplete (damaged or cut off)"]

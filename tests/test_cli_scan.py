@@ -53,8 +53,11 @@ def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
 
 
 def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
-    assert _scan(tmp_path, "--demo", "--fail-on", "high")[0] == 1
-    assert _scan(tmp_path, "--demo", "--fail-on", "critical")[0] == 0
+    assert _scan(tmp_path, "--demo", "--fail-on", "critical")[0] == 1  # EX16A's certificate has expired
+    assert _scan(tmp_path, str(SAMPLES / "healthy-2019"), "--fail-on", "low")[0] == 0
+    users_only = ["--demo", "--rules", str(SAMPLES.parent / "rules" / "pop-imap" / "pop-users-enabled.yaml")]
+    assert _scan(tmp_path, *users_only, "--fail-on", "high")[0] == 0  # its failures are medium
+    assert _scan(tmp_path, *users_only, "--fail-on", "medium")[0] == 1
 
 
 @pytest.mark.parametrize(

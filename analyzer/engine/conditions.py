@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.exchange.certificates import covers
 from analyzer.exchange.values import ServerVersion, parse_server_version
 
 Mask = pd.Series  # of dtype "boolean": True, False or <NA>
@@ -203,6 +204,31 @@ def columns_of(condition: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(name for part in parts for name in columns_of(part)))
 
 
+OBJECT_PREFIX = "object:"  # the checked object's columns in a join's pair frame
+
+
+def object_refs(node: Any) -> list[str]:
+    """The checked object's columns a join condition reads through `{object: Column}`."""
+    if isinstance(node, dict):
+        if set(node) == {"object"}:
+            return [str(node["object"])]
+        return [ref for value in node.values() for ref in object_refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in object_refs(item)]
+    return []
+
+
+def with_object_columns(node: Any) -> Any:
+    """The condition with `{object: X}` turned into a reference to the pair frame's `object:X` column."""
+    if isinstance(node, dict):
+        if set(node) == {"object"}:
+            return {"column": OBJECT_PREFIX + str(node["object"])}
+        return {key: with_object_columns(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [with_object_columns(item) for item in node]
+    return node
+
+
 def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
     """The condition in words, for a finding's `expected`."""
     if condition is None:
@@ -216,6 +242,8 @@ def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
     (op_name, raw), *_ = [(k, v) for k, v in condition.items() if k not in ("column", "case_sensitive")]
     value = params.get(raw["param"]) if isinstance(raw, dict) and "param" in raw else raw
     shown = value["column"] if isinstance(value, dict) and "column" in value else value
+    if isinstance(value, dict) and "object" in value:
+        shown = f"its {value['object']}"
     return f"{condition['column']} {_WORDS.get(op_name, op_name)} {shown}"
 
 
@@ -238,6 +266,16 @@ def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -
 def _joined(value: Any) -> str:
     """A value as an admin reads it: list items joined with ', ' (bindings as `0.0.0.0:995`), others as text."""
     return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
+def _covers(series: pd.Series, hosts: Any, _cs: bool, _c: Context) -> Mask:
+    """Certificate names (subject and SANs, wildcards one label deep) that cover a host name, per row."""
+    wanted = hosts if isinstance(hosts, pd.Series) else pd.Series([hosts] * len(series), index=series.index)
+    results = [
+        None if _missing_value(names) or _missing_value(host) else covers(str(host), [str(n) for n in _as_list(names)])
+        for names, host in zip(series, wanted, strict=True)
+    ]
+    return pd.Series(results, index=series.index, dtype="boolean")
 
 
 def _in(series: pd.Series, values: Any, case_sensitive: bool, _c: Context) -> Mask:
@@ -284,6 +322,7 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]
     "within_days": _within_days,
     "older_than_days": _older_than_days,
+    "covers": _covers,
     "before": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a < b, True),
     "after": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a > b, True),
 }

@@ -21,7 +21,16 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from analyzer.engine.conditions import Context, column_name, columns_of, describe, evaluate
+from analyzer.engine.conditions import (
+    OBJECT_PREFIX,
+    Context,
+    column_name,
+    columns_of,
+    describe,
+    evaluate,
+    object_refs,
+    with_object_columns,
+)
 from analyzer.engine.loader import Rule
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
@@ -490,37 +499,61 @@ class _Evaluator:
         left_scope, join = check["for_each"], check["join"]
         left_name, right_name = left_scope["dataset"], join["dataset"]
         on = join.get("key", "server_key")
-        fields = columns_of(join.get("assert"))
-        left, findings = self.scoped(left_scope, [])
+        # `{object: Column}` in the join's conditions reads the checked object's own value (X509CertificateName
+        # against a certificate's names): the counterparts are then judged pair by pair.
+        where, assert_ = with_object_columns(join.get("where")), with_object_columns(join.get("assert"))
+        fields = columns_of(assert_)
+        refs = sorted({ref for c in (join.get("where"), join.get("assert")) for ref in object_refs(c)})
+        left, findings = self.scoped(left_scope, refs)
         if left.empty and not findings:
             return self.result([], 0, check.get("when_empty", "pass"))
-        right = self.frame(right_name, columns_of(join.get("where")) + fields)
-        right = right[evaluate(join.get("where"), right, self.context).fillna(False).to_numpy(dtype=bool)]
-        truth = evaluate(join.get("assert"), right, self.context)
+        right = self.frame(right_name, columns_of(where) + columns_of(assert_))
         left_on, right_on = column_name(left, on), column_name(right, on)
-        keys = right[right_on].astype("string").str.upper()
-        table = pd.DataFrame({"key": keys.to_numpy(), "true": (truth == True).to_numpy(dtype=bool),  # noqa: E712
-                              "false": (truth == False).to_numpy(dtype=bool), "na": truth.isna().to_numpy(dtype=bool)})  # noqa: E712 # fmt: skip
+        left = left.assign(_object=range(len(left)))
+        if refs:
+            own = left[[left_on, "_object", *refs]].rename(columns={r: OBJECT_PREFIX + r for r in refs})
+            own["_key"] = own.pop(left_on).astype("string").str.upper()
+            right = right.assign(_key=right[right_on].astype("string").str.upper()).merge(own, on="_key")
+            groups = right["_object"].astype("string")
+        else:
+            groups = right[right_on].astype("string").str.upper()
+        present = set(groups.dropna())  # objects with counterpart data at all, before `where` narrows it
+        chosen = evaluate(where, right, self.context).fillna(False).to_numpy(dtype=bool)
+        right, groups = right[chosen], groups[chosen]
+        truth = evaluate(assert_, right, self.context)
+        known = truth.astype("boolean")
+        table = pd.DataFrame(
+            {
+                "key": groups.to_numpy(),
+                "true": known.fillna(False).to_numpy(dtype=bool),
+                "false": (~known).fillna(False).to_numpy(dtype=bool),
+                "na": known.isna().to_numpy(dtype=bool),
+            }
+        )
         summary = cast(
             dict[Any, dict[str, Any]],
             table.groupby("key").agg(t=("true", "sum"), f=("false", "sum"), u=("na", "sum")).to_dict("index"),
         )
         require = join.get("require", "all")
-        where, wanted = describe(join.get("where"), self.params), describe(join.get("assert"), self.params)
-        expected = f"{right_name} where {where}: {require} with {wanted}"
+        said = describe(join.get("where"), self.params)
+        expected = f"{right_name} where {said}: {require} with {describe(join.get('assert'), self.params)}"
         missing_outcome = join.get("missing", "not_evaluated")
         for row in left.pipe(_rows):
             key = row.get(left_on)
-            stats = summary.get(str(key).upper()) if not _missing(key) else None
+            group = str(row["_object"]) if refs else (None if _missing(key) else str(key).upper())
+            stats = summary.get(group) if group is not None else None
             if stats is None:
-                if missing_outcome != "pass":
-                    cmdlet = BY_NAME[right_name].cmdlet
-                    findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
+                cmdlet = BY_NAME[right_name].cmdlet
+                if group not in present:  # nothing exported for it: never a pass, never a failure
+                    findings.append(self.finding("not_evaluated", left_name, row, fields, expected,
                                                  f"no {right_name} data for it (export with {cmdlet})"))  # fmt: skip
+                elif missing_outcome != "pass":
+                    findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
+                                                 f"no {right_name} where {said}"))  # fmt: skip
                 continue
             outcome = _join_outcome(require, int(stats["t"]), int(stats["f"]), int(stats["u"]))
             if outcome != "pass":
-                offending = _offending(keys == str(key).upper(), truth, require, outcome)
+                offending = _offending(groups == group, truth, require, outcome)
                 bad = right[offending]
                 observed = "; ".join(
                     ", ".join(

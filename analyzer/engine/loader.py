@@ -19,6 +19,7 @@ from typing import Any, cast
 import jsonschema
 import yaml
 
+from analyzer.engine.conditions import object_refs
 from analyzer.errors import ExauditError
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.normalise import PROVENANCE_COLUMNS
@@ -274,10 +275,18 @@ def _semantics(located: _Located) -> None:
         _check_dataset(located, join["dataset"], ("check", "join", "dataset"))
         for key in ("where", "assert"):
             _check_columns(located, join["dataset"], join.get(key), ("check", "join", key))
+        for name in object_refs(join):
+            if name.lower() not in _columns_of(check["for_each"]["dataset"]):
+                raise located.error(
+                    ("check", "join"), f"dataset {check['for_each']['dataset']!r} has no column {name!r} ({{object: }})"
+                )
         on = join.get("key", "server_key")
         for dataset in (join["dataset"], check["for_each"]["dataset"]):
             if on.lower() not in _columns_of(dataset):
                 raise located.error(("check", "join", "key"), f"dataset {dataset!r} has no column {on!r} to join on")
+    outside = {k: v for k, v in check.items() if k != "join"}
+    if object_refs(outside):
+        raise located.error(("check",), "{object: ...} reads the checked object's value and only works in a join")
     for index, item in enumerate(rule.get("requires", [])):
         _check_dataset(located, item["dataset"], ("requires", index, "dataset"))
     declared = rule.get("params", {})

@@ -140,3 +140,16 @@ def test_shipped_rule_case(rule_id: str, case: str) -> None:
     rule = next(r for r in SHIPPED if r.id == rule_id)
     [result] = [r for r in run_rule_tests([rule]) if r.case == case]
     assert result.passed, result.detail
+
+
+def test_object_references_are_checked_against_the_checked_dataset_and_only_in_joins(tmp_path: Path) -> None:
+    own = RULE.replace("assert: {column: Status, eq: Running}", "assert: {column: MachineName, eq: {object: Fqdn}}")
+    assert load_rule(_write(tmp_path, own, "own.yaml")).id == "TEST-JOIN-001"
+    typo = own.replace("{object: Fqdn}", "{object: Fqdm}")
+    with pytest.raises(RuleError, match="dataset 'exchange_server' has no column 'Fqdm'"):
+        load_rule(_write(tmp_path, typo, "typo.yaml"))
+    outside = RULE.replace(
+        "where: {column: IsClientAccessServer, eq: true}", "where: {column: Name, eq: {object: Fqdn}}"
+    )
+    with pytest.raises(RuleError, match="only works in a join"):
+        load_rule(_write(tmp_path, outside, "outside.yaml"))

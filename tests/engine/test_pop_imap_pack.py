@@ -111,3 +111,38 @@ def test_a_damaged_service_export_makes_ready_servers_unknown() -> None:
     verdict = compute_verdicts(rules, passed, ["EXCH01"], {}, damaged)["pop3"]
     assert (verdict["status"], verdict["servers"]) == ("unknown", {"EXCH01": "unknown"})
     assert verdict["degraded_inputs"] == ["EXCH01/Get-Service.xml: service incomplete (damaged or cut off)"]
+
+
+def _real_e19_certificates_with_pop_settings(tmp_path: Path) -> Path:
+    """The real E19 lab's Get-ExchangeCertificate and Get-ExchangeServer, with a synthetic POP settings export
+    (Format-List, as the seed procedure saves it) that names the lab's default certificate's host."""
+    prefix = "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__"
+    for name in ("GetExchangeCertificate", "GetExchangeServer"):
+        shutil.copy(CSS / f"{prefix}{name}.xml", tmp_path)
+    (tmp_path / "synthetic-Get-PopSettings-fl.txt").write_text(
+        "\nRunspaceId : 00000000-0000-0000-0000-000000000000\nLoginType : SecureLogin\n"
+        "X509CertificateName : Solo-E19A.Solo.com\nUnencryptedOrTLSBindings : {[::]:110, 0.0.0.0:110}\n"
+        "SSLBindings : {[::]:995, 0.0.0.0:995}\nMessageRetrievalSortOrder : Ascending\n"
+        "Server : SOLO-E19A\nIdentity : SOLO-E19A\\1\n\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_real_e19_default_certificate_is_judged_on_its_own_server(tmp_path: Path) -> None:
+    bundle = _real_e19_certificates_with_pop_settings(tmp_path)
+    outcomes = {r.rule_id: r for r in _scan(bundle).results}
+    assert outcomes["POP-CRT-001"].outcome == "pass"  # Solo-E19A.Solo.com is a SAN of the lab's certificate
+    expired = outcomes["POP-CRT-002"]  # it expired on 2024-12-03
+    assert expired.outcome == "fail"
+    assert "NotAfter=2024-12-03 22:45:58 UTC" in expired.findings[0].message
+    weak = outcomes["POP-CRT-004"].findings[0].message  # self-signed by Exchange setup, signed with SHA-1
+    assert "IsSelfSigned=True" in weak
+    assert "SignatureAlgorithm=sha1" in weak
+    before = scan(ScanOptions([bundle], as_of=dt.datetime(2024, 6, 1, tzinfo=dt.UTC)))
+    assert {r.rule_id: r.outcome for r in before.results if r.rule_id in ("POP-CRT-002", "POP-CRT-003")} == {
+        "POP-CRT-002": "pass",
+        "POP-CRT-003": "pass",
+    }
+    soon = scan(ScanOptions([bundle], as_of=dt.datetime(2024, 11, 20, tzinfo=dt.UTC)))
+    assert next(r for r in soon.results if r.rule_id == "POP-CRT-003").outcome == "fail"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from analyzer import __version__
-from analyzer.engine.evaluate import Evidence, evaluate_rules
+from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.errors import ExauditError
@@ -96,6 +96,15 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
     return sets
 
 
+def _check_params(rules: list[Rule], params: Mapping[str, Any]) -> None:
+    """A parameter value that does not fit its rule stops the scan before it starts, naming both."""
+    for rule in rules:
+        try:
+            resolve_params(rule, params)
+        except ValueError as error:
+            raise ExauditError(f"--param for {rule.id} ({rule.source}): {error}") from None
+
+
 def scan(
     options: ScanOptions, progress: Callable[[str], None] | None = None, files: FileProgress | None = None
 ) -> Scan:
@@ -103,6 +112,7 @@ def scan(
     rules = load_rules(rule_paths)
     if options.tags:
         rules = [rule for rule in rules if set(options.tags) & set(rule.tags)]
+    _check_params(rules, options.params)
     if progress:
         progress("reading the bundle")
     bundle = load_bundle(list(options.paths), encoding=options.encoding, progress=files)

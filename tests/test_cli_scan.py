@@ -54,7 +54,9 @@ def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
 
 def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
     assert _scan(tmp_path, "--demo", "--fail-on", "critical")[0] == 1  # EX16A's certificate has expired
-    assert _scan(tmp_path, str(SAMPLES / "healthy-2019"), "--fail-on", "low")[0] == 0
+    healthy = [str(SAMPLES / "healthy-2019"), "--fail-on", "low"]
+    assert _scan(tmp_path, *healthy, "--as-of", "2025-06-01")[0] == 0
+    assert _scan(tmp_path, *healthy, "--as-of", "2025-10-14")[0] == 1  # Exchange 2019's support has ended
     users_only = ["--demo", "--rules", str(SAMPLES.parent / "rules" / "pop-imap" / "pop-users-enabled.yaml")]
     assert _scan(tmp_path, *users_only, "--fail-on", "high")[0] == 0  # its failures are medium
     assert _scan(tmp_path, *users_only, "--fail-on", "medium")[0] == 1
@@ -68,6 +70,8 @@ def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
         (["--demo", "--format", "pdf"], "unknown format"),
         (["--demo", "--param", "novalue"], "NAME=VALUE"),
         (["--demo", "--as-of", "yesterday"], "--as-of"),
+        (["--demo", "--param", "support_end=Exchange 2019=2026-13-01"], "Exchange 2019: '2026-13-01' is not a date"),
+        (["--demo", "--param", "POP-SET-001.login_type=Sometimes"], "POP-SET-001"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

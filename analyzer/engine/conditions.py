@@ -240,6 +240,8 @@ def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
     if "not" in condition:
         return f"not ({describe(condition['not'], params)})"
     (op_name, raw), *_ = [(k, v) for k, v in condition.items() if k not in ("column", "case_sensitive")]
+    if op_name == "as_of_before":
+        return f"the evaluation date before the {raw['param']} date of {condition['column']}"
     value = params.get(raw["param"]) if isinstance(raw, dict) and "param" in raw else raw
     shown = value["column"] if isinstance(value, dict) and "column" in value else value
     if isinstance(value, dict) and "object" in value:
@@ -276,6 +278,28 @@ def _covers(series: pd.Series, hosts: Any, _cs: bool, _c: Context) -> Mask:
         for names, host in zip(series, wanted, strict=True)
     ]
     return pd.Series(results, index=series.index, dtype="boolean")
+
+
+def lookup_date(table: Any, value: Any) -> dt.date | bool | None:
+    """The date a `dates` parameter lists for `value` (any case): a date, None for "no end date", or False when
+    the value is not listed."""
+    for key, listed in dict(table).items():
+        if str(key).lower() == str(value).lower():
+            return None if listed is None else dt.date.fromisoformat(str(listed))
+    return False
+
+
+def _as_of_before(series: pd.Series, ends: Any, _cs: bool, context: Context) -> Mask:
+    """The evaluation date is before the end date listed for the row's value; unlisted values are unknown."""
+    as_of = context.as_of.date()
+
+    def test(value: Any) -> bool | None:
+        end = lookup_date(ends, value)
+        if isinstance(end, bool):  # not listed
+            return None
+        return end is None or as_of < end
+
+    return _elementwise(series, test)
 
 
 def _in(series: pd.Series, values: Any, case_sensitive: bool, _c: Context) -> Mask:
@@ -323,6 +347,7 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "within_days": _within_days,
     "older_than_days": _older_than_days,
     "covers": _covers,
+    "as_of_before": _as_of_before,
     "before": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a < b, True),
     "after": lambda s, v, _cs, _c: _compare(s, v, lambda a, b: a > b, True),
 }

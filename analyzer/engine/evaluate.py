@@ -10,6 +10,7 @@ input turns a would-be pass into `not_evaluated`, with the reason and the cmdlet
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 import re
@@ -28,6 +29,7 @@ from analyzer.engine.conditions import (
     columns_of,
     describe,
     evaluate,
+    lookup_date,
     object_refs,
     with_object_columns,
 )
@@ -37,7 +39,8 @@ from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
 from analyzer.model import Finding, RuleResult
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `{name}`, or `{name[column]}`: the entry of a `dates` parameter for the row's value (end of support by product).
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\[([A-Za-z_][A-Za-z0-9_]*)\])?\}")
 PROVENANCE = ("server_key", "server_fqdn", "identity", "source_file", "source_line")
 
 
@@ -63,8 +66,33 @@ class _NotApplicable(Exception):
 # -- Parameters and templates ----------------------------------------------------------------------------
 
 
+def _dates(value: Any) -> dict[str, str | None]:
+    """A `dates` parameter from a mapping (policy file) or text (`Exchange 2016=2026-10-14; Exchange SE=none`)."""
+    if isinstance(value, str):
+        pairs = [item.split("=", 1) for item in value.split(";") if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):  # a name and a date
+            raise ValueError(f"expected NAME=YYYY-MM-DD pairs separated by ';', got {value!r}")
+        value = {k.strip(): None if v.strip().lower() in ("", "none", "null") else v.strip() for k, v in pairs}
+    if not isinstance(value, dict):
+        raise ValueError(f"expected NAME=YYYY-MM-DD pairs, got {value!r}")
+    dates: dict[str, str | None] = {}
+    for name, date in value.items():
+        text = None if date is None else str(date)  # YAML reads an unquoted 2026-10-14 as a date
+        if text is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(f"{name}: expected a date as YYYY-MM-DD or none, got {date!r}")
+        if text is not None:
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError as error:
+                raise ValueError(f"{name}: {text!r} is not a date ({error})") from None
+        dates[str(name)] = text
+    return dates
+
+
 def coerce_param(kind: str, value: Any) -> Any:
     """A parameter value given as text (command line) or YAML, as the declared type."""
+    if kind == "dates":
+        return _dates(value)
     if not isinstance(value, str) or kind == "string":
         return value
     if kind == "integer":
@@ -88,6 +116,8 @@ def resolve_params(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
     for name, param in rule.params.items():
         value = overrides.get(f"{rule.id}.{name}", overrides.get(name, param.default))
         value = coerce_param(param.type, value)
+        if param.type == "dates":  # an override changes the entries it names
+            value = {**_dates(param.default), **value}
         if param.choices and value not in param.choices:
             raise ValueError(f"parameter {name} must be one of {list(param.choices)}, got {value!r}")
         resolved[name] = value
@@ -105,10 +135,20 @@ def render(template: str, values: Mapping[str, Any], *, quote: bool) -> str:
 
     def fill(match: re.Match[str]) -> str:
         value = values.get(match.group(1))
+        if match.group(2):
+            value = _looked_up(value, values.get(match.group(2)))
         text = "" if value is None or value is pd.NA else _text(value)
         return powershell_quote(text) if quote else text
 
     return _PLACEHOLDER.sub(fill, template)
+
+
+def _looked_up(table: Any, key: Any) -> str | None:
+    """A `dates` parameter's entry for `key`, as text ("none" when it lists no date, None when not listed)."""
+    if not isinstance(table, Mapping) or key is None or key is pd.NA:
+        return None
+    found = lookup_date(table, key)
+    return None if found is False else ("none" if found is None else str(found))
 
 
 def _text(value: Any) -> str:
@@ -152,9 +192,12 @@ def _render_column(template: str, rows: pd.DataFrame, shared: Mapping[str, Any],
     result = pd.Series("", index=rows.index, dtype="string")
     position = 0
     for match in _PLACEHOLDER.finditer(template):
-        name = match.group(1)
+        name, key = match.group(1), match.group(2)
         value = shared.get(name)
-        if isinstance(value, pd.Series):
+        if key:
+            keys = rows[key] if key in rows else pd.Series(None, index=rows.index, dtype="object")
+            column = keys.map(functools.partial(_looked_up, value)).astype("string").fillna("")
+        elif isinstance(value, pd.Series):
             column = value
         elif name in shared:
             column = pd.Series(str(value), index=rows.index, dtype="string")
@@ -265,7 +308,8 @@ class _Evaluator:
         self.incomplete: list[str] = []
         self.notes: list[str] = []  # facts about the evaluation a reader of the result should know
         # Templates may name the rule's parameters too (`-LoginType {login_type}`).
-        self.param_texts = {name: _text(value) for name, value in params.items()}
+        # A `dates` parameter stays a mapping: `{support_end[product]}` looks a row's entry up in it.
+        self.param_texts = {name: v if isinstance(v, dict) else _text(v) for name, v in params.items()}
 
     # -- data access ----------------------------------------------------------------------------------------
     def frame(self, dataset: str, condition_columns: list[str]) -> pd.DataFrame:
@@ -411,7 +455,7 @@ class _Evaluator:
         if not len(positions):
             return []
         templates = [t for t in (self.rule.message, self.rule.remediation.get("command")) if t]
-        placeholders = [name for template in templates for name in _PLACEHOLDER.findall(template)]
+        placeholders = [name for t in templates for found in _PLACEHOLDER.findall(t) for name in found if name]
         labels = BY_NAME[dataset].label
         wanted = [*labels, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
         copied = [c for c in dict.fromkeys(wanted) if c in frame.columns]

@@ -7,6 +7,7 @@ each value and key stands, so schema errors can be located.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 from collections.abc import Iterator
@@ -304,6 +305,7 @@ def _semantics(located: _Located) -> None:
 
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "list": (list,), "date": (str,),
+    "dates": (dict,),  # value → "YYYY-MM-DD" or null (no date), e.g. product → end of support
 }  # fmt: skip
 
 
@@ -311,6 +313,18 @@ def _check_param_value(located: _Located, kind: str, value: Any, at: Path_) -> N
     ok = isinstance(value, _PARAM_TYPES[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
     if not ok:
         raise located.error(at, f"expected a {kind}, got {value!r}")
+    if kind == "dates":
+        for key, date in value.items():
+            if date is not None and not _iso_date(date):
+                raise located.error((*at, key), f"expected a date as 'YYYY-MM-DD' (quoted) or null, got {date!r}")
+
+
+def _iso_date(value: Any) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str)
 
 
 # -- Public API ----------------------------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from analyzer.engine.conditions import Context, evaluate
-from analyzer.engine.evaluate import Evidence, evaluate_rule, fingerprint, powershell_quote, render
+from analyzer.engine.evaluate import Evidence, coerce_param, evaluate_rule, fingerprint, powershell_quote, render
 from analyzer.engine.loader import Rule
 from analyzer.engine.ruletests import _records
 from analyzer.exchange.bundle import bundle_from_records
@@ -146,3 +148,32 @@ def test_regex_on_a_list_column_reads_the_items_as_text() -> None:
         {"Bindings": [[Binding("0.0.0.0", 587), Binding("[::]", 587)], [Binding("0.0.0.0", 25)], None]}
     )
     assert mask({"column": "Bindings", "regex": r":587\b"}, frame) == [True, False, None]
+
+
+def test_dates_parameters_merge_overrides_and_fill_lookup_placeholders() -> None:
+    assert coerce_param("dates", "Exchange 2019=2026-04-14; Exchange Server SE=none") == {
+        "Exchange 2019": "2026-04-14",
+        "Exchange Server SE": None,
+    }
+    assert coerce_param("dates", {"Exchange 2016": dt.date(2025, 10, 14)}) == {"Exchange 2016": "2025-10-14"}
+    for bad, said in [
+        ("Exchange 2019", "NAME=YYYY-MM-DD"),
+        ("Exchange 2019=14.10.2025", "Exchange 2019: expected a date as YYYY-MM-DD"),
+        ("Exchange 2019=2025-02-30", "Exchange 2019: '2025-02-30' is not a date"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(said)):
+            coerce_param("dates", bad)
+    ends = {"Exchange 2019": "2025-10-14", "exchange server se": None}
+    assert render("ends {ends[product]}", {"ends": ends, "product": "Exchange 2019"}, quote=False) == "ends 2025-10-14"
+    assert render("{ends[product]}", {"ends": ends, "product": "Exchange Server SE"}, quote=False) == "none"
+    assert render("[{ends[product]}]", {"ends": ends, "product": "Exchange 5.5"}, quote=False) == "[]"
+
+
+def test_as_of_before_is_unknown_for_values_the_dates_do_not_list() -> None:
+    frame = pd.DataFrame({"product": pd.array(["Exchange 2016", "Exchange Server SE", "Exchange 15.3", None])})
+    context = Context({"ends": {"Exchange 2016": "2025-10-14", "Exchange Server SE": None}},
+                      dt.datetime(2025, 10, 13, tzinfo=dt.UTC))  # fmt: skip
+    mask = evaluate({"column": "product", "as_of_before": {"param": "ends"}}, frame, context)
+    assert mask.tolist() == [True, True, pd.NA, pd.NA]
+    later = Context(context.params, dt.datetime(2025, 10, 14, tzinfo=dt.UTC))  # the end date itself is out
+    assert evaluate({"column": "product", "as_of_before": {"param": "ends"}}, frame, later).tolist()[0] is False

@@ -61,6 +61,11 @@ def test_real_exports_are_not_ready_and_name_the_services(tmp_path: Path, versio
     messages = " ".join(f.message for r in result.results for f in r.findings)
     for service in ("MSExchangePop3", "MSExchangePOP3BE", "MSExchangeImap4", "MSExchangeIMAP4BE"):
         assert f"Name={service}, Status=Stopped, StartType=Manual" in messages
+    lifecycle = next(r for r in result.results if r.rule_id == "EXS-VER-001")
+    product = {"E16": "Exchange 2016", "E19": "Exchange 2019"}[version]
+    assert lifecycle.outcome == "fail"
+    assert f"runs {product} (15." in lifecycle.findings[0].message
+    assert lifecycle.findings[0].message.endswith("whose support ended on 2025-10-14")
     off = _scan(tmp_path, pop3_intended="disabled", imap4_intended="disabled")
     assert _status(off) == {"pop3": "disabled", "imap4": "disabled"}
 

@@ -322,7 +322,8 @@ class _Evaluator:
             actual = column_name(frame, name)
             if actual in found.lossy:
                 raise _NotEvaluated(f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}")
-            if len(frame) and frame[actual].isna().all() and spec.column(actual) is not None:
+            column = spec.column(actual)
+            if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
         self.incomplete.extend(found.incomplete_sources)
         if self.scope is not None and spec.per_server:
@@ -543,16 +544,17 @@ class _Evaluator:
         left_scope, join = check["for_each"], check["join"]
         left_name, right_name = left_scope["dataset"], join["dataset"]
         on = join.get("key", "server_key")
+        left_key, right_key = (on["object"], on["counterpart"]) if isinstance(on, dict) else (on, on)
         # `{object: Column}` in the join's conditions reads the checked object's own value (X509CertificateName
         # against a certificate's names): the counterparts are then judged pair by pair.
         where, assert_ = with_object_columns(join.get("where")), with_object_columns(join.get("assert"))
         fields = columns_of(assert_)
         refs = sorted({ref for c in (join.get("where"), join.get("assert")) for ref in object_refs(c)})
-        left, findings = self.scoped(left_scope, refs)
+        left, findings = self.scoped(left_scope, [*refs, left_key])
         if left.empty and not findings:
             return self.result([], 0, check.get("when_empty", "pass"))
-        right = self.frame(right_name, columns_of(where) + columns_of(assert_))
-        left_on, right_on = column_name(left, on), column_name(right, on)
+        right = self.frame(right_name, columns_of(where) + columns_of(assert_) + [right_key])
+        left_on, right_on = column_name(left, left_key), column_name(right, right_key)
         left = left.assign(_object=range(len(left)))
         if refs:
             own = left[[left_on, "_object", *refs]].rename(columns={r: OBJECT_PREFIX + r for r in refs})

@@ -282,9 +282,14 @@ def _semantics(located: _Located) -> None:
                     ("check", "join"), f"dataset {check['for_each']['dataset']!r} has no column {name!r} ({{object: }})"
                 )
         on = join.get("key", "server_key")
-        for dataset in (join["dataset"], check["for_each"]["dataset"]):
-            if on.lower() not in _columns_of(dataset):
-                raise located.error(("check", "join", "key"), f"dataset {dataset!r} has no column {on!r} to join on")
+        keys = (
+            [(check["for_each"]["dataset"], on["object"]), (join["dataset"], on["counterpart"])]
+            if isinstance(on, dict)
+            else [(check["for_each"]["dataset"], on), (join["dataset"], on)]
+        )
+        for dataset, name in keys:
+            if name.lower() not in _columns_of(dataset):
+                raise located.error(("check", "join", "key"), f"dataset {dataset!r} has no column {name!r} to join on")
     outside = {k: v for k, v in check.items() if k != "join"}
     if object_refs(outside):
         raise located.error(("check",), "{object: ...} reads the checked object's value and only works in a join")

@@ -106,13 +106,15 @@ def version_text(value: Any) -> str | None:
 @dataclass(frozen=True)
 class Column:
     """A canonical column: its PowerShell property name, other names the same fact goes by, how to read it,
-    and the pandas dtype it gets. `multi_valued` columns are lost by Export-Csv (a type name)."""
+    and the pandas dtype it gets. `multi_valued` columns are lost by Export-Csv (a type name). `unset_is_a_value`:
+    $null is a setting in its own right (no default policy), so an all-null column is not "not exported"."""
 
     name: str
     parse: Parser = as_text
     dtype: str = "string"
     aliases: tuple[str, ...] = ()
     multi_valued: bool = False
+    unset_is_a_value: bool = False
 
 
 def _s(name: str, *aliases: str) -> Column:
@@ -366,8 +368,8 @@ DATASETS: tuple[DatasetSpec, ...] = (
         (frozenset({"BlockLegacyAuthPop", "BlockLegacyAuthImap"}),),
         (
             _s("Name"),
-            _b("BlockLegacyAuthPop", "AllowBasicAuthPop"),
-            _b("BlockLegacyAuthImap", "AllowBasicAuthImap"),
+            _b("BlockLegacyAuthPop"),  # not AllowBasicAuthPop: Exchange Online's, with the opposite meaning
+            _b("BlockLegacyAuthImap"),
             _s("Identity"),
             _s("DistinguishedName"),
             _s("Guid"),
@@ -381,7 +383,13 @@ DATASETS: tuple[DatasetSpec, ...] = (
         "Get-OrganizationConfig",
         (".OrganizationConfig",),
         (frozenset({"DefaultAuthenticationPolicy", "OrganizationId"}),),
-        (_s("Name"), _s("DefaultAuthenticationPolicy"), _s("Identity"), _s("DistinguishedName"), _s("Guid")),
+        (
+            _s("Name"),
+            Column("DefaultAuthenticationPolicy", unset_is_a_value=True),  # $null: no organisation-wide policy
+            _s("Identity"),
+            _s("DistinguishedName"),
+            _s("Guid"),
+        ),
         identity=("Guid", "DistinguishedName", "Name"),
         per_server=False,
         description="Organization-wide settings",

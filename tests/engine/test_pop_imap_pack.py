@@ -151,3 +151,10 @@ def test_real_e19_default_certificate_is_judged_on_its_own_server(tmp_path: Path
     }
     soon = scan(ScanOptions([bundle], as_of=dt.datetime(2024, 11, 20, tzinfo=dt.UTC)))
     assert next(r for r in soon.results if r.rule_id == "POP-CRT-003").outcome == "fail"
+
+
+def test_the_pack_document_lists_every_rule_with_its_role_and_severity() -> None:
+    document = (ROOT / "docs" / "pop-imap-pack.md").read_text(encoding="utf-8")
+    for rule in load_rules([ROOT / "rules" / "pop-imap"]):
+        role, intent = rule.verdict["role"], rule.verdict.get("intent", "any")
+        assert f"| `{rule.id}` | {rule.title} | {role} | {intent} | {rule.severity} |" in document, rule.id

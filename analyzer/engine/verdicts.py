@@ -103,14 +103,16 @@ def _enabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
     if any(c["outcome"] == "fail" for c in others):
         return "not_ready", "a required or advisory check failed"
     mailbox_failed = [c for c in mailbox if c["outcome"] == "fail"]
-    if mailbox_failed and all(c["failing"] >= c["evaluated"] > 0 for c in mailbox_failed):
+    # Only a required mailbox check (enabled per mailbox) covers the whole scope; an advisory one (a user's own
+    # authentication policy) counts a subset, so its failures make the verdict partial, never "none enabled".
+    scope_failed = [c for c in mailbox_failed if c["role"] == "required"]
+    if scope_failed and all(c["failing"] >= c["evaluated"] > 0 for c in scope_failed):
         return "not_ready", "no mailbox in scope is enabled"
     if any(c["outcome"] in ("not_evaluated", "error") and c["role"] == "required" for c in judged):
         return "unknown", "a required check could not be evaluated"
     if mailbox_failed:
-        disabled = sum(c["failing"] for c in mailbox_failed)
-        total = max(c["evaluated"] for c in mailbox_failed)
-        return "partial", f"the servers are ready; {disabled} of {total} mailboxes in scope are not enabled"
+        counts = "; ".join(f"{c['rule_id']}: {c['failing']} of {c['evaluated']} mailboxes" for c in mailbox_failed)
+        return "partial", f"the servers are ready, but some mailboxes in scope cannot connect ({counts})"
     return "ready", "every required check passed"
 
 

@@ -119,12 +119,16 @@ Save-Export "Get-CASMailbox.xml" "Get-CASMailbox" "" {
 }
 Save-Export "Get-Mailbox.xml" "Get-Mailbox" "" {
     Get-Mailbox -ResultSize Unlimited | Select-Object Name, DisplayName, PrimarySmtpAddress, RecipientTypeDetails,
-        Database, ServerName, AuthenticationPolicy, Identity, DistinguishedName, Guid
+        Database, ServerName, Identity, DistinguishedName, Guid
 }
 Save-Export "Get-OrganizationConfig.xml" "Get-OrganizationConfig" "" { Get-OrganizationConfig }
 if (Get-Command Get-AuthenticationPolicy -ErrorAction SilentlyContinue) {
     # Exchange 2019 CU2 and later, and Subscription Edition.
     Save-Export "Get-AuthenticationPolicy.xml" "Get-AuthenticationPolicy" "" { Get-AuthenticationPolicy }
+    Save-Export "Get-User.xml" "Get-User" "" {
+        Get-User -ResultSize Unlimited | Select-Object Name, UserPrincipalName, WindowsEmailAddress,
+            RecipientTypeDetails, AuthenticationPolicy, Identity, DistinguishedName, Guid
+    }
 }
 
 $entries = foreach ($file in $script:Files) {

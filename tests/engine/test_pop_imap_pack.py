@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.engine.loader import load_rules
 from analyzer.engine.verdicts import DatasetHealth, compute_verdicts
-from analyzer.model import RuleResult
+from analyzer.model import Finding, RuleResult
 from analyzer.pipeline import ScanOptions, scan
 from tests.conftest import CSS
 
@@ -158,3 +158,20 @@ def test_the_pack_document_lists_every_rule_with_its_role_and_severity() -> None
     for rule in load_rules([ROOT / "rules" / "pop-imap"]):
         role, intent = rule.verdict["role"], rule.verdict.get("intent", "any")
         assert f"| `{rule.id}` | {rule.title} | {role} | {intent} | {rule.severity} |" in document, rule.id
+
+
+def test_users_blocked_by_their_own_policy_make_the_verdict_partial_not_none_enabled() -> None:
+    rules = [r for r in load_rules([ROOT / "rules" / "pop-imap"]) if r.id in ("POP-USR-001", "POP-AUTH-002")]
+    findings = tuple(
+        Finding(
+            f"k{name}", "POP-AUTH-002", "fail", name, None, "user", "AuthenticationPolicy", "", "", "", None, None, None
+        )
+        for name in ("alice@contoso.com", "bob@contoso.com")
+    )
+    results = [  # 40 mailboxes in scope are enabled; both users with a policy of their own are blocked
+        RuleResult("POP-USR-001", "pass", None, (), evaluated=40),
+        RuleResult("POP-AUTH-002", "fail", None, findings, evaluated=2),
+    ]
+    verdict = compute_verdicts(rules, results, [], {})["pop3"]
+    assert verdict["status"] == "partial"
+    assert "POP-AUTH-002: 2 of 2 mailboxes" in verdict["summary"]

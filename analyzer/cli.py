@@ -16,6 +16,7 @@ from typing import Annotated, Any, ParamSpec
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -317,15 +318,25 @@ def rules_show(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Rule files or folders (default: the shipped packs).")
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the texts: en or ja.")] = "en",
 ) -> None:
     """Show one rule: texts, data it needs, parameters, check and test cases."""
+    if lang not in ("en", "ja"):
+        raise ExauditError(f"--lang must be en or ja, not {lang!r}")
     found = [r for r in _rules(paths) if r.id.lower() == rule_id.lower()]
     if not found:
         raise ExauditError(f"no rule {rule_id!r}; `exaudit rules list` shows the ids")
     rule = found[0]
-    out.print(f"[bold]{rule.id}[/] ({rule.severity}) {rule.title}", highlight=False)
-    out.print(f"source: {rule.source}\ntags: {', '.join(rule.tags)}\ndatasets: {', '.join(rule.datasets())}")
-    out.print(f"\n[bold]Why[/]\n{rule.rationale}\n\n[bold]Fix[/]\n{rule.remediation['text']}", highlight=False)
+    japanese = lang == "ja"
+    title = rule.texts_ja.get("title", rule.title) if japanese else rule.title
+    why = rule.texts_ja.get("rationale", rule.rationale) if japanese else rule.rationale
+    fix = rule.remediation.get("text_ja", rule.remediation["text"]) if japanese else rule.remediation["text"]
+    labels = ("理由", "対処") if japanese else ("Why", "Fix")
+    # Rule texts are data: escaped, so `[::]:995` or a stray `[/x]` is shown, never read as console markup.
+    out.print(f"[bold]{escape(rule.id)}[/] ({rule.severity}) {escape(title)}", highlight=False)
+    out.print(f"source: {rule.source}\ntags: {', '.join(rule.tags)}\ndatasets: {', '.join(rule.datasets())}",
+              markup=False)  # fmt: skip
+    out.print(f"\n[bold]{labels[0]}[/]\n{escape(why)}\n\n[bold]{labels[1]}[/]\n{escape(fix)}", highlight=False)
     if rule.remediation.get("command"):
         out.print(f"command: {rule.remediation['command']}", markup=False, highlight=False)
     for param in rule.params.values():

@@ -124,3 +124,14 @@ def test_rules_commands(tmp_path: Path) -> None:
     (failing / "r.yaml").write_text(RULE.replace("expect: {outcome: pass}", "expect: {outcome: fail}"))
     result = runner.invoke(app, ["rules", "test", str(failing)])
     assert result.exit_code == 1 and "FAILED" in result.output
+
+
+def test_rules_show_in_japanese_reads_as_written_and_prints_brackets_as_text(tmp_path: Path) -> None:
+    shown = runner.invoke(app, ["rules", "show", "POP-SEC-002", "--lang", "ja"], env={"COLUMNS": "300"}).stdout
+    assert "POP3 が SSL 接続 (ポート 995) を待ち受けている" in shown
+    assert "必要があります。ポート 995 の SSL" in shown  # YAML folded the line here; Japanese has no space there
+    odd = RULE.replace("rationale: Users cannot connect otherwise.", 'rationale: "Bindings like [::]:995 [/b]"')
+    (tmp_path / "r.yaml").write_text(odd)
+    result = runner.invoke(app, ["rules", "show", "TEST-JOIN-001", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 0 and "Bindings like [::]:995 [/b]" in result.stdout
+    assert runner.invoke(app, ["rules", "show", "POP-SEC-002", "--lang", "fr"]).exit_code == 2

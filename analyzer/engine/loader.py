@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -332,6 +333,16 @@ def _iso_date(value: Any) -> bool:
     return isinstance(value, str)
 
 
+_JAPANESE = "\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef"  # kana, kanji, full-width forms and CJK punctuation
+_FOLD_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE}])[ \\t\\n]+(?=[{_JAPANESE}])")
+
+
+def _unfolded(text: str) -> str:
+    """Japanese text without the spaces YAML's folding (`>`) puts where a line broke between two Japanese
+    characters; Japanese has no spaces there. Spaces beside Latin words (`POP3 と IMAP4`) stay."""
+    return _FOLD_BETWEEN_JAPANESE.sub("", text)
+
+
 # -- Public API ----------------------------------------------------------------------------------------------
 
 
@@ -346,10 +357,13 @@ def load_rule(path: Path) -> Rule:
     _semantics(located)
     data = located.data
     texts_ja = {
-        key: data[f"{key}_ja"] for key in ("title", "description", "rationale", "message") if f"{key}_ja" in data
+        key: _unfolded(data[f"{key}_ja"])
+        for key in ("title", "description", "rationale", "message")
+        if f"{key}_ja" in data
     }
     if "text_ja" in data["remediation"]:
-        texts_ja["remediation"] = data["remediation"]["text_ja"]
+        texts_ja["remediation"] = _unfolded(data["remediation"]["text_ja"])
+        data["remediation"] = {**data["remediation"], "text_ja": texts_ja["remediation"]}
     return Rule(
         id=data["id"],
         title=data["title"],

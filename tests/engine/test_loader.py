@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jsonschema
@@ -130,6 +131,15 @@ def test_shipped_rule_is_complete(rule: object) -> None:
     assert rule.rationale.strip() and rule.remediation["text"].strip()
     outcomes = {case["expect"]["outcome"] for case in rule.tests}
     assert {"pass", "fail"} <= outcomes, "a rule needs at least one passing and one failing case"
+    for language in ("title", "rationale"):
+        assert rule.texts_ja.get(language, "").strip(), f"no Japanese {language}"
+    assert rule.remediation.get("text_ja", "").strip(), "no Japanese remediation"
+    # Every value is pasted into a command as its own single-quoted string: inside quotes it would close them.
+    command = rule.remediation.get("command") or ""
+    literals = re.findall(r"'(?:[^']|'')*'", command)  # PowerShell single-quoted strings, left to right
+    assert not [
+        text for text in literals if re.search(r"\{[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z_][A-Za-z0-9_]*\])?\}", text)
+    ]
 
 
 @pytest.mark.parametrize(

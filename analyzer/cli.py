@@ -32,7 +32,7 @@ from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
 from analyzer.report.json_report import build as build_report
-from analyzer.report.json_report import dumps as dumps_report
+from analyzer.report.writers import RENDERERS, write_reports
 from analyzer.synthetic.samples import SCENARIOS, write_sample
 
 P = ParamSpec("P")
@@ -400,8 +400,9 @@ def scan(
     fail_on: Annotated[str | None, typer.Option(help="Exit 1 when a failing rule has this severity or worse.")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
     formats: Annotated[
-        str, typer.Option("-f", "--format", help="Comma-separated formats; report.json is always written.")
-    ] = "json",
+        str,
+        typer.Option("-f", "--format", help="Comma-separated: json, csv, md, junit; report.json is always written."),
+    ] = "json,csv",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
@@ -411,11 +412,11 @@ def scan(
         raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
     if fail_on is not None and fail_on not in SEVERITY_ORDER:
         raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
-    wanted = {f.strip() for f in formats.split(",") if f.strip()}
-    unknown = wanted - {"json"}
+    wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
+    unknown = [f for f in wanted if f not in RENDERERS]
     if unknown:
         raise typer.BadParameter(
-            f"unknown format(s) {', '.join(sorted(unknown))}; available: json", param_hint="--format"
+            f"unknown format(s) {', '.join(unknown)}; available: {', '.join(RENDERERS)}", param_hint="--format"
         )
     try:
         when = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC) if as_of else None
@@ -434,13 +435,12 @@ def scan(
             result = run_scan(options, files=advance)
     else:
         result = run_scan(options)
-    out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(result)
-    target = out_dir / "report.json"
-    target.write_text(dumps_report(report), encoding="utf-8")
+    written = write_reports(report, wanted, out_dir)
     if not quiet:
         _print_scan_summary(report)
-    out.print(str(target), markup=False, highlight=False)
+    for target in written:
+        out.print(str(target), markup=False, highlight=False)
     if fail_on is not None:
         threshold = SEVERITY_ORDER[fail_on]
         if any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"]):

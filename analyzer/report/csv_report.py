@@ -1,0 +1,63 @@
+"""findings.csv and results.csv: plain text in a fixed column order that Excel opens cleanly and safely.
+
+UTF-8 with a BOM, so Excel shows Japanese names instead of mojibake; CRLF rows and RFC 4180 quoting from the
+standard csv module; and every cell that a spreadsheet would read as a formula (`= + - @`, tab, CR, NUL first)
+neutralised with a leading `'` — the cells hold values from customers' files (CWE-1236, OWASP ASVS 1.2.10).
+No exception is made for numbers: a negative number becomes text, which Excel shows as written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+FINDING_COLUMNS = (
+    "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
+    "remediation", "source_file", "source_line", "fingerprint",
+)  # fmt: skip
+RESULT_COLUMNS = (
+    "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated",
+)  # fmt: skip
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def neutralise(value: Any) -> str:
+    """A cell as plain text no spreadsheet evaluates; a NUL anywhere becomes the visible symbol U+2400 (␀)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_STARTS):
+        text = "'" + text
+    return text.replace("\0", "\u2400")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _finding_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
+    for result in report["results"]:
+        for finding in result["findings"]:
+            source = finding["source"]
+            yield [result["rule_id"], result["severity"], finding["outcome"], finding["server"], finding["object"],
+                   finding["dataset"], finding["field"], finding["observed"], finding["expected"], finding["message"],
+                   finding["remediation"], source["file"], source["line"], finding["fingerprint"]]  # fmt: skip
+
+
+def _result_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
+    for result in report["results"]:
+        outcomes = [finding["outcome"] for finding in result["findings"]]
+        counts = [outcomes.count("fail"), outcomes.count("not_evaluated")]
+        yield [result["rule_id"], result["title"], result["severity"], ", ".join(result["tags"]), result["outcome"],
+               result["reason"], result["evaluated"], *counts]  # fmt: skip
+
+
+def render(report: dict[str, Any]) -> dict[str, bytes]:
+    return {
+        "findings.csv": table(FINDING_COLUMNS, _finding_rows(report)),
+        "results.csv": table(RESULT_COLUMNS, _result_rows(report)),
+    }

@@ -1,0 +1,115 @@
+"""CSV, Markdown and JUnit reports: safe to open whatever the exports held, valid, and the same on every run."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.pipeline import ScanOptions, packaged_demo, scan
+from analyzer.report import csv_report, junit_report, markdown_report
+from analyzer.report.json_report import build
+
+ROOT = Path(__file__).resolve().parents[2]
+JUNIT_XSD = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "data" / "schemas" / "junit-10.xsd")))
+HOSTILE = '=HYPERLINK("http://evil","x") *bold* | <img src=x onerror=alert(1)> \x01'
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return build(scan(ScanOptions([packaged_demo()], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))))
+
+
+def _hostile(report: dict[str, Any]) -> dict[str, Any]:
+    """The demo report with one failing finding whose values came from a hostile export."""
+    changed = copy.deepcopy(report)
+    result = next(r for r in changed["results"] if r["outcome"] == "fail")
+    finding = next(f for f in result["findings"] if f["outcome"] == "fail")
+    finding.update(object=HOSTILE, message=HOSTILE, observed="-1+2", remediation="@SUM(A1)")
+    return changed
+
+
+def _rows(content: bytes) -> list[list[str]]:
+    assert content.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, for Excel"
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r", "\0"])
+def test_every_dangerous_first_character_is_neutralised(first: str) -> None:
+    cell = csv_report.neutralise(first + "cmd|' /C calc'!A0")
+    assert cell.startswith("'") and "\0" not in cell
+    assert csv_report.neutralise("plain") == "plain" and csv_report.neutralise(None) == ""
+
+
+def test_findings_csv_neutralises_values_from_the_export(report: dict[str, Any]) -> None:
+    files = csv_report.render(_hostile(report))
+    header, *rows = _rows(files["findings.csv"])
+    assert header == list(csv_report.FINDING_COLUMNS)
+    hostile = next(row for row in rows if row[header.index("object")].startswith("'="))
+    assert hostile[header.index("message")] == "'" + HOSTILE
+    assert hostile[header.index("observed")] == "'-1+2"
+    assert hostile[header.index("remediation")] == "'@SUM(A1)"
+    for row in rows:
+        assert len(row) == len(header)
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    total = sum(len(r["findings"]) for r in report["results"])
+    assert len(rows) == total
+
+
+def test_results_csv_has_one_row_per_rule_with_counts(report: dict[str, Any]) -> None:
+    header, *rows = _rows(csv_report.render(report)["results.csv"])
+    assert header == list(csv_report.RESULT_COLUMNS)
+    assert [row[0] for row in rows] == [r["rule_id"] for r in report["results"]]
+    by_id = {row[0]: row for row in rows}
+    users = next(r for r in report["results"] if r["rule_id"] == "POP-USR-001")
+    assert by_id["POP-USR-001"][header.index("failing")] == str(len(users["findings"]))
+
+
+def test_markdown_escapes_values_and_caps_long_lists(report: dict[str, Any]) -> None:
+    text = markdown_report.render(_hostile(report))["summary.md"].decode("utf-8")
+    assert "<img" not in text and r"&lt;img src=x onerror=alert(1)\>" in text
+    assert r"\*bold\* \| &lt;img" in text  # no emphasis, no table cell break
+    assert "## Verdicts" in text and "| POP3 | **not_ready** |" in text
+    many = copy.deepcopy(report)
+    result = next(r for r in many["results"] if r["outcome"] == "fail")
+    result["findings"] = [dict(result["findings"][0], message=f"user{i}") for i in range(25)]
+    capped = markdown_report.render(many)["summary.md"].decode("utf-8")
+    assert "- user9\n" in capped and "- user10\n" not in capped and "… and 15 more" in capped
+    for item in report["inputs"]:
+        assert item["sha256"] in text
+
+
+def test_junit_is_valid_against_the_jenkins_schema_and_maps_outcomes(report: dict[str, Any]) -> None:
+    content = junit_report.render(_hostile(report))["junit.xml"]
+    document = etree.fromstring(content)
+    assert JUNIT_XSD.validate(document.getroottree()), JUNIT_XSD.error_log
+    cases = document.findall("testsuite/testcase")
+    assert len(cases) == len(report["results"])
+    outcomes = [r["outcome"] for r in report["results"]]
+    assert len(document.findall("testsuite/testcase/failure")) == outcomes.count("fail")
+    assert len(document.findall("testsuite/testcase/skipped")) == outcomes.count("not_evaluated")
+    suite = document.find("testsuite")
+    assert suite is not None and suite.get("failures") == str(outcomes.count("fail"))
+    assert "\ufffd" in content.decode("utf-8")  # the control character became U+FFFD, the XML stays well-formed
+
+
+def test_scan_writes_every_format_and_two_runs_are_byte_identical(tmp_path: Path) -> None:
+    runner = CliRunner()
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = runner.invoke(app, ["scan", "--demo", "--as-of", "2026-11-27", "--out", str(out), "--quiet",
+                                     "-f", "junit,md,csv"], env={"SOURCE_DATE_EPOCH": "1790000000"})  # fmt: skip
+        assert result.exit_code == 0, result.output
+        written = [Path(line) for line in result.stdout.split()]
+        assert [p.name for p in written] == ["report.json", "junit.xml", "summary.md", "findings.csv", "results.csv"]
+        outputs.append({p.name: p.read_bytes() for p in written})
+    assert outputs[0] == outputs[1]

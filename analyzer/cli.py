@@ -401,8 +401,10 @@ def scan(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
     formats: Annotated[
         str,
-        typer.Option("-f", "--format", help="Comma-separated: json, csv, md, junit; report.json is always written."),
-    ] = "json,csv",
+        typer.Option(
+            "-f", "--format", help="Comma-separated: html, csv, json, md, junit; report.json is always written."
+        ),
+    ] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import csv_report, junit_report, markdown_report
+from analyzer.report import csv_report, html_report, junit_report, markdown_report
 from analyzer.report.json_report import dumps
 
 Renderer = Callable[[dict[str, Any]], dict[str, bytes]]
 
 RENDERERS: dict[str, Renderer] = {
     "json": lambda report: {"report.json": dumps(report).encode("utf-8")},
+    "html": html_report.render,
     "csv": csv_report.render,
     "md": markdown_report.render,
     "junit": junit_report.render,

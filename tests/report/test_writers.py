@@ -107,9 +107,16 @@ def test_scan_writes_every_format_and_two_runs_are_byte_identical(tmp_path: Path
     for run in ("a", "b"):
         out = tmp_path / run
         result = runner.invoke(app, ["scan", "--demo", "--as-of", "2026-11-27", "--out", str(out), "--quiet",
-                                     "-f", "junit,md,csv"], env={"SOURCE_DATE_EPOCH": "1790000000"})  # fmt: skip
+                                     "-f", "html,junit,md,csv"], env={"SOURCE_DATE_EPOCH": "1790000000"})  # fmt: skip
         assert result.exit_code == 0, result.output
         written = [Path(line) for line in result.stdout.split()]
-        assert [p.name for p in written] == ["report.json", "junit.xml", "summary.md", "findings.csv", "results.csv"]
+        assert [p.name for p in written] == [
+            "report.json",
+            "report.html",
+            "junit.xml",
+            "summary.md",
+            "findings.csv",
+            "results.csv",
+        ]
         outputs.append({p.name: p.read_bytes() for p in written})
     assert outputs[0] == outputs[1]

@@ -1,0 +1,104 @@
+"""report.html: one self-contained file a consultant can hand over — verdicts first, then the evidence.
+
+Nothing is fetched: CSS and JavaScript are inline and a Content-Security-Policy allows only those two blocks (by
+hash), so the page makes no network request even if a value slipped through. Every value from an export goes
+through Jinja2's autoescape. The page reads fully without JavaScript; with it, filters and copy buttons appear.
+Large results stay light: a rule lists its first `ROWS_PER_RULE` findings and says how many more the CSV holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from analyzer.exchange.catalog import BY_NAME
+
+ROWS_PER_RULE = 200
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+_OUTCOME_ORDER = ("fail", "error", "not_evaluated", "waived", "pass", "not_applicable")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_source), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+
+def _template_source(name: str) -> str:
+    return (resources.files("analyzer.report") / "templates" / name).read_text("utf-8")
+
+
+def _csp_hash(block: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def _chart(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Bars of the outcome counts for an inline SVG: widths in per cent of the largest."""
+    largest = max(counts.values(), default=0) or 1
+    return [{"name": k, "count": v, "width": round(100 * v / largest, 1)} for k, v in counts.items()]
+
+
+def _rules(report: dict[str, Any]) -> list[dict[str, Any]]:
+    severity = {name: i for i, name in enumerate(SEVERITIES)}
+    outcome = {name: i for i, name in enumerate(_OUTCOME_ORDER)}
+    shown = []
+    for result in report["results"]:
+        findings = result["findings"]
+        servers = sorted({f["server"] for f in findings if f["server"]})
+        shown.append({**result, "shown": findings[:ROWS_PER_RULE], "total": len(findings), "servers": servers})
+    return sorted(shown, key=lambda r: (outcome.get(r["outcome"], 9), severity[r["severity"]], r["rule_id"]))
+
+
+def _inventory(report: dict[str, Any]) -> dict[str, Any]:
+    rows: Counter[str] = Counter()
+    for item in report["inputs"]:
+        for dataset in (item["dataset"] or "").split(", "):
+            if dataset:
+                rows[dataset] += item["records"]
+    return {
+        "servers": report["servers"],
+        "mailboxes": rows.get("cas_mailbox", 0),
+        "records": dict(sorted(rows.items())),
+    }
+
+
+def _coverage(report: dict[str, Any]) -> dict[str, Any]:
+    datasets = sorted({name for row in report["coverage"].values() for name in row})
+    return {
+        "datasets": [{"name": name, "cmdlet": BY_NAME[name].cmdlet} for name in datasets],
+        "servers": sorted(report["coverage"].items()),
+    }
+
+
+def render(report: dict[str, Any]) -> dict[str, bytes]:
+    environment = _environment()
+    style, script = _template_source("report.css"), _template_source("report.js")
+    summary = {k: v for k, v in report["summary"].items() if v}
+    severity_fail = Counter(r["severity"] for r in report["results"] if r["outcome"] == "fail")
+    rules = _rules(report)
+    context = {
+        "report": report,
+        "style": style,
+        "script": script,
+        "csp": f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; img-src data:; "
+        "base-uri 'none'; form-action 'none'",
+        "chart": _chart(summary),
+        "failing_by_severity": [(s, severity_fail.get(s, 0)) for s in SEVERITIES],
+        "rules": rules,
+        "not_evaluated": [r for r in rules if r["outcome"] == "not_evaluated"],
+        "servers": sorted({s for r in rules for s in r["servers"]}),
+        "tags": sorted({t for r in rules for t in r["tags"]}),
+        "severities": SEVERITIES,
+        "inventory": _inventory(report),
+        "coverage": _coverage(report),
+        "rows_per_rule": ROWS_PER_RULE,
+    }
+    html = environment.get_template("report.html.j2").render(context)
+    return {"report.html": html.encode("utf-8")}

@@ -1,0 +1,88 @@
+"""report.html without a browser: self-contained, locked down by its CSP, escaped, and light on large results."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+from typing import Any
+
+import pytest
+from lxml import html as lxml_html
+
+from analyzer.pipeline import ScanOptions, packaged_demo, scan
+from analyzer.report import html_report
+from analyzer.report.json_report import build
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return build(scan(ScanOptions([packaged_demo()], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))))
+
+
+def _page(report: dict[str, Any]) -> tuple[str, Any]:
+    text = html_report.render(report)["report.html"].decode("utf-8")
+    return text, lxml_html.document_fromstring(text)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def test_the_page_loads_nothing_from_anywhere(report: dict[str, Any]) -> None:
+    _text, page = _page(report)
+    assert not page.xpath("//link | //iframe | //object | //embed | //img | //base")
+    for element in page.iter():
+        for name in ("src", "href", "action", "srcset", "poster", "data"):
+            value = element.get(name)
+            assert value is None or value.startswith(("#", "data:")), (element.tag, name, value)
+    (policy,) = page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+    (style,) = page.xpath("//style/text()")
+    (script,) = page.xpath("//script/text()")
+    assert f"style-src {_sha256(style)}" in policy and f"script-src {_sha256(script)}" in policy
+
+
+def test_values_from_exports_are_text_never_markup(report: dict[str, Any]) -> None:
+    hostile = copy.deepcopy(report)
+    result = next(r for r in hostile["results"] if r["outcome"] == "fail")
+    finding = next(f for f in result["findings"] if f["outcome"] == "fail")
+    finding.update(object=SCRIPT, message=f'"><img src=x onerror=alert(2)>{SCRIPT}', remediation=f"Set-X '{SCRIPT}'")
+    text, page = _page(hostile)
+    assert SCRIPT not in text and "<img src=x" not in text
+    assert len(page.xpath("//script")) == 1  # ours
+    assert SCRIPT in page.text_content()  # shown to the reader as written
+    (button,) = page.xpath(f"//button[@data-command=\"Set-X '{SCRIPT}'\"]")
+    assert button.text == "Copy"
+
+
+def test_verdicts_come_first_and_every_section_is_there(report: dict[str, Any]) -> None:
+    _text, page = _page(report)
+    sections = page.xpath("//body/section/@id")
+    assert sections == ["verdicts", "summary", "findings", "not-evaluated", "inventory", "coverage", "inputs", "run"]
+    cards = page.xpath("//section[@id='verdicts']/article/h2")
+    assert [card.text_content().split()[0] for card in cards] == ["IMAP4", "POP3"]
+    assert "NOT_READY" not in page.text_content() and "not ready" in cards[0].text_content()
+    not_evaluated = page.xpath("//section[@id='not-evaluated']//li")
+    assert len(not_evaluated) == sum(r["outcome"] == "not_evaluated" for r in report["results"])
+    missing = page.xpath("//table[@class='coverage']//td[@class='missing']")
+    assert missing and all("missing — Get-" in cell.text_content() for cell in missing)
+    for item in report["inputs"]:
+        assert item["sha256"] in page.text_content()
+
+
+def test_a_rule_with_many_findings_shows_the_first_200_and_stays_small(report: dict[str, Any]) -> None:
+    large = copy.deepcopy(report)
+    result = next(r for r in large["results"] if r["rule_id"] == "POP-USR-001")
+    template = result["findings"][0]
+    result["findings"] = [
+        dict(template, object=f"user{i:06d}@contoso.com", fingerprint=f"{i:020d}") for i in range(100_000)
+    ]
+    text, page = _page(large)
+    rows = page.xpath("//article[@id='rule-POP-USR-001']//tr[@class='finding']")
+    assert len(rows) == html_report.ROWS_PER_RULE
+    assert "Showing 200 of 100000 findings; findings.csv lists all 100000." in page.text_content()
+    assert len(text.encode("utf-8")) < 10_000_000

@@ -1,0 +1,107 @@
+"""report.html in a real browser (Debian's headless Chromium, driven by Selenium through chromedriver).
+
+Opened from file:// as a customer would open an attachment: it must request nothing from the network, run no
+script smuggled in through an export, and its filters and copy buttons must work. Without Chromium the test is
+skipped on a developer's machine but fails under CI (CI=true), where `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.pipeline import ScanOptions, packaged_demo, scan
+from analyzer.report import html_report
+from analyzer.report.json_report import build
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        message = "needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1400"):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def hostile() -> dict[str, Any]:
+    report = build(scan(ScanOptions([packaged_demo()], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))))
+    changed = copy.deepcopy(report)
+    result = next(r for r in changed["results"] if r["rule_id"] == "POP-USR-001")
+    result["findings"][0] = dict(result["findings"][0], object=SCRIPT, message=f"{SCRIPT}<img src=x onerror=alert(2)>")
+    return changed
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory, hostile: dict[str, Any]) -> Path:
+    target = tmp_path_factory.mktemp("html") / "report.html"
+    target.write_bytes(html_report.render(hostile)["report.html"])
+    return target
+
+
+def _visible_rows(driver: Any) -> int:
+    from selenium.webdriver.common.by import By
+
+    return sum(row.is_displayed() for row in driver.find_elements(By.CSS_SELECTOR, "tr.finding"))
+
+
+def test_the_report_in_chromium(browser: Any, page: Path, hostile: dict[str, Any]) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(page.as_uri())
+    # No request but the page itself: every Network.requestWillBeSent is for file:// or data:.
+    requests = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    urls = [m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"]
+    assert urls and all(url.startswith(("file://", "data:")) for url in urls), urls
+    # The smuggled script is text on the page and never ran.
+    with pytest.raises(NoAlertPresentException):
+        _ = browser.switch_to.alert.text
+    assert SCRIPT in browser.find_element(By.ID, "rule-POP-USR-001").text
+    assert browser.execute_script("return document.documentElement.classList.contains('js')")
+    # Filters change what is visible, and say how much.
+    everything = _visible_rows(browser)
+    assert everything > 3
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter='severity']")).select_by_visible_text("critical")
+    critical = _visible_rows(browser)
+    assert 0 < critical < everything
+    assert browser.find_element(By.ID, "visible-count").text == f"{critical} finding row(s) shown"
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter='severity']")).select_by_index(0)
+    needle = "user000011"
+    listing = [f for r in hostile["results"] for f in r["findings"] if needle in f["object"] + f["message"]]
+    browser.find_element(By.CSS_SELECTOR, "input[data-filter='text']").send_keys(needle)
+    assert _visible_rows(browser) == len(listing) > 0
+    buttons = [b for b in browser.find_elements(By.CSS_SELECTOR, "button.copy") if b.is_displayed()]
+    assert buttons and all(b.text == "Copy" for b in buttons)
+    browser.find_element(By.CSS_SELECTOR, "input[data-filter='text']").clear()
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot = Path(os.environ.get("EXAUDIT_SCREENSHOT", str(page.with_suffix(".png"))))
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

@@ -32,6 +32,7 @@ from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
 from analyzer.report.json_report import build as build_report
+from analyzer.report.labels import LANGUAGES
 from analyzer.report.writers import RENDERERS, write_reports
 from analyzer.synthetic.samples import SCENARIOS, write_sample
 
@@ -406,10 +407,13 @@ def scan(
         ),
     ] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
 ) -> None:
     """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
     if not paths and not demo:
         raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
     if fail_on is not None and fail_on not in SEVERITY_ORDER:
@@ -438,7 +442,7 @@ def scan(
     else:
         result = run_scan(options)
     report = build_report(result)
-    written = write_reports(report, wanted, out_dir)
+    written = write_reports(report, wanted, out_dir, lang)
     if not quiet:
         _print_scan_summary(report)
     for target in written:

@@ -81,6 +81,7 @@ class Finding(NamedTuple):
     remediation: str | None
     source_file: str | None
     source_line: int | None
+    message_ja: str | None = None  # the rule's Japanese message, when it has one
 
 
 @dataclass(frozen=True, slots=True)

@@ -368,10 +368,7 @@ class _Evaluator:
         )
         shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": expected,
                   "server": display_server}  # fmt: skip
-        if outcome == "fail":
-            template = self.rule.message or "{object}: {observed}; expected {expected}"
-        else:
-            template = "{object}: could not be judged ({observed}); expected {expected}"
+        template, template_ja = self.templates(outcome)
         command = self.rule.remediation.get("command")
         remediation = None
         if command and outcome == "fail":
@@ -394,6 +391,18 @@ class _Evaluator:
             remediation=remediation,
             source_file=None if _missing(first.get("source_file")) else str(first["source_file"]),
             source_line=int(line) if line is not None and not _missing(line) else None,
+            message_ja=render(template_ja, first | shared, quote=False),
+        )
+
+    def templates(self, outcome: str) -> tuple[str, str]:
+        """The English and Japanese message templates for a finding with this outcome."""
+        if outcome == "fail":
+            english = self.rule.message or "{object}: {observed}; expected {expected}"
+            japanese = self.rule.texts_ja.get("message") or "{object}: {observed}。期待値: {expected}"
+            return english, japanese
+        return (
+            "{object}: could not be judged ({observed}); expected {expected}",
+            "{object}: 判定できません ({observed})。期待値: {expected}",
         )
 
     # -- checks ---------------------------------------------------------------------------------------------
@@ -455,7 +464,9 @@ class _Evaluator:
         positions = np.flatnonzero(selected)
         if not len(positions):
             return []
-        templates = [t for t in (self.rule.message, self.rule.remediation.get("command")) if t]
+        templates = [
+            t for t in (self.rule.message, self.rule.texts_ja.get("message"), self.rule.remediation.get("command")) if t
+        ]
         placeholders = [name for t in templates for found in _PLACEHOLDER.findall(t) for name in found if name]
         labels = BY_NAME[dataset].label
         wanted = [*labels, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
@@ -481,11 +492,9 @@ class _Evaluator:
             observed = observed + prefix + _texts(rows[column_name(rows, name)], "(no value)")
         shared = {**self.param_texts, "object": label, "observed": observed, "expected": expected,
                   "server": fqdn.fillna(server).fillna("")}  # fmt: skip
-        if outcome == "fail":
-            template = self.rule.message or "{object}: {observed}; expected {expected}"
-        else:
-            template = "{object}: could not be judged ({observed}); expected {expected}"
+        template, template_ja = self.templates(outcome)
         messages = _render_column(template, rows, shared, quote=False)
+        messages_ja = _render_column(template_ja, rows, shared, quote=False)
         command = self.rule.remediation.get("command")
         commands: Any = _render_column(command, rows, shared, quote=True) if command and outcome == "fail" else None
         identity = rows["identity"].astype("string").fillna("").str.lower() if "identity" in rows else ""
@@ -499,7 +508,7 @@ class _Evaluator:
         columns = (
             fingerprints, [self.rule.id] * count, [outcome] * count, label.tolist(), _plain(server),
             [dataset] * count, [field_text] * count, observed.tolist(), [expected] * count, messages.tolist(),
-            _plain(commands if commands is not None else missing), _plain(files), _plain(lines),
+            _plain(commands if commands is not None else missing), _plain(files), _plain(lines), messages_ja.tolist(),
         )  # fmt: skip
         # Finding is a NamedTuple: building each one with tuple.__new__ keeps the whole loop in C.
         return list(map(partial(tuple.__new__, Finding), zip(*columns, strict=True)))

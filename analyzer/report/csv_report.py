@@ -15,7 +15,7 @@ from typing import Any
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
-    "remediation", "source_file", "source_line", "fingerprint",
+    "remediation", "source_file", "source_line", "fingerprint", "message_ja",
 )  # fmt: skip
 RESULT_COLUMNS = (
     "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated",
@@ -45,7 +45,8 @@ def _finding_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
             source = finding["source"]
             yield [result["rule_id"], result["severity"], finding["outcome"], finding["server"], finding["object"],
                    finding["dataset"], finding["field"], finding["observed"], finding["expected"], finding["message"],
-                   finding["remediation"], source["file"], source["line"], finding["fingerprint"]]  # fmt: skip
+                   finding["remediation"], source["file"], source["line"], finding["fingerprint"],
+                   finding["message_ja"]]  # fmt: skip
 
 
 def _result_rows(report: dict[str, Any]) -> Iterable[list[Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from analyzer.exchange.catalog import BY_NAME
+from analyzer.report.labels import labels, number, timestamp
 
 ROWS_PER_RULE = 200
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -77,13 +78,22 @@ def _coverage(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any]) -> dict[str, bytes]:
+def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
+    words = labels(language)
+    japanese = language == "ja"
     environment = _environment()
     style, script = _template_source("report.css"), _template_source("report.js")
     summary = {k: v for k, v in report["summary"].items() if v}
     severity_fail = Counter(r["severity"] for r in report["results"] if r["outcome"] == "fail")
     rules = _rules(report)
+    titles = {r["rule_id"]: (r.get("title_ja") if japanese else None) or r["title"] for r in report["results"]}
     context = {
+        "lang": language,
+        "t": words,
+        "titles": titles,
+        "when": lambda text: timestamp(text, language),
+        "num": lambda value: number(int(value), language),
+        "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,
         "style": style,
         "script": script,

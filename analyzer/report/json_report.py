@@ -25,6 +25,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "observed": finding.observed,
         "expected": finding.expected,
         "message": finding.message,
+        "message_ja": finding.message_ja,
         "remediation": finding.remediation,
         "source": {"file": finding.source_file, "line": finding.source_line},
     }
@@ -63,6 +64,7 @@ def build(scan: Scan) -> dict[str, Any]:
             {
                 "rule_id": result.rule_id,
                 "title": rules[result.rule_id].title,
+                "title_ja": rules[result.rule_id].texts_ja.get("title"),
                 "severity": rules[result.rule_id].severity,
                 "tags": list(rules[result.rule_id].tags),
                 "outcome": result.outcome,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from analyzer.report.labels import labels, number, timestamp
+
 OBJECTS_PER_RULE = 10  # the ticket gets the first few; the CSV has them all
 _INLINE_MARKUP = re.compile(r"([\\`*_\[\]|~>])")  # emphasis, code, links, table cells, strikethrough
 
@@ -22,70 +24,88 @@ def escape(value: Any) -> str:
     return _INLINE_MARKUP.sub(r"\\\1", text)
 
 
-def _verdicts(report: dict[str, Any]) -> list[str]:
+def _verdicts(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     if not report["verdicts"]:
         return []
-    lines = ["## Verdicts", "", "| protocol | verdict | intended | servers | why |", "| --- | --- | --- | --- | --- |"]
+    lines = [f"## {t['verdicts']}", "", f"| | {t['verdict']} | {t['intended']} | {t['server']} | |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for protocol, verdict in sorted(report["verdicts"].items()):
-        servers = ", ".join(f"{escape(name)}: {state}" for name, state in sorted(verdict["servers"].items()))
-        lines.append(f"| {protocol.upper()} | **{verdict['status']}** | {verdict['intent']} | {servers or '—'} | "
-                     f"{escape(verdict['summary'])} |")  # fmt: skip
+        servers = ", ".join(
+            f"{escape(name)}: {t['status'][state]}" for name, state in sorted(verdict["servers"].items())
+        )
+        status, intent = t["status"][verdict["status"]], t["intents"][verdict["intent"]]
+        lines.append(
+            f"| {protocol.upper()} | **{status}** | {intent} | {servers or '—'} | {escape(verdict['summary'])} |"
+        )
     damaged = sorted({line for verdict in report["verdicts"].values() for line in verdict["degraded_inputs"]})
     if damaged:
-        lines += ["", "Damaged or incomplete inputs behind these verdicts:", ""]
+        lines += ["", t["degraded"], ""]
         lines += [f"- {escape(line)}" for line in damaged]
     return [*lines, ""]
 
 
-def _counts(report: dict[str, Any]) -> list[str]:
+def _counts(report: dict[str, Any], t: dict[str, Any], language: str) -> list[str]:
     summary = report["summary"]
     names = [name for name in summary if summary[name]]
-    return ["## Rules", "", "| " + " | ".join(names) + " |", "|" + " --- |" * len(names),
-            "| " + " | ".join(str(summary[name]) for name in names) + " |", ""]  # fmt: skip
+    counts = " | ".join(number(summary[n], language) for n in names)
+    return [f"## {t['rule_counts']}", "", "| " + " | ".join(t["outcomes"][n] for n in names) + " |",
+            "|" + " --- |" * len(names), f"| {counts} |", ""]  # fmt: skip
 
 
-def _failing(report: dict[str, Any]) -> list[str]:
+def _failing(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list[str]:
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     failing = sorted((r for r in report["results"] if r["outcome"] == "fail"),
                      key=lambda r: (order[r["severity"]], r["rule_id"]))  # fmt: skip
     if not failing:
         return []
-    lines = ["## Failing rules", ""]
+    lines = [f"## {t['failing_rules']}", ""]
     for result in failing:
         bad = [f for f in result["findings"] if f["outcome"] == "fail"]
-        lines.append(f"### {result['rule_id']} ({result['severity']}): {escape(result['title'])}")
+        title = (result.get("title_ja") if japanese else None) or result["title"]
+        lines.append(f"### {result['rule_id']} ({t['severities'][result['severity']]}): {escape(title)}")
         lines.append("")
-        lines += [f"- {escape(f['message'])}" for f in bad[:OBJECTS_PER_RULE]]
+        lines += [
+            f"- {escape((f.get('message_ja') if japanese else None) or f['message'])}" for f in bad[:OBJECTS_PER_RULE]
+        ]
         if len(bad) > OBJECTS_PER_RULE:
-            lines.append(f"- … and {len(bad) - OBJECTS_PER_RULE} more (findings.csv / report.json list them all)")
+            lines.append("- " + t["and_more"].format(n=len(bad) - OBJECTS_PER_RULE))
         lines.append("")
     return lines
 
 
-def _not_evaluated(report: dict[str, Any]) -> list[str]:
+def _not_evaluated(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     skipped = [r for r in report["results"] if r["outcome"] == "not_evaluated"]
     if not skipped:
         return []
-    lines = ["## Not evaluated", ""]
-    lines += [f"- {r['rule_id']}: {escape(r['reason'] or 'some objects could not be judged')}" for r in skipped]
+    lines = [f"## {t['not_evaluated']}", ""]
+    lines += [f"- {r['rule_id']}: {escape(r['reason'] or t['some_unjudged'])}" for r in skipped]
     return [*lines, ""]
 
 
-def _inputs(report: dict[str, Any]) -> list[str]:
-    lines = ["## Inputs", "", "| file | SHA-256 | format | records | problems |", "| --- | --- | --- | --- | --- |"]
+def _inputs(report: dict[str, Any], t: dict[str, Any], language: str) -> list[str]:
+    lines = [f"## {t['inputs']}", "", f"| {t['file']} | SHA-256 | {t['format']} | {t['records']} | {t['problems']} |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for item in report["inputs"]:
-        lines.append(f"| {escape(item['path'])} | `{item['sha256']}` | {escape(item['format'])} | {item['records']} | "
-                     f"{len(item['problems'])} |")  # fmt: skip
+        lines.append(f"| {escape(item['path'])} | `{item['sha256']}` | {escape(item['format'])} | "
+                     f"{number(item['records'], language)} | {len(item['problems'])} |")  # fmt: skip
     return [*lines, ""]
 
 
-def render(report: dict[str, Any]) -> dict[str, bytes]:
-    tool = report["tool"]
+def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
+    t, tool = labels(language), report["tool"]
     head = [
-        "# exaudit report",
+        f"# {t['title']}",
         "",
-        f"{tool['name']} {tool['version']}, generated {report['generated_at']}, evaluated as of {report['as_of']}.",
+        f"{t['evaluated_as_of']} {timestamp(report['as_of'], language)} · {t['generated']} "
+        f"{timestamp(report['generated_at'], language)} · {tool['name']} {tool['version']}",
         "",
     ]
-    body = head + _verdicts(report) + _counts(report) + _failing(report) + _not_evaluated(report) + _inputs(report)
+    body = [
+        *head,
+        *_verdicts(report, t),
+        *_counts(report, t, language),
+        *_failing(report, t, language == "ja"),
+        *_not_evaluated(report, t),
+        *_inputs(report, t, language),
+    ]
     return {"summary.md": ("\n".join(body).rstrip("\n") + "\n").encode("utf-8")}

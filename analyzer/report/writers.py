@@ -10,23 +10,24 @@ from typing import Any
 from analyzer.report import csv_report, html_report, junit_report, markdown_report
 from analyzer.report.json_report import dumps
 
-Renderer = Callable[[dict[str, Any]], dict[str, bytes]]
+Renderer = Callable[[dict[str, Any], str], dict[str, bytes]]
 
+# JSON, CSV and JUnit are for machines and carry both languages' messages or none; HTML and Markdown are read.
 RENDERERS: dict[str, Renderer] = {
-    "json": lambda report: {"report.json": dumps(report).encode("utf-8")},
+    "json": lambda report, _language: {"report.json": dumps(report).encode("utf-8")},
     "html": html_report.render,
-    "csv": csv_report.render,
+    "csv": lambda report, _language: csv_report.render(report),
     "md": markdown_report.render,
-    "junit": junit_report.render,
+    "junit": lambda report, _language: junit_report.render(report),
 }
 
 
-def write_reports(report: dict[str, Any], formats: list[str], folder: Path) -> list[Path]:
+def write_reports(report: dict[str, Any], formats: list[str], folder: Path, language: str = "en") -> list[Path]:
     """Write report.json and the files of every format asked for; the paths written, in a stable order."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in ["json", *(f for f in formats if f != "json")]:
-        for filename, content in RENDERERS[name](report).items():
+        for filename, content in RENDERERS[name](report, language).items():
             target = folder / filename
             target.write_bytes(content)
             written.append(target)

@@ -84,5 +84,24 @@ def test_a_rule_with_many_findings_shows_the_first_200_and_stays_small(report: d
     text, page = _page(large)
     rows = page.xpath("//article[@id='rule-POP-USR-001']//tr[@class='finding']")
     assert len(rows) == html_report.ROWS_PER_RULE
-    assert "Showing 200 of 100000 findings; findings.csv lists all 100000." in page.text_content()
+    assert "Showing 200 of 100,000 findings; findings.csv lists all 100,000." in page.text_content()
     assert len(text.encode("utf-8")) < 10_000_000
+
+
+def test_japanese_report_uses_japanese_labels_titles_and_messages(report: dict[str, Any]) -> None:
+    from analyzer.report.labels import LABELS
+
+    for key, english in LABELS["en"].items():  # every label exists in both languages, nested ones too
+        japanese = LABELS["ja"][key]
+        assert type(japanese) is type(english) and (not isinstance(english, dict) or set(english) == set(japanese))
+    text = html_report.render(report, "ja")["report.html"].decode("utf-8")
+    page: Any = lxml_html.document_fromstring(text)
+    assert page.get("lang") == "ja"
+    assert page.xpath("//h1")[0].text == "Exchange POP3/IMAP4 監査レポート"
+    assert "2026年11月27日 00:00 UTC" in page.text_content()
+    (badge,) = page.xpath("//section[@id='verdicts']/article[h2[starts-with(., 'POP3')]]//span[@class='badge']")
+    assert badge.text == "未準備"
+    heading = page.xpath("//article[@id='rule-POP-USR-001']/h3")[0].text_content()
+    assert "対象ユーザーの POP3 が有効になっている" in heading and "不合格" in heading
+    messages = page.xpath("//article[@id='rule-POP-USR-001']//div[@class='message']/text()")
+    assert messages and all("PopEnabled は" in m for m in messages)

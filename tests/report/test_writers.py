@@ -77,7 +77,7 @@ def test_markdown_escapes_values_and_caps_long_lists(report: dict[str, Any]) -> 
     text = markdown_report.render(_hostile(report))["summary.md"].decode("utf-8")
     assert "<img" not in text and r"&lt;img src=x onerror=alert(1)\>" in text
     assert r"\*bold\* \| &lt;img" in text  # no emphasis, no table cell break
-    assert "## Verdicts" in text and "| POP3 | **not_ready** |" in text
+    assert "## Verdicts" in text and "| POP3 | **not ready** |" in text
     many = copy.deepcopy(report)
     result = next(r for r in many["results"] if r["outcome"] == "fail")
     result["findings"] = [dict(result["findings"][0], message=f"user{i}") for i in range(25)]
@@ -120,3 +120,10 @@ def test_scan_writes_every_format_and_two_runs_are_byte_identical(tmp_path: Path
         ]
         outputs.append({p.name: p.read_bytes() for p in written})
     assert outputs[0] == outputs[1]
+
+
+def test_markdown_in_japanese(report: dict[str, Any]) -> None:
+    text = markdown_report.render(report, "ja")["summary.md"].decode("utf-8")
+    assert text.startswith("# Exchange POP3/IMAP4 監査レポート\n\n評価日 2026年11月27日 00:00 UTC")
+    assert "| POP3 | **未準備** | 有効 |" in text and "## 不合格のルール" in text
+    assert "### POP-USR-001 (中): 対象ユーザーの POP3 が有効になっている" in text

@@ -28,7 +28,7 @@ document.documentElement.classList.add("js");
       rule.classList.toggle("hidden", !ruleShown);
       visibleRows += shownRows;
     });
-    if (counter) { counter.textContent = visibleRows + " finding row(s) shown"; }
+    if (counter) { counter.textContent = visibleRows + " " + document.body.getAttribute("data-rows-shown"); }
   }
   if (form) {
     form.addEventListener("input", apply);
@@ -36,7 +36,11 @@ document.documentElement.classList.add("js");
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     apply();
   }
-  function copied(button) { var label = button.textContent; button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1200); }
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = document.body.getAttribute("data-copied");
+    setTimeout(function () { button.textContent = label; }, 1200);
+  }
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button.copy") : null;
     if (!button) { return; }

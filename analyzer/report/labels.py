@@ -1,0 +1,112 @@
+"""The fixed words of the reports in English and Japanese, and dates and numbers as each language writes them.
+
+Japanese follows Microsoft's Exchange terminology (サーバー, メールボックス, 証明書 …) as the rule texts do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+LANGUAGES = ("en", "ja")
+
+LABELS: dict[str, dict[str, Any]] = {
+    "en": {
+        "title": "Exchange POP3/IMAP4 audit",
+        "failing_rules": "Failing rules", "rule_counts": "Rules", "and_more": "… and {n} more (findings.csv / report.json list them all)",
+        "evaluated_as_of": "Evaluated as of", "generated": "generated", "by": "by", "input_files": "input file(s)",
+        "verdicts": "Verdicts", "intended": "Intended", "server": "server", "verdict": "verdict",
+        "checks_behind": "checks behind this verdict", "not_checked": "Not checked (no data)",
+        "degraded": "Damaged or incomplete inputs behind this verdict:",
+        "no_verdict": "No verdict: no rule of this scan speaks for POP3 or IMAP4.",
+        "at_a_glance": "Rules at a glance", "failing_by_severity": "failing rules by severity",
+        "howto": "How to read this report",
+        "howto_text": "Each verdict answers whether users can connect with that protocol (or, when it is meant to be "
+        "off, whether they cannot). It is computed from the checks listed under it: required and advisory checks "
+        "decide it, information checks are reported only. A rule fails when some object breaks it; it is not "
+        "evaluated when the exports lack the data — the reason names the cmdlet that would supply it — and never "
+        "counts as a pass. Every finding names the file and line it came from; the inputs and their SHA-256 are "
+        "listed at the end.",
+        "findings": "Findings by rule", "outcome": "Outcome", "severity": "Severity", "tag": "Tag", "text": "Text",
+        "all": "all", "search_hint": "object, message…", "rows_shown": "finding row(s) shown",
+        "filters_note": "Filters apply to the rows shown; a rule lists at most {n} findings — findings.csv and "
+        "report.json hold them all.",
+        "showing": "Showing {shown} of {total} findings; findings.csv lists all {total}.",
+        "col_outcome": "outcome", "col_server": "server", "col_object": "object", "col_observed": "observed",
+        "col_expected": "expected", "col_source": "source", "col_fix": "fix", "copy_button": "Copy", "copied": "Copied",
+        "not_evaluated": "Not evaluated, and why", "all_evaluated": "Every rule could be evaluated.",
+        "some_unjudged": "some objects could not be judged",
+        "inventory": "Inventory", "fqdn": "FQDN", "product": "product", "version": "version", "roles": "roles",
+        "client_access": "Client Access", "mailbox": "Mailbox", "records_read": "Records read",
+        "coverage": "What was exported for which server", "missing": "missing",
+        "not_in_bundle": "Not in the bundle at all:", "export_with": "export with",
+        "inputs": "Inputs", "file": "file", "format": "format", "encoding": "encoding", "dataset": "dataset",
+        "records": "records", "problems": "problems", "incomplete": "incomplete", "line": "line",
+        "input_problems": "Input problems", "run": "Run", "tool": "tool", "rules": "rules", "parameter": "parameter",
+        "status": {"ready": "ready", "partial": "partial", "not_ready": "not ready", "unknown": "unknown",
+                   "disabled": "disabled", "exposed": "exposed"},
+        "outcomes": {"pass": "pass", "fail": "fail", "not_evaluated": "not evaluated",
+                     "not_applicable": "not applicable", "error": "error", "waived": "waived"},
+        "severities": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
+        "intents": {"enabled": "enabled", "disabled": "disabled"},
+        "roles_of_checks": {"required": "required", "advisory": "advisory", "information": "information"},
+    },
+    "ja": {
+        "title": "Exchange POP3/IMAP4 監査レポート",
+        "failing_rules": "不合格のルール", "rule_counts": "ルール", "and_more": "… ほか {n} 件 (すべて findings.csv / report.json にあります)",
+        "evaluated_as_of": "評価日", "generated": "作成", "by": "作成ツール", "input_files": "個の入力ファイル",
+        "verdicts": "判定", "intended": "意図", "server": "サーバー", "verdict": "判定",
+        "checks_behind": "件のチェックに基づく判定", "not_checked": "未確認 (データなし)",
+        "degraded": "この判定が読んだ入力のうち、破損しているか不完全なもの:",
+        "no_verdict": "判定なし: このスキャンには POP3 または IMAP4 を判定するルールがありません。",
+        "at_a_glance": "ルールの概要", "failing_by_severity": "重要度別の不合格ルール",
+        "howto": "このレポートの読み方",
+        "howto_text": "各判定は、ユーザーがそのプロトコルで接続できるか (無効にする意図の場合は、接続できないか) を示します。"
+        "判定は下に示すチェックから計算されます。必須と推奨のチェックが判定を決め、情報のチェックは報告のみです。"
+        "ルールは、違反するオブジェクトがあると不合格になります。エクスポートにデータがない場合は未評価となり、"
+        "理由にデータを提供するコマンドレットが示されます。未評価が合格と見なされることはありません。"
+        "すべての検出結果には元のファイルと行が示され、入力ファイルと SHA-256 は最後に一覧します。",
+        "findings": "ルール別の検出結果", "outcome": "結果", "severity": "重要度", "tag": "タグ", "text": "テキスト",
+        "all": "すべて", "search_hint": "オブジェクト、メッセージ…", "rows_shown": "行の検出結果を表示中",
+        "filters_note": "フィルターは表示中の行に適用されます。1 つのルールに表示する検出結果は最大 {n} 件です。"
+        "すべての検出結果は findings.csv と report.json にあります。",
+        "showing": "{total} 件中 {shown} 件を表示しています。findings.csv に {total} 件すべてがあります。",
+        "col_outcome": "結果", "col_server": "サーバー", "col_object": "オブジェクト", "col_observed": "実際の値",
+        "col_expected": "期待値", "col_source": "出典", "col_fix": "対処", "copy_button": "コピー", "copied": "コピーしました",
+        "not_evaluated": "未評価のルールとその理由", "all_evaluated": "すべてのルールを評価できました。",
+        "some_unjudged": "一部のオブジェクトを判定できませんでした",
+        "inventory": "インベントリ", "fqdn": "FQDN", "product": "製品", "version": "バージョン", "roles": "役割",
+        "client_access": "クライアント アクセス", "mailbox": "メールボックス", "records_read": "読み取ったレコード",
+        "coverage": "サーバーごとのエクスポート状況", "missing": "なし",
+        "not_in_bundle": "バンドルにまったく含まれていないデータ:", "export_with": "エクスポート方法",
+        "inputs": "入力ファイル", "file": "ファイル", "format": "形式", "encoding": "エンコード", "dataset": "データセット",
+        "records": "レコード数", "problems": "問題", "incomplete": "不完全", "line": "行",
+        "input_problems": "入力の問題", "run": "実行情報", "tool": "ツール", "rules": "ルール", "parameter": "パラメーター",
+        "status": {"ready": "準備完了", "partial": "一部準備完了", "not_ready": "未準備", "unknown": "不明",
+                   "disabled": "無効", "exposed": "接続可能"},
+        "outcomes": {"pass": "合格", "fail": "不合格", "not_evaluated": "未評価", "not_applicable": "対象外",
+                     "error": "エラー", "waived": "免除"},
+        "severities": {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "info": "情報"},
+        "intents": {"enabled": "有効", "disabled": "無効"},
+        "roles_of_checks": {"required": "必須", "advisory": "推奨", "information": "情報"},
+    },
+}  # fmt: skip
+
+
+def labels(language: str) -> dict[str, Any]:
+    if language not in LABELS:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    return LABELS[language]
+
+
+def timestamp(text: str, language: str) -> str:
+    """`2026-11-27T09:30:00Z` as the language writes a date and time (always UTC, as the report computes)."""
+    moment = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    if language == "ja":
+        return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M} UTC"
+    return f"{moment.day} {moment:%B} {moment.year}, {moment:%H:%M} UTC"
+
+
+def number(value: int, language: str) -> str:
+    """Thousands separated; Japanese reports use the same comma grouping."""
+    return f"{value:,}"

@@ -1,0 +1,44 @@
+"""Golden files: every report format for a fixed bundle, evaluation date and generation time, compared byte for
+byte with the copies in tests/data/golden/. A change to any report shows up here as a diff to review; when it is
+intended, regenerate with `EXAUDIT_UPDATE_GOLDEN=1 python -m pytest tests/report/test_golden.py` and commit."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "data" / "golden"
+FILES = ("report.json", "report.html", "findings.csv", "results.csv", "summary.md", "junit.xml")
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_reports_match_the_golden_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str) -> None:
+    shutil.copytree(ROOT / "samples" / "mistakes-2016", tmp_path / "mistakes-2016")
+    monkeypatch.chdir(tmp_path)  # input paths in the reports are then relative and the same on every machine
+    result = CliRunner().invoke(
+        app,
+        ["scan", "mistakes-2016", "--as-of", "2026-11-27", "--out", "out", "--quiet", "--lang", language,
+         "-f", "html,csv,json,md,junit"],
+        env={"SOURCE_DATE_EPOCH": "1795000000"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected_dir = GOLDEN / f"mistakes-2016-{language}"
+    for name in FILES:
+        produced = (tmp_path / "out" / name).read_bytes()
+        golden = expected_dir / name
+        if os.environ.get("EXAUDIT_UPDATE_GOLDEN"):
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_bytes(produced)
+            continue
+        if produced != golden.read_bytes():
+            diff = difflib.unified_diff(golden.read_text("utf-8-sig").splitlines(),
+                                        produced.decode("utf-8-sig").splitlines(), "golden", "produced", lineterm="", n=1)  # fmt: skip
+            pytest.fail(f"{name} differs from {golden}:\n" + "\n".join(list(diff)[:40]))

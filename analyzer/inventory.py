@@ -20,6 +20,26 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
+_PROTOCOL_SERVICES = r"^MSExchange(POP3|IMAP4)(BE)?$"  # the services the POP3/IMAP4 question turns on
+
+
+def _protocol_services(bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
+    """Per server, the POP3/IMAP4 front-end and back-end services as exported: name, status, start type."""
+    dataset = bundle.datasets.get("service")
+    if dataset is None:
+        return {}
+    frame = dataset.frame
+    chosen = frame[frame["Name"].astype("string").str.match(_PROTOCOL_SERVICES, case=False).fillna(False)]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in chosen.sort_values(["server_key", "Name"]).to_dict("records"):
+        if not _plain(row.get("server_key")):
+            continue
+        found.setdefault(str(row["server_key"]), []).append(
+            {name: _plain(row.get(name)) for name in ("Name", "Status", "StartType")}
+        )
+    return found
+
+
 def inventory(bundle: Bundle) -> dict[str, Any]:
     coverage = bundle.coverage()
     missing = {name: spec.cmdlet for name, spec in BY_NAME.items() if name not in bundle.datasets}
@@ -29,6 +49,7 @@ def inventory(bundle: Bundle) -> dict[str, Any]:
         }
         for name, dataset in sorted(bundle.datasets.items())
     }
+    services = _protocol_services(bundle)
     return {
         "inputs": [
             {
@@ -44,7 +65,10 @@ def inventory(bundle: Bundle) -> dict[str, Any]:
             }
             for item in bundle.inputs
         ],
-        "servers": [{k: _plain(v) for k, v in row.items()} for row in bundle.servers.to_dict("records")],
+        "servers": [
+            {**{k: _plain(v) for k, v in row.items()}, "services": services.get(str(row["server_key"]), [])}
+            for row in bundle.servers.to_dict("records")
+        ],
         "datasets": {
             name: {
                 "rows": len(dataset.frame),

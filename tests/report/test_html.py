@@ -72,6 +72,8 @@ def test_verdicts_come_first_and_every_section_is_there(report: dict[str, Any]) 
     assert missing and all("missing — Get-" in cell.text_content() for cell in missing)
     for item in report["inputs"]:
         assert item["sha256"] in page.text_content()
+    (ex16a,) = page.xpath("//section[@id='inventory']//tr[td[1]='EX16A']")
+    assert "MSExchangePop3: Stopped, Manual" in ex16a.text_content()  # the services the verdict turns on
 
 
 def test_a_rule_with_many_findings_shows_the_first_200_and_stays_small(report: dict[str, Any]) -> None:

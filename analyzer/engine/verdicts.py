@@ -96,33 +96,37 @@ def _server_states(pairs: list[tuple[Rule, RuleResult]], servers: Sequence[str])
     return states
 
 
-def _enabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
+def _enabled_status(checks: list[dict[str, Any]]) -> tuple[str, str, str]:
     judged = [c for c in checks if c["role"] != "information"]
     mailbox = [c for c in judged if c["measures"] == "mailboxes"]
     others = [c for c in judged if c["measures"] != "mailboxes"]
     if any(c["outcome"] == "fail" for c in others):
-        return "not_ready", "a required or advisory check failed"
+        return "not_ready", "a required or advisory check failed", "必須または推奨のチェックが不合格です"
     mailbox_failed = [c for c in mailbox if c["outcome"] == "fail"]
     # Only a required mailbox check (enabled per mailbox) covers the whole scope; an advisory one (a user's own
     # authentication policy) counts a subset, so its failures make the verdict partial, never "none enabled".
     scope_failed = [c for c in mailbox_failed if c["role"] == "required"]
     if scope_failed and all(c["failing"] >= c["evaluated"] > 0 for c in scope_failed):
-        return "not_ready", "no mailbox in scope is enabled"
+        return "not_ready", "no mailbox in scope is enabled", "対象のメールボックスがどれも有効になっていません"
     if any(c["outcome"] in ("not_evaluated", "error") and c["role"] == "required" for c in judged):
-        return "unknown", "a required check could not be evaluated"
+        return "unknown", "a required check could not be evaluated", "必須のチェックを評価できませんでした"
     if mailbox_failed:
         counts = "; ".join(f"{c['rule_id']}: {c['failing']} of {c['evaluated']} mailboxes" for c in mailbox_failed)
-        return "partial", f"the servers are ready, but some mailboxes in scope cannot connect ({counts})"
-    return "ready", "every required check passed"
+        return (
+            "partial",
+            f"the servers are ready, but some mailboxes in scope cannot connect ({counts})",
+            f"サーバーは準備完了ですが、接続できない対象メールボックスがあります ({counts})",
+        )
+    return "ready", "every required check passed", "必須のチェックはすべて合格しました"
 
 
-def _disabled_status(checks: list[dict[str, Any]]) -> tuple[str, str]:
+def _disabled_status(checks: list[dict[str, Any]]) -> tuple[str, str, str]:
     judged = [c for c in checks if c["role"] != "information" and c["intent"] == "disabled"]
     if any(c["outcome"] == "pass" for c in judged):
-        return "disabled", "no client can connect"
+        return "disabled", "no client can connect", "どのクライアントも接続できません"
     if judged and all(c["outcome"] == "fail" for c in judged):
-        return "exposed", "clients can still connect"
-    return "unknown", "the data to tell is missing"
+        return "exposed", "clients can still connect", "クライアントはまだ接続できます"
+    return "unknown", "the data to tell is missing", "判断するためのデータがありません"
 
 
 def compute_verdicts(
@@ -149,18 +153,20 @@ def compute_verdicts(
         checks = [_check(rule, result) for rule, result in pairs]
         in_play = [c for c in checks if c["outcome"] != "not_applicable"]
         not_checked = [c["rule_id"] for c in in_play if c["role"] == "advisory" and c["outcome"] == "not_evaluated"]
-        status, why = _enabled_status(in_play) if intent == "enabled" else _disabled_status(in_play)
+        status, why, why_ja = _enabled_status(in_play) if intent == "enabled" else _disabled_status(in_play)
         judged = [p for p in pairs if p[1].outcome != "not_applicable" and p[0].verdict["role"] != "information"]
         degraded = _degraded_inputs([rule for rule, _result in judged], health or {})
         server_states = _server_states([p for p in pairs if p[1].outcome != "not_applicable"], servers)
         if degraded and status in _GOOD_NEWS:
             status, why = "unknown", f"{why}, but an input it depends on is damaged, cut off or lossy"
+            why_ja = f"{why_ja}。ただし、依存する入力が破損しているか、途中で切れているか、値が失われています"
         if any(BY_NAME[name].per_server for name in degraded):  # mailbox data says nothing about one server
             server_states = {k: "unknown" if v == "ready" else v for k, v in server_states.items()}
         verdicts[protocol] = {
             "status": status,
             "intent": intent,
             "summary": why,
+            "summary_ja": why_ja,
             "servers": server_states,
             "checks": checks,
             "not_checked": not_checked,

@@ -24,7 +24,7 @@ def escape(value: Any) -> str:
     return _INLINE_MARKUP.sub(r"\\\1", text)
 
 
-def _verdicts(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
+def _verdicts(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list[str]:
     if not report["verdicts"]:
         return []
     lines = [f"## {t['verdicts']}", "", f"| | {t['verdict']} | {t['intended']} | {t['server']} | |",
@@ -34,9 +34,8 @@ def _verdicts(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
             f"{escape(name)}: {t['status'][state]}" for name, state in sorted(verdict["servers"].items())
         )
         status, intent = t["status"][verdict["status"]], t["intents"][verdict["intent"]]
-        lines.append(
-            f"| {protocol.upper()} | **{status}** | {intent} | {servers or '—'} | {escape(verdict['summary'])} |"
-        )
+        summary = escape(verdict["summary_ja"] if japanese else verdict["summary"])
+        lines.append(f"| {protocol.upper()} | **{status}** | {intent} | {servers or '—'} | {summary} |")
     damaged = sorted({line for verdict in report["verdicts"].values() for line in verdict["degraded_inputs"]})
     if damaged:
         lines += ["", t["degraded"], ""]
@@ -102,7 +101,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
     ]
     body = [
         *head,
-        *_verdicts(report, t),
+        *_verdicts(report, t, language == "ja"),
         *_counts(report, t, language),
         *_failing(report, t, language == "ja"),
         *_not_evaluated(report, t),

@@ -105,7 +105,10 @@ def test_a_lossy_column_a_check_reads_makes_the_verdict_unknown() -> None:
     passed = [RuleResult(rules[0].id, "pass", None, (), evaluated=3)]
     lossy = {"cas_mailbox": DatasetHealth(lossy_columns={"PopEnabled": "Format-Table cut the column"})}
     unrelated = {"cas_mailbox": DatasetHealth(lossy_columns={"ImapProtocolLoggingEnabled": "cut"})}
-    assert compute_verdicts(rules, passed, [], {}, lossy)["pop3"]["status"] == "unknown"
+    degraded = compute_verdicts(rules, passed, [], {}, lossy)["pop3"]
+    assert degraded["status"] == "unknown"
+    assert degraded["summary"].endswith("but an input it depends on is damaged, cut off or lossy")
+    assert degraded["summary_ja"].startswith("必須のチェックはすべて合格しました。ただし")
     assert compute_verdicts(rules, passed, [], {}, unrelated)["pop3"]["status"] == "ready"
 
 

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec
 
+import jsonschema
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -31,7 +32,10 @@ from analyzer.pipeline import ScanOptions, load_policy, packaged_demo, packaged_
 from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
+from analyzer.report.diff import compare
+from analyzer.report.diff import markdown as diff_markdown
 from analyzer.report.json_report import build as build_report
+from analyzer.report.json_report import report_schema
 from analyzer.report.labels import LANGUAGES
 from analyzer.report.writers import RENDERERS, write_reports
 from analyzer.synthetic.samples import SCENARIOS, write_sample
@@ -451,6 +455,62 @@ def scan(
         threshold = SEVERITY_ORDER[fail_on]
         if any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"]):
             raise typer.Exit(1)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(str(path), 0, f"cannot be read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", 0)
+        raise InputError(str(path), line, f"not an exaudit report.json: {error}") from None
+    problems = sorted(jsonschema.Draft202012Validator(report_schema()).iter_errors(report), key=lambda e: e.path)
+    if problems:
+        where = "/".join(str(p) for p in problems[0].absolute_path) or "(top)"
+        raise InputError(str(path), 0, f"not an exaudit report.json: {problems[0].message} at {where}")
+    return report
+
+
+@app.command()
+@reports_errors
+def diff(
+    old: Annotated[Path, typer.Argument(help="report.json of the earlier scan.")],
+    new: Annotated[Path, typer.Argument(help="report.json of the later scan.")],
+    output: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
+    fail_on_new: Annotated[bool, typer.Option("--fail-on-new", help="Exit 1 when something new fails.")] = False,
+) -> None:
+    """Compare two scans: new, fixed, still failing, unresolved and gone findings, and verdict changes."""
+    if output not in ("text", "md", "json"):
+        raise typer.BadParameter("text, md or json", param_hint="--format")
+    try:
+        difference = compare(_read_report(old), _read_report(new))
+    except ValueError as error:
+        raise ExauditError(f"{new}: {error}") from None
+    # JSON and Markdown go to stdout as they are: a console would wrap long lines and break them.
+    if output == "json":
+        typer.echo(json.dumps(difference, ensure_ascii=False, indent=2))
+    elif output == "md":
+        typer.echo(diff_markdown(difference), nl=False)
+    else:
+        _print_difference(difference)
+    if fail_on_new and difference["summary"]["new"]:
+        raise typer.Exit(1)
+
+
+def _print_difference(difference: dict[str, Any]) -> None:
+    counts = difference["summary"]
+    out.print(", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items()), highlight=False)
+    for change in difference["verdicts"]:
+        out.print(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}",
+                  markup=False, highlight=False)  # fmt: skip
+    table = Table("class", "rule", "severity", "server", "object")
+    for name in ("new", "fixed", "unresolved", "gone", "still_failing"):
+        for finding in difference["findings"][name]:
+            table.add_row(name.replace("_", " "), finding["rule_id"], finding["severity"], finding["server"] or "",
+                          escape(finding["object"]))  # fmt: skip
+    if table.row_count:
+        out.print(table)
 
 
 def _print_scan_summary(report: dict[str, Any]) -> None:

@@ -82,6 +82,7 @@ class Finding(NamedTuple):
     source_file: str | None
     source_line: int | None
     message_ja: str | None = None  # the rule's Japanese message, when it has one
+    object_key: str | None = None  # the object's own identity across runs (fingerprints.object_key)
 
 
 @dataclass(frozen=True, slots=True)

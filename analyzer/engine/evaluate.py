@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from analyzer.engine.conditions import (
     object_refs,
     with_object_columns,
 )
+from analyzer.engine.fingerprints import fingerprint, fingerprints, object_key, object_keys
 from analyzer.engine.loader import Rule
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
@@ -161,19 +161,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def fingerprint(rule_id: str, dataset: str, server: str | None, identity: str | None) -> str:
-    """Stable across exports of the same state: never a file name or a line number."""
-    return _digest("|".join((rule_id, dataset, (server or "").upper(), (identity or "").lower())))
-
-
 def _plain(column: pd.Series) -> list[Any]:
     """A column as a list of plain Python values, None where missing (converted once, not per finding)."""
     values: list[Any] = column.astype(object).where(column.notna().to_numpy(dtype=bool), None).tolist()
     return values
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
 def _texts(series: pd.Series, missing: str) -> pd.Series:
@@ -377,8 +368,9 @@ class _Evaluator:
             )
         line = first.get("source_line")
         identity = row.get("identity")
+        identity_text = None if _missing(identity) else str(identity)
         return Finding(
-            fingerprint=fingerprint(self.rule.id, dataset, server, None if _missing(identity) else str(identity)),
+            fingerprint=fingerprint(self.rule.id, dataset, server, identity_text),
             rule_id=self.rule.id,
             outcome=outcome,
             object=label,
@@ -392,6 +384,7 @@ class _Evaluator:
             source_file=None if _missing(first.get("source_file")) else str(first["source_file"]),
             source_line=int(line) if line is not None and not _missing(line) else None,
             message_ja=render(template_ja, first | shared, quote=False),
+            object_key=object_key(dataset, server, identity_text),
         )
 
     def templates(self, outcome: str) -> tuple[str, str]:
@@ -497,18 +490,17 @@ class _Evaluator:
         messages_ja = _render_column(template_ja, rows, shared, quote=False)
         command = self.rule.remediation.get("command")
         commands: Any = _render_column(command, rows, shared, quote=True) if command and outcome == "fail" else None
-        identity = rows["identity"].astype("string").fillna("").str.lower() if "identity" in rows else ""
-        keys = f"{self.rule.id}|{dataset}|" + server.fillna("").str.upper() + "|" + identity
+        identity = rows.get("identity", missing)
         lines = rows.get("source_line", missing)
         files = rows.get("source_file", missing)
         field_text = ", ".join(fields)
-        sha256 = hashlib.sha256
-        fingerprints = [sha256(key.encode("utf-8")).hexdigest()[:20] for key in keys.tolist()]
         count = len(rows)
         columns = (
-            fingerprints, [self.rule.id] * count, [outcome] * count, label.tolist(), _plain(server),
+            fingerprints(self.rule.id, dataset, server, identity), [self.rule.id] * count, [outcome] * count,
+            label.tolist(), _plain(server),
             [dataset] * count, [field_text] * count, observed.tolist(), [expected] * count, messages.tolist(),
             _plain(commands if commands is not None else missing), _plain(files), _plain(lines), messages_ja.tolist(),
+            object_keys(dataset, server, identity),
         )  # fmt: skip
         # Finding is a NamedTuple: building each one with tuple.__new__ keeps the whole loop in C.
         return list(map(partial(tuple.__new__, Finding), zip(*columns, strict=True)))

@@ -86,6 +86,10 @@ def _server_states(pairs: list[tuple[Rule, RuleResult]], servers: Sequence[str])
     for rule, result in pairs:
         if rule.verdict["role"] == "information":
             continue
+        whole_check_unknown = result.outcome in ("not_evaluated", "error") and not result.findings
+        if rule.verdict["role"] == "required" and whole_check_unknown and rule.verdict.get("measures") != "mailboxes":
+            # A server check that could not run at all (its data is missing): no server is ready on it.
+            states = {server: "unknown" if state == "ready" else state for server, state in states.items()}
         for finding in result.findings:
             if finding.server is None or finding.server not in states:
                 continue

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from analyzer import __version__
+from analyzer.engine.fingerprints import object_keys
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
 from analyzer.pipeline import Scan
@@ -26,6 +27,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "expected": finding.expected,
         "message": finding.message,
         "message_ja": finding.message_ja,
+        "object_key": finding.object_key,
         "remediation": finding.remediation,
         "source": {"file": finding.source_file, "line": finding.source_line},
     }
@@ -75,6 +77,11 @@ def build(scan: Scan) -> dict[str, Any]:
             for result in sorted(scan.results, key=lambda r: r.rule_id)
         ],
         "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
+        # Every object of every dataset, by key: what lets `exaudit diff` tell "fixed" from "gone".
+        "objects": {
+            name: sorted(set(object_keys(name, dataset.frame["server_key"], dataset.frame["identity"])))
+            for name, dataset in sorted(scan.bundle.datasets.items())
+        },
     }
 
 

@@ -178,3 +178,16 @@ def test_users_blocked_by_their_own_policy_make_the_verdict_partial_not_none_ena
     verdict = compute_verdicts(rules, results, [], {})["pop3"]
     assert verdict["status"] == "partial"
     assert "POP-AUTH-002: 2 of 2 mailboxes" in verdict["summary"]
+
+
+def test_a_server_check_without_any_data_leaves_no_server_ready() -> None:
+    rules = [r for r in load_rules([ROOT / "rules" / "pop-imap"]) if r.id in ("POP-SET-001", "POP-USR-001")]
+    results = [
+        RuleResult("POP-SET-001", "not_evaluated", "no pop_settings data in the bundle", (), evaluated=0),
+        RuleResult("POP-USR-001", "not_evaluated", "no cas_mailbox data in the bundle", (), evaluated=0),
+    ]
+    verdict = compute_verdicts(rules, results, ["EX1", "EX2"], {})["pop3"]
+    assert verdict["status"] == "unknown"
+    assert verdict["servers"] == {"EX1": "unknown", "EX2": "unknown"}  # from POP-SET-001, a server check
+    mailbox_only = compute_verdicts(rules, [RuleResult("POP-SET-001", "pass", None, (), 2), results[1]], ["EX1"], {})
+    assert mailbox_only["pop3"]["servers"] == {"EX1": "ready"}  # mailbox data says nothing about a server

@@ -1,0 +1,111 @@
+"""Before and after: what two report.json files say differently, for a change ticket.
+
+Findings are matched by fingerprint (rule, dataset, server key, object identity), never by file name or line.
+A failing finding of the old run that the new run does not repeat is only `fixed` when the new run evaluated that
+rule and the object is still there; otherwise it is `gone` (the object no longer exists) or `unresolved` (the new
+run could not tell: the rule or the object's data was not evaluated).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzer.report.markdown_report import escape
+
+CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone")
+_JUDGED = ("pass", "fail", "waived")
+
+
+def _failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        f["fingerprint"]: {**f, "rule_id": r["rule_id"], "severity": r["severity"], "title": r["title"]}
+        for r in report["results"]
+        for f in r["findings"]
+        if f["outcome"] == "fail"
+    }
+
+
+def _verdict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    changes = []
+    for protocol in sorted(set(old["verdicts"]) | set(new["verdicts"])):
+        before, after = old["verdicts"].get(protocol, {}), new["verdicts"].get(protocol, {})
+        if before.get("status") != after.get("status"):
+            changes.append({"protocol": protocol, "scope": "organisation", "old": before.get("status"),
+                            "new": after.get("status")})  # fmt: skip
+        servers_before, servers_after = before.get("servers", {}), after.get("servers", {})
+        for server in sorted(set(servers_before) | set(servers_after)):
+            if servers_before.get(server) != servers_after.get(server):
+                changes.append({"protocol": protocol, "scope": server, "old": servers_before.get(server),
+                                "new": servers_after.get(server)})  # fmt: skip
+    return changes
+
+
+def _classify(
+    finding: dict[str, Any], new_results: dict[str, Any], not_judged: set[str], objects: dict[str, set[str]]
+) -> str:
+    """Why an old failure is not failing any more."""
+    result = new_results.get(finding["rule_id"])
+    if result is None or result["outcome"] not in _JUDGED or finding["fingerprint"] in not_judged:
+        return "unresolved"  # the rule did not run, could not be evaluated, or not for this object
+    present = objects.get(finding["dataset"])
+    if present is None:
+        return "unresolved"  # the new run read no such data at all
+    return "fixed" if finding.get("object_key") in present else "gone"
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The classes of every failing finding of either run, verdict changes and rules that became (un)evaluable."""
+    if "objects" not in new:
+        raise ValueError("the new report has no object keys: scan again with this version of exaudit")
+    before, after = _failing(old), _failing(new)
+    new_results = {r["rule_id"]: r for r in new["results"]}
+    not_judged = {f["fingerprint"] for r in new["results"] for f in r["findings"] if f["outcome"] == "not_evaluated"}
+    objects = {dataset: set(keys) for dataset, keys in new["objects"].items()}
+    classes: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSES}
+    for fingerprint, finding in sorted(after.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
+        classes["still_failing" if fingerprint in before else "new"].append(finding)
+    for fingerprint, finding in sorted(before.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
+        if fingerprint not in after:
+            classes[_classify(finding, new_results, not_judged, objects)].append(finding)
+    old_outcomes = {r["rule_id"]: r["outcome"] for r in old["results"]}
+    evaluability = [
+        {"rule_id": rule_id, "old": old_outcomes.get(rule_id), "new": result["outcome"]}
+        for rule_id, result in sorted(new_results.items())
+        if (old_outcomes.get(rule_id) == "not_evaluated") != (result["outcome"] == "not_evaluated")
+    ]
+    return {
+        "old": {"generated_at": old["generated_at"], "as_of": old["as_of"]},
+        "new": {"generated_at": new["generated_at"], "as_of": new["as_of"]},
+        "summary": {name: len(items) for name, items in classes.items()},
+        "findings": {name: [_brief(f) for f in items] for name, items in classes.items()},
+        "verdicts": _verdict_changes(old, new),
+        "evaluability": evaluability,
+    }
+
+
+def _brief(finding: dict[str, Any]) -> dict[str, Any]:
+    keys = ("fingerprint", "rule_id", "severity", "server", "object", "message")
+    return {key: finding.get(key) for key in keys}
+
+
+def markdown(difference: dict[str, Any], listed: int = 20) -> str:
+    """The before/after paragraph for a change ticket; values are escaped like the Markdown report's."""
+    counts = difference["summary"]
+    lines = [
+        "## Before and after",
+        "",
+        f"Before: evaluated as of {difference['old']['as_of']}; after: {difference['new']['as_of']}. "
+        f"Fixed {counts['fixed']}, new {counts['new']}, still failing {counts['still_failing']}, "
+        f"unresolved {counts['unresolved']}, gone {counts['gone']}.",
+        "",
+    ]
+    for change in difference["verdicts"]:
+        lines.append(f"- {change['protocol'].upper()} {escape(change['scope'])}: {change['old']} → {change['new']}")
+    for name in ("new", "fixed", "unresolved", "gone"):
+        items = difference["findings"][name]
+        if items:
+            lines += ["", f"### {name.capitalize()} ({len(items)})", ""]
+            lines += [f"- {f['rule_id']}: {escape(f['message'])}" for f in items[:listed]]
+            if len(items) > listed:
+                lines.append(f"- … and {len(items) - listed} more")
+    return "\n".join(lines) + "\n"

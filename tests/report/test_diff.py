@@ -1,0 +1,90 @@
+"""`exaudit diff`: findings matched by fingerprint across runs, classified honestly, and pipeline exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.report.diff import compare, markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def _scan(bundle: Path, out: Path) -> dict[str, Any]:
+    result = runner.invoke(
+        app, ["scan", str(bundle), "--out", str(out), "-f", "json", "--quiet", "--as-of", "2026-11-27"]
+    )
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return report
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("before")
+    shutil.copytree(ROOT / "samples" / "mistakes-2016", folder / "bundle")
+    return _scan(folder / "bundle", folder / "out")
+
+
+def test_the_same_state_under_other_file_names_is_no_change(tmp_path: Path, before: dict[str, Any]) -> None:
+    bundle = tmp_path / "renamed"
+    shutil.copytree(ROOT / "samples" / "mistakes-2016", bundle)
+    for path in sorted(bundle.rglob("*.xml")):
+        path.rename(path.with_name("export-" + path.name.upper()))
+    difference = compare(before, _scan(bundle, tmp_path / "out"))
+    failing = sum(f["outcome"] == "fail" for r in before["results"] for f in r["findings"])
+    assert difference["summary"] == {"new": 0, "fixed": 0, "still_failing": failing, "unresolved": 0, "gone": 0}
+    assert difference["verdicts"] == [] and difference["evaluability"] == []
+
+
+def test_missing_data_leaves_old_failures_unresolved_never_fixed(tmp_path: Path, before: dict[str, Any]) -> None:
+    bundle = tmp_path / "partial"
+    shutil.copytree(ROOT / "samples" / "mistakes-2016", bundle)
+    (bundle / "pop-settings.xml").unlink()
+    difference = compare(before, _scan(bundle, tmp_path / "out"))
+    unresolved = {f["rule_id"] for f in difference["findings"]["unresolved"]}
+    assert "POP-SET-001" in unresolved and difference["summary"]["fixed"] == 0
+    assert {"rule_id": "POP-SET-001", "old": "fail", "new": "not_evaluated"} in difference["evaluability"]
+    assert not [c for c in difference["verdicts"] if c["new"] == "ready"]  # no data is never "ready"
+
+
+def test_fixed_gone_and_new_are_told_apart(before: dict[str, Any]) -> None:
+    after = copy.deepcopy(before)
+    users = next(r for r in after["results"] if r["rule_id"] == "POP-USR-001")
+    enabled, deleted = users["findings"][0], users["findings"][1]  # user000007 now enabled; user000011 deleted
+    users["findings"] = users["findings"][2:]
+    after["objects"]["cas_mailbox"].remove(deleted["object_key"])
+    imap = next(r for r in after["results"] if r["rule_id"] == "IMAP-USR-001")
+    imap["findings"].append(dict(imap["findings"][0], fingerprint="f" * 20, object="user000042@contoso.com",
+                                 message="user000042@contoso.com: ImapEnabled is False; expected True"))  # fmt: skip
+    difference = compare(before, after)
+    assert [f["object"] for f in difference["findings"]["fixed"]] == [enabled["object"]]
+    assert [f["object"] for f in difference["findings"]["gone"]] == [deleted["object"]]
+    assert [f["object"] for f in difference["findings"]["new"]] == ["user000042@contoso.com"]
+    text = markdown(difference)
+    assert "Fixed 1, new 1," in text and "### New (1)" in text and "### Gone (1)" in text
+
+
+def test_cli_formats_fail_on_new_and_bad_input(tmp_path: Path, before: dict[str, Any]) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    after = copy.deepcopy(before)
+    users = next(r for r in after["results"] if r["rule_id"] == "POP-USR-001")
+    users["findings"].append(dict(users["findings"][0], fingerprint="e" * 20, object="user000099@contoso.com"))
+    old.write_text(json.dumps(before), encoding="utf-8")
+    new.write_text(json.dumps(after), encoding="utf-8")
+    same = runner.invoke(app, ["diff", str(old), str(old), "--fail-on-new"])
+    assert same.exit_code == 0 and "new 0, fixed 0" in same.stdout
+    changed = runner.invoke(app, ["diff", str(old), str(new), "--fail-on-new", "-f", "json"])
+    assert changed.exit_code == 1 and json.loads(changed.stdout)["summary"]["new"] == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"tool": ', encoding="utf-8")
+    result = runner.invoke(app, ["diff", str(old), str(broken)])
+    assert result.exit_code == 2 and f"{broken}:1: not an exaudit report.json" in result.output

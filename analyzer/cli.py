@@ -412,6 +412,8 @@ def scan(
     ] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
+    waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks (waivers).")] = None,
+    no_waivers: Annotated[bool, typer.Option("--no-waivers", help="Ignore --waivers: the raw result.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
 ) -> None:
@@ -433,7 +435,7 @@ def scan(
     except ValueError:
         raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
-                          _parse_params(param, policy), when, encoding)  # fmt: skip
+                          _parse_params(param, policy), when, encoding, None if no_waivers else waivers)  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                       transient=True) as bar:  # fmt: skip

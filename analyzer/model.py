@@ -83,6 +83,7 @@ class Finding(NamedTuple):
     source_line: int | None
     message_ja: str | None = None  # the rule's Japanese message, when it has one
     object_key: str | None = None  # the object's own identity across runs (fingerprints.object_key)
+    waiver: str | None = None  # the id of the waiver that accepted this failure (outcome "waived")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
+from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
 from analyzer.model import RuleResult
@@ -30,6 +31,7 @@ class ScanOptions:
     params: dict[str, Any] = field(default_factory=dict)
     as_of: dt.datetime | None = None
     encoding: str | None = None
+    waivers: Path | None = None
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Scan:
     rulesets: list[dict[str, str]]
     params: dict[str, Any]
     verdicts: dict[str, dict[str, Any]]
+    waivers: list[dict[str, Any]] = field(default_factory=list)  # each waiver with its status and matches
 
 
 def packaged_rules() -> Path:
@@ -127,5 +130,18 @@ def scan(
         name: DatasetHealth(tuple(dataset.incomplete_sources), dict(dataset.lossy))
         for name, dataset in bundle.datasets.items()
     }
-    verdicts = compute_verdicts(rules, results, server_keys, intents, health)
-    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts)
+    verdicts = compute_verdicts(rules, results, server_keys, intents, health)  # from the results before waivers
+    waivers: list[dict[str, Any]] = []
+    if options.waivers is not None:
+        results, waivers = apply_waivers(results, load_waivers(options.waivers), as_of)
+        _note_waived_checks(verdicts, results)
+    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts,
+                waivers)  # fmt: skip
+
+
+def _note_waived_checks(verdicts: dict[str, dict[str, Any]], results: list[RuleResult]) -> None:
+    """Waivers never change a verdict; each check behind it says how many of its failures are waived."""
+    waived = {r.rule_id: sum(f.outcome == "waived" for f in r.findings) for r in results}
+    for verdict in verdicts.values():
+        for check in verdict["checks"]:
+            check["waived"] = waived.get(check["rule_id"], 0)

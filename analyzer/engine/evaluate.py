@@ -500,7 +500,7 @@ class _Evaluator:
             label.tolist(), _plain(server),
             [dataset] * count, [field_text] * count, observed.tolist(), [expected] * count, messages.tolist(),
             _plain(commands if commands is not None else missing), _plain(files), _plain(lines), messages_ja.tolist(),
-            object_keys(dataset, server, identity),
+            object_keys(dataset, server, identity), [None] * count,
         )  # fmt: skip
         # Finding is a NamedTuple: building each one with tuple.__new__ keeps the whole loop in C.
         return list(map(partial(tuple.__new__, Finding), zip(*columns, strict=True)))

@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -129,12 +129,12 @@ def _json_path(at: Path_) -> str:
     return text
 
 
-def _read(path: Path) -> _Located:
+def _read(path: Path, what: str = "rule file") -> _Located:
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise RuleError(display, 0, 0, f"cannot read the rule file: {error}") from None
+        raise RuleError(display, 0, 0, f"cannot read the {what}: {error}") from None
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -344,6 +344,16 @@ def _unfolded(text: str) -> str:
 
 
 # -- Public API ----------------------------------------------------------------------------------------------
+
+
+def read_validated(path: Path, schema: dict[str, Any], what: str) -> tuple[Any, Callable[[Path_, str], RuleError]]:
+    """A YAML file (safe_load) checked against `schema`, with errors that name file:line:column and the key to
+    fix; also a function that makes such an error for any place in it, for checks the schema cannot express."""
+    located = _read(path, what)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(located.data))
+    if errors:
+        raise _explain(located, errors)
+    return located.data, located.error
 
 
 def load_rule(path: Path) -> Rule:

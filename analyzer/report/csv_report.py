@@ -15,7 +15,7 @@ from typing import Any
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
-    "remediation", "source_file", "source_line", "fingerprint", "message_ja",
+    "remediation", "source_file", "source_line", "fingerprint", "message_ja", "waiver",
 )  # fmt: skip
 RESULT_COLUMNS = (
     "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated",
@@ -39,14 +39,24 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _waiver(waiver_id: str | None, waivers: dict[str, dict[str, Any]]) -> str:
+    """The waiver a waived finding cites, in one cell: id, ticket, expiry and reason."""
+    if waiver_id is None:
+        return ""
+    waiver = waivers.get(waiver_id, {})
+    parts = [waiver_id, waiver.get("ticket"), f"until {waiver['expires']}" if waiver.get("expires") else None]
+    return ", ".join(p for p in parts if p) + f": {waiver.get('reason', '')}"
+
+
 def _finding_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
+    waivers = {w["id"]: w for w in report.get("waivers", [])}
     for result in report["results"]:
         for finding in result["findings"]:
             source = finding["source"]
             yield [result["rule_id"], result["severity"], finding["outcome"], finding["server"], finding["object"],
                    finding["dataset"], finding["field"], finding["observed"], finding["expected"], finding["message"],
                    finding["remediation"], source["file"], source["line"], finding["fingerprint"],
-                   finding["message_ja"]]  # fmt: skip
+                   finding["message_ja"], _waiver(finding["waiver"], waivers)]  # fmt: skip
 
 
 def _result_rows(report: dict[str, Any]) -> Iterable[list[Any]]:

@@ -95,6 +95,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         "num": lambda value: number(int(value), language),
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,
+        "waivers": {w["id"]: w for w in report.get("waivers", [])},
         "style": style,
         "script": script,
         "csp": f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; img-src data:; "

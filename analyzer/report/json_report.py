@@ -28,6 +28,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "message_ja": finding.message_ja,
         "object_key": finding.object_key,
+        "waiver": finding.waiver,
         "remediation": finding.remediation,
         "source": {"file": finding.source_file, "line": finding.source_line},
     }
@@ -62,6 +63,7 @@ def build(scan: Scan) -> dict[str, Any]:
         "coverage": facts["coverage"],
         "missing_datasets": facts["missing_datasets"],
         "verdicts": scan.verdicts,
+        "waivers": scan.waivers,
         "results": [
             {
                 "rule_id": result.rule_id,

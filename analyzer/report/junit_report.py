@@ -37,6 +37,12 @@ def _case(parent: etree._Element, result: dict[str, Any], classname: str) -> Non
         etree.SubElement(case, "skipped", message=_clean(result["reason"] or "some objects could not be judged"))
     elif outcome == "error":
         etree.SubElement(case, "error", type="rule error", message=_clean(result["reason"]))
+    elif outcome == "waived":
+        waived = [f for f in result["findings"] if f["outcome"] == "waived"]
+        note = (
+            f"waived: {len(waived)} accepted finding(s), waiver(s) {', '.join(sorted({f['waiver'] for f in waived}))}"
+        )
+        etree.SubElement(case, "system-out").text = _clean(note)
     elif outcome == "not_applicable":
         etree.SubElement(case, "system-out").text = _clean(f"not applicable: {result['reason'] or ''}".strip())
 

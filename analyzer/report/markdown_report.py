@@ -81,6 +81,18 @@ def _not_evaluated(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _waivers(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    if not report.get("waivers"):
+        return []
+    lines = [f"## {t['waivers']}", ""]
+    for w in report["waivers"]:
+        ticket = f" {escape(w['ticket'])}" if w.get("ticket") else ""
+        until = f", {t['until']} {w['expires']}" if w.get("expires") else ""
+        lines.append(f"- {w['id']}{ticket} ({escape(w['rule'])}{until}): {t['waiver_status'][w['status']]}, "
+                     f"{w['matched']} — {escape(w['reason'])}")  # fmt: skip
+    return [*lines, ""]
+
+
 def _inputs(report: dict[str, Any], t: dict[str, Any], language: str) -> list[str]:
     lines = [f"## {t['inputs']}", "", f"| {t['file']} | SHA-256 | {t['format']} | {t['records']} | {t['problems']} |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
@@ -105,6 +117,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         *_counts(report, t, language),
         *_failing(report, t, language == "ja"),
         *_not_evaluated(report, t),
+        *_waivers(report, t),
         *_inputs(report, t, language),
     ]
     return {"summary.md": ("\n".join(body).rstrip("\n") + "\n").encode("utf-8")}

@@ -178,3 +178,14 @@ def test_as_of_before_is_unknown_for_values_the_dates_do_not_list() -> None:
     assert mask.tolist() == [True, True, pd.NA, pd.NA]
     later = Context(context.params, dt.datetime(2025, 10, 14, tzinfo=dt.UTC))  # the end date itself is out
     assert evaluate({"column": "product", "as_of_before": {"param": "ends"}}, frame, later).tolist()[0] is False
+
+
+def test_bulk_findings_fill_every_field_of_a_finding() -> None:
+    """Findings made column-wise (tuple.__new__ skips the NamedTuple defaults) have every field."""
+    from analyzer.model import Finding
+    from analyzer.pipeline import ScanOptions, packaged_demo, scan
+
+    result = scan(ScanOptions([packaged_demo()], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC)))
+    users = next(r for r in result.results if r.rule_id == "POP-USR-001")
+    assert users.findings and all(len(f) == len(Finding._fields) for f in users.findings)
+    assert all(f.waiver is None and f.object_key and f.message_ja for f in users.findings)

@@ -1,0 +1,105 @@
+"""Waivers: accepted failures stay visible as `waived`, expire on time, never touch a verdict, and a bad waiver
+file is a located error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.engine.loader import RuleError
+from analyzer.engine.waivers import load_waivers
+from analyzer.pipeline import ScanOptions, packaged_demo, scan
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIVERS = """\
+waivers:
+  - rule: POP-SEC-001
+    server: ex16a
+    reason: POP3 stays PlainTextLogin on EX16A until the migration
+    ticket: CHG-1234
+    approved_by: j.smith
+    expires: "2027-03-31"
+  - rule: "*-USR-001"
+    object: "USER000007@*"
+    reason: Shared desk account
+    expires: "2026-11-26"
+  - rule: CAS-ROLE-001
+    reason: nothing fails here
+"""
+runner = CliRunner()
+
+
+def _scan(waivers: Path | None, as_of: str = "2026-11-27") -> Any:
+    when = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC)
+    return scan(ScanOptions([packaged_demo()], as_of=when, waivers=waivers))
+
+
+@pytest.fixture
+def waivers(tmp_path: Path) -> Path:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(WAIVERS, encoding="utf-8")
+    return path
+
+
+def test_waivers_match_expire_and_go_stale_without_touching_verdicts(waivers: Path) -> None:
+    raw, waived = _scan(None), _scan(waivers)
+    outcome = {r.rule_id: r for r in waived.results}
+    assert outcome["POP-SEC-001"].outcome == "waived"
+    (finding,) = outcome["POP-SEC-001"].findings
+    assert (finding.outcome, finding.waiver, finding.server) == ("waived", "W1", "EX16A")
+    assert outcome["POP-USR-001"].outcome == "fail"  # W2 expired the day before the evaluation date
+    assert {w["id"]: (w["status"], w["matched"]) for w in waived.waivers} == {
+        "W1": ("active", 1), "W2": ("expired", 0), "W3": ("stale", 0),
+    }  # fmt: skip
+    assert waived.waivers[0]["source"] == f"{waivers}:2"
+    assert {p: v["status"] for p, v in waived.verdicts.items()} == {p: v["status"] for p, v in raw.verdicts.items()}
+    check = next(c for c in waived.verdicts["pop3"]["checks"] if c["rule_id"] == "POP-SEC-001")
+    assert (check["outcome"], check["waived"]) == ("fail", 1)
+
+
+def test_a_waiver_applies_through_its_expiry_day(waivers: Path) -> None:
+    on_the_day = {r.rule_id: r.outcome for r in _scan(waivers, "2027-03-31").results}
+    after = {r.rule_id: r.outcome for r in _scan(waivers, "2027-04-01").results}
+    assert (on_the_day["POP-SEC-001"], after["POP-SEC-001"]) == ("waived", "fail")
+
+
+def test_exit_codes_reports_and_no_waivers(tmp_path: Path, waivers: Path) -> None:
+    rule = ROOT / "rules" / "pop-imap" / "pop-plaintext-security.yaml"
+    base = ["scan", "--demo", "--rules", str(rule), "--as-of", "2026-11-27", "--fail-on", "high", "--quiet"]
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "raw")]).exit_code == 1
+    out = tmp_path / "waived"
+    waived = runner.invoke(app, [*base, "--out", str(out), "--waivers", str(waivers), "-f", "html,csv,md,json"])
+    assert waived.exit_code == 0, waived.output
+    ignored = runner.invoke(app, [*base, "--out", str(tmp_path / "x"), "--waivers", str(waivers), "--no-waivers"])
+    assert ignored.exit_code == 1
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["waived"] == 1 and report["summary"]["fail"] == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "waived by W1 (CHG-1234), until 2027-03-31: POP3 stays PlainTextLogin on EX16A until the migration" in html
+    assert "stale — matches nothing" in html
+    assert "W1, CHG-1234, until 2027-03-31: POP3 stays" in (out / "findings.csv").read_text(encoding="utf-8-sig")
+    assert "- W2 (\\*-USR-001, until 2026-11-26): expired" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("reason: nothing fails here", "reasn: nothing fails here", "unknown key 'reasn'; did you mean 'reason'?"),
+        ('expires: "2027-03-31"', 'expires: "2027-02-30"', "'2027-02-30' is not a date"),
+        ('expires: "2027-03-31"', "expires: 31.03.2027", "does not match"),
+    ],
+)
+def test_a_bad_waiver_file_is_a_located_error(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(WAIVERS.replace(old, new), encoding="utf-8")
+    with pytest.raises(RuleError, match=message) as caught:
+        load_waivers(path)
+    assert str(caught.value).startswith(f"{path}:") and caught.value.line > 1
+    result = runner.invoke(app, ["scan", "--demo", "--waivers", str(path), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 2 and f"{path}:" in result.output

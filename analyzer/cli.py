@@ -507,7 +507,7 @@ def _print_difference(difference: dict[str, Any]) -> None:
         out.print(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}",
                   markup=False, highlight=False)  # fmt: skip
     table = Table("class", "rule", "severity", "server", "object")
-    for name in ("new", "fixed", "unresolved", "gone", "still_failing"):
+    for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "still_failing"):
         for finding in difference["findings"][name]:
             table.add_row(name.replace("_", " "), finding["rule_id"], finding["severity"], finding["server"] or "",
                           escape(finding["object"]))  # fmt: skip

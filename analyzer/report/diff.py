@@ -12,7 +12,7 @@ from typing import Any
 
 from analyzer.report.markdown_report import escape
 
-CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone")
+CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone", "newly_waived", "waiver_expired")
 _JUDGED = ("pass", "fail", "waived")
 
 
@@ -21,7 +21,7 @@ def _failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
         f["fingerprint"]: {**f, "rule_id": r["rule_id"], "severity": r["severity"], "title": r["title"]}
         for r in report["results"]
         for f in r["findings"]
-        if f["outcome"] == "fail"
+        if f["outcome"] in ("fail", "waived")  # a waived finding still fails: it is accepted, not fixed
     }
 
 
@@ -38,6 +38,15 @@ def _verdict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str,
                 changes.append({"protocol": protocol, "scope": server, "old": servers_before.get(server),
                                 "new": servers_after.get(server)})  # fmt: skip
     return changes
+
+
+def _carried(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """The class of a finding that fails (or is waived) in the new run."""
+    if new["outcome"] == "waived":
+        return "newly_waived" if old is None or old["outcome"] == "fail" else "still_failing"
+    if old is not None and old["outcome"] == "waived":
+        return "waiver_expired"  # accepted before, failing again: the waiver expired or was withdrawn
+    return "still_failing" if old is not None else "new"
 
 
 def _classify(
@@ -63,7 +72,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     objects = {dataset: set(keys) for dataset, keys in new["objects"].items()}
     classes: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSES}
     for fingerprint, finding in sorted(after.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
-        classes["still_failing" if fingerprint in before else "new"].append(finding)
+        classes[_carried(before.get(fingerprint), finding)].append(finding)
     for fingerprint, finding in sorted(before.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
         if fingerprint not in after:
             classes[_classify(finding, new_results, not_judged, objects)].append(finding)
@@ -84,7 +93,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def _brief(finding: dict[str, Any]) -> dict[str, Any]:
-    keys = ("fingerprint", "rule_id", "severity", "server", "object", "message")
+    keys = ("fingerprint", "rule_id", "severity", "outcome", "server", "object", "message", "waiver")
     return {key: finding.get(key) for key in keys}
 
 
@@ -96,15 +105,16 @@ def markdown(difference: dict[str, Any], listed: int = 20) -> str:
         "",
         f"Before: evaluated as of {difference['old']['as_of']}; after: {difference['new']['as_of']}. "
         f"Fixed {counts['fixed']}, new {counts['new']}, still failing {counts['still_failing']}, "
-        f"unresolved {counts['unresolved']}, gone {counts['gone']}.",
+        f"unresolved {counts['unresolved']}, gone {counts['gone']}, newly waived {counts['newly_waived']}, "
+        f"waiver expired {counts['waiver_expired']}.",
         "",
     ]
     for change in difference["verdicts"]:
         lines.append(f"- {change['protocol'].upper()} {escape(change['scope'])}: {change['old']} → {change['new']}")
-    for name in ("new", "fixed", "unresolved", "gone"):
+    for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired"):
         items = difference["findings"][name]
         if items:
-            lines += ["", f"### {name.capitalize()} ({len(items)})", ""]
+            lines += ["", f"### {name.replace('_', ' ').capitalize()} ({len(items)})", ""]
             lines += [f"- {f['rule_id']}: {escape(f['message'])}" for f in items[:listed]]
             if len(items) > listed:
                 lines.append(f"- … and {len(items) - listed} more")

@@ -41,7 +41,9 @@ def test_the_same_state_under_other_file_names_is_no_change(tmp_path: Path, befo
         path.rename(path.with_name("export-" + path.name.upper()))
     difference = compare(before, _scan(bundle, tmp_path / "out"))
     failing = sum(f["outcome"] == "fail" for r in before["results"] for f in r["findings"])
-    assert difference["summary"] == {"new": 0, "fixed": 0, "still_failing": failing, "unresolved": 0, "gone": 0}
+    assert difference["summary"] == {
+        "new": 0, "fixed": 0, "still_failing": failing, "unresolved": 0, "gone": 0, "newly_waived": 0, "waiver_expired": 0,
+    }  # fmt: skip
     assert difference["verdicts"] == [] and difference["evaluability"] == []
 
 
@@ -88,3 +90,20 @@ def test_cli_formats_fail_on_new_and_bad_input(tmp_path: Path, before: dict[str,
     broken.write_text('{"tool": ', encoding="utf-8")
     result = runner.invoke(app, ["diff", str(old), str(broken)])
     assert result.exit_code == 2 and f"{broken}:1: not an exaudit report.json" in result.output
+
+
+def test_a_waived_failure_is_newly_waived_never_fixed_and_its_return_is_waiver_expired(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - rule: POP-SEC-001\n    reason: until the migration\n    ticket: CHG-1\n",
+                       encoding="utf-8")  # fmt: skip
+    bundle = ROOT / "samples" / "mistakes-2016"
+    plain = _scan(bundle, tmp_path / "plain")
+    result = runner.invoke(app, ["scan", str(bundle), "--out", str(tmp_path / "w"), "-f", "json", "--quiet",
+                                 "--as-of", "2026-11-27", "--waivers", str(waivers)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    accepted = json.loads((tmp_path / "w" / "report.json").read_text(encoding="utf-8"))
+    forward = compare(plain, accepted)
+    assert [(f["rule_id"], f["waiver"]) for f in forward["findings"]["newly_waived"]] == [("POP-SEC-001", "W1")]
+    assert forward["summary"]["fixed"] == 0
+    backward = compare(accepted, plain)
+    assert [f["rule_id"] for f in backward["findings"]["waiver_expired"]] == ["POP-SEC-001"]

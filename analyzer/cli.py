@@ -414,6 +414,12 @@ def scan(
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks (waivers).")] = None,
     no_waivers: Annotated[bool, typer.Option("--no-waivers", help="Ignore --waivers: the raw result.")] = False,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="report.json of an earlier scan: write diff.md and diff.json.")
+    ] = None,
+    fail_on_new: Annotated[
+        bool, typer.Option("--fail-on-new", help="With --baseline: exit 1 when something new fails.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
 ) -> None:
@@ -422,6 +428,9 @@ def scan(
         raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
     if not paths and not demo:
         raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
+    if fail_on_new and baseline is None:
+        raise typer.BadParameter("needs --baseline OLD.json", param_hint="--fail-on-new")
+    earlier = _read_report(baseline) if baseline is not None else None  # a bad baseline stops before the scan
     if fail_on is not None and fail_on not in SEVERITY_ORDER:
         raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
     wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
@@ -451,12 +460,25 @@ def scan(
     written = write_reports(report, wanted, out_dir, lang)
     if not quiet:
         _print_scan_summary(report)
+    new_failures = 0
+    if earlier is not None:
+        difference = compare(earlier, report)
+        (out_dir / "diff.md").write_text(diff_markdown(difference), encoding="utf-8")
+        (out_dir / "diff.json").write_text(
+            json.dumps(difference, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        written += [out_dir / "diff.md", out_dir / "diff.json"]
+        new_failures = difference["summary"]["new"]
+        if not quiet:
+            _print_difference(difference)
     for target in written:
         out.print(str(target), markup=False, highlight=False)
     if fail_on is not None:
         threshold = SEVERITY_ORDER[fail_on]
         if any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"]):
             raise typer.Exit(1)
+    if fail_on_new and new_failures:
+        raise typer.Exit(1)
 
 
 def _read_report(path: Path) -> dict[str, Any]:

@@ -107,3 +107,25 @@ def test_a_waived_failure_is_newly_waived_never_fixed_and_its_return_is_waiver_e
     assert forward["summary"]["fixed"] == 0
     backward = compare(accepted, plain)
     assert [f["rule_id"] for f in backward["findings"]["waiver_expired"]] == ["POP-SEC-001"]
+
+
+def test_scan_with_a_baseline_writes_the_comparison_and_gates_on_new_failures(
+    tmp_path: Path, before: dict[str, Any]
+) -> None:
+    baseline = tmp_path / "old.json"
+    baseline.write_text(json.dumps(before), encoding="utf-8")
+    args = ["scan", str(ROOT / "samples" / "mistakes-2016"), "--as-of", "2026-11-27", "-f", "json", "--quiet"]
+    same = runner.invoke(app, [*args, "--out", str(tmp_path / "a"), "--baseline", str(baseline), "--fail-on-new"])
+    assert same.exit_code == 0, same.output
+    assert json.loads((tmp_path / "a" / "diff.json").read_text(encoding="utf-8"))["summary"]["new"] == 0
+    assert (tmp_path / "a" / "diff.md").read_text(encoding="utf-8").startswith("## Before and after")
+    older = copy.deepcopy(before)  # a baseline from before user000011 was disabled
+    users = next(r for r in older["results"] if r["rule_id"] == "POP-USR-001")
+    users["findings"] = [f for f in users["findings"] if f["object"] != "user000011@contoso.com"]
+    baseline.write_text(json.dumps(older), encoding="utf-8")
+    gated = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--baseline", str(baseline), "--fail-on-new"])
+    assert gated.exit_code == 1
+    difference = json.loads((tmp_path / "b" / "diff.json").read_text(encoding="utf-8"))
+    assert [f["object"] for f in difference["findings"]["new"]] == ["user000011@contoso.com"]
+    alone = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--fail-on-new"])
+    assert alone.exit_code == 2 and "--baseline" in alone.output

@@ -457,12 +457,12 @@ def scan(
     else:
         result = run_scan(options)
     report = build_report(result)
-    written = write_reports(report, wanted, out_dir, lang)
+    difference = compare(earlier, report) if earlier is not None else None
+    written = write_reports(report, wanted, out_dir, lang, difference)
     if not quiet:
         _print_scan_summary(report)
     new_failures = 0
-    if earlier is not None:
-        difference = compare(earlier, report)
+    if difference is not None:
         (out_dir / "diff.md").write_text(diff_markdown(difference), encoding="utf-8")
         (out_dir / "diff.json").write_text(
             json.dumps(difference, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

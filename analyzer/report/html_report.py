@@ -78,7 +78,7 @@ def _coverage(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
+def render(report: dict[str, Any], language: str = "en", comparison: dict[str, Any] | None = None) -> dict[str, bytes]:
     words = labels(language)
     japanese = language == "ja"
     environment = _environment()
@@ -95,6 +95,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         "num": lambda value: number(int(value), language),
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,
+        "comparison": comparison,
         "waivers": {w["id"]: w for w in report.get("waivers", [])},
         "style": style,
         "script": script,

@@ -22,12 +22,23 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def write_reports(report: dict[str, Any], formats: list[str], folder: Path, language: str = "en") -> list[Path]:
-    """Write report.json and the files of every format asked for; the paths written, in a stable order."""
+def write_reports(
+    report: dict[str, Any],
+    formats: list[str],
+    folder: Path,
+    language: str = "en",
+    comparison: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write report.json and the files of every format asked for; the paths written, in a stable order. With a
+    `comparison` (scan --baseline), the HTML report gets its before/after section."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in ["json", *(f for f in formats if f != "json")]:
-        for filename, content in RENDERERS[name](report, language).items():
+        if name == "html":  # the only view that shows a comparison inline
+            files = html_report.render(report, language, comparison)
+        else:
+            files = RENDERERS[name](report, language)
+        for filename, content in files.items():
             target = folder / filename
             target.write_bytes(content)
             written.append(target)

@@ -127,6 +127,13 @@ def test_scan_with_a_baseline_writes_the_comparison_and_gates_on_new_failures(
     assert gated.exit_code == 1
     difference = json.loads((tmp_path / "b" / "diff.json").read_text(encoding="utf-8"))
     assert [f["object"] for f in difference["findings"]["new"]] == ["user000011@contoso.com"]
+    shown = runner.invoke(
+        app, [*args[:-3], "-f", "html", "--quiet", "--out", str(tmp_path / "h"), "--baseline", str(baseline)]
+    )
+    assert shown.exit_code == 0, shown.output
+    html = (tmp_path / "h" / "report.html").read_text(encoding="utf-8")
+    assert '<section id="before-after"' in html and "<h3>new (1)</h3>" in html
+    assert "POP-USR-001 — user000011@contoso.com: PopEnabled is False; expected True" in html
     alone = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--fail-on-new"])
     assert alone.exit_code == 2 and "--baseline" in alone.output
 

@@ -267,7 +267,9 @@ def collect_script(
 @app.command()
 @reports_errors
 def samples(
-    scenario: Annotated[str, typer.Argument(help="healthy-2019, mistakes-2016, mixed-formats or large.")],
+    scenario: Annotated[
+        str, typer.Argument(help="healthy-2019, mistakes-2016, mistakes-2016-after, mixed-formats or large.")
+    ],
     folder: Annotated[Path, typer.Argument(help="Folder to write the bundle into (created).")],
     mailboxes: Annotated[int, typer.Option(help="Mailboxes in a 'large' bundle.")] = 100_000,
     mailbox_format: Annotated[

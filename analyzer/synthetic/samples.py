@@ -32,7 +32,7 @@ from analyzer.synthetic.cas_mailbox import cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.text_writers import CsvStyle, convert_to_json, export_csv, format_list
 
-SCENARIOS = ("healthy-2019", "mistakes-2016", "mixed-formats", "large")
+SCENARIOS = ("healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats", "large")
 EXPORTED_AT = "2026-11-02T09:00:00Z"
 NOTE = "SYNTHETIC sample bundle made by exaudit (analyzer/synthetic/samples.py); no real organisation.\n"
 
@@ -199,17 +199,23 @@ def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "cl
     _write(folder, files, manifest)
 
 
-def mistakes_2016(folder: Path) -> None:
+def mistakes_2016(folder: Path, *, after_change: bool = False) -> None:
+    """The 2016 organisation with mistakes; `after_change` is the same organisation after a change ticket: POP3
+    started on EX16A, user000007 given POP3 back, and EX16A's expired certificate replaced by a new self-signed
+    one (still self-signed, so that finding stays)."""
     domain, names = "fabrikam.com", ["EX16A", "EX16B"]
-    expired = ex.self_signed_der(
-        "ex16a", ["ex16a", f"ex16a.{domain}"], not_after=dt.datetime(2025, 3, 1, tzinfo=dt.UTC), sha1=True
-    )
+    expiry = dt.datetime(2028 if after_change else 2025, 3, 1, tzinfo=dt.UTC)
+    expired = ex.self_signed_der("ex16a", ["ex16a", f"ex16a.{domain}"], not_after=expiry, sha1=not after_change)
     current = ex.self_signed_der(f"mail.{domain}", [f"mail.{domain}"], not_after=dt.datetime(2029, 1, 1, tzinfo=dt.UTC))
     files = {
         "exchange-servers.xml": clixml_bytes(ex.exchange_server(n, domain, "2016") for n in names),
         # Get-Service run on each server, saved in a folder named after it (MachineName is '.').
         "EX16A/services.xml": clixml_bytes(
-            ex.protocol_services("2016", pop=("Stopped", "Manual"), imap=("Running", "Automatic"))
+            ex.protocol_services(
+                "2016",
+                pop=("Running", "Automatic") if after_change else ("Stopped", "Manual"),
+                imap=("Running", "Automatic"),
+            )
         ),
         "EX16B/services.xml": clixml_bytes(
             [
@@ -245,7 +251,9 @@ def mistakes_2016(folder: Path) -> None:
         ),
         # Mailboxes 0-3 are shared/room/equipment/discovery (POP3 off on the shared one); 7 and 11 are users without POP3.
         "cas-mailboxes.xml": clixml_bytes(
-            cas := _mailboxes(30, disabled_pop={0, 7, 11}, disabled_imap={7, 20}, servers=2)
+            cas := _mailboxes(
+                30, disabled_pop={0, 11} if after_change else {0, 7, 11}, disabled_imap={7, 20}, servers=2
+            )
         ),
         "mailboxes.xml": clixml_bytes(_mailbox_kinds(cas)),
     }
@@ -286,6 +294,8 @@ def write_sample(scenario: str, folder: Path, *, mailboxes: int = 100_000, mailb
         healthy_2019(folder)
     elif scenario == "mistakes-2016":
         mistakes_2016(folder)
+    elif scenario == "mistakes-2016-after":
+        mistakes_2016(folder, after_change=True)
     elif scenario == "mixed-formats":
         mixed_formats(folder)
     elif scenario == "large":

@@ -149,3 +149,21 @@ def test_the_same_mailboxes_as_clixml_or_csv_have_the_same_keys(tmp_path: Path) 
     assert as_xml["objects"]["cas_mailbox"] == as_csv["objects"]["cas_mailbox"]
     difference = compare(as_xml, as_csv)
     assert difference["summary"]["new"] == difference["summary"]["fixed"] == difference["summary"]["gone"] == 0
+
+
+def test_the_before_and_after_samples_show_exactly_what_the_change_fixed(
+    tmp_path: Path, before: dict[str, Any]
+) -> None:
+    after = _scan(ROOT / "samples" / "mistakes-2016-after", tmp_path / "after")
+    difference = compare(before, after)
+    fixed = sorted((f["rule_id"], f["object"]) for f in difference["findings"]["fixed"])
+    assert fixed == [
+        ("POP-CRT-002", "EX16A"),  # the expired certificate was replaced (by a new self-signed one)
+        ("POP-SVC-001", "EX16A"),  # POP3 started and set to Automatic
+        ("POP-SVC-002", "EX16A"),
+        ("POP-USR-001", "user000007@contoso.com"),  # POP3 given back to one user
+    ]
+    assert difference["summary"]["new"] == 0 and difference["summary"]["unresolved"] == 0
+    still = {(f["rule_id"], f["object"]) for f in difference["findings"]["still_failing"]}
+    assert ("POP-CRT-004", "EX16A") in still  # still self-signed
+    assert ("POP-USR-001", "user000011@contoso.com") in still

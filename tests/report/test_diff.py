@@ -138,12 +138,15 @@ def test_scan_with_a_baseline_writes_the_comparison_and_gates_on_new_failures(
     assert alone.exit_code == 2 and "--baseline" in alone.output
 
 
-def test_the_same_mailboxes_as_clixml_or_csv_have_the_same_keys(tmp_path: Path) -> None:
+def test_the_same_mailboxes_as_clixml_or_reordered_csv_have_the_same_keys(tmp_path: Path) -> None:
     from analyzer.synthetic.samples import write_sample
 
     write_sample("large", tmp_path / "xml", mailboxes=300, mailbox_format="clixml")
     write_sample("large", tmp_path / "csv", mailboxes=300, mailbox_format="csv")
     assert (tmp_path / "csv" / "Get-CASMailbox.csv").exists() and (tmp_path / "xml" / "Get-CASMailbox.xml").exists()
+    exported = tmp_path / "csv" / "Get-CASMailbox.csv"  # and in the opposite order (one record per line here)
+    type_line, header, *rows = exported.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    exported.write_text(type_line + header + "".join(reversed(rows)), encoding="utf-8-sig")
     as_xml, as_csv = _scan(tmp_path / "xml", tmp_path / "xml-out"), _scan(tmp_path / "csv", tmp_path / "csv-out")
     assert len(as_xml["objects"]["cas_mailbox"]) == 300
     assert as_xml["objects"]["cas_mailbox"] == as_csv["objects"]["cas_mailbox"]

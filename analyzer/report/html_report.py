@@ -65,7 +65,6 @@ def _inventory(report: dict[str, Any]) -> dict[str, Any]:
                 rows[dataset] += item["records"]
     return {
         "servers": report["servers"],
-        "mailboxes": rows.get("cas_mailbox", 0),
         "records": dict(sorted(rows.items())),
     }
 

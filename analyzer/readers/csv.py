@@ -92,7 +92,10 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
         deserialized = bool(_DESERIALIZED.match(declared))
         type_name = _DESERIALIZED.sub("", declared) or None
         body, line_offset = body[len(first) :], 1
-    header = _first_line(body).decode(codec, "replace")
+    try:
+        header = _first_line(body).decode(codec)
+    except UnicodeDecodeError:
+        raise InputError(display, 1 + line_offset, f"the header line is not valid {codec} text") from None
     if not header.strip():
         raise InputError(display, 1 + line_offset, "no header line: expected the property names of Export-Csv")
     try:
@@ -102,7 +105,7 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
     if len({name.lower() for name in names}) != len(names):
         raise InputError(display, 1 + line_offset, "the header names a column twice; PowerShell never writes that")
     arrow = _parse(display, body, delimiter, names, all_quoted, codec=codec, line_offset=line_offset)
-    if arrow.column_names != names:  # pyarrow read the header differently: unbalanced quotes or a bare CR in it
+    if _column_names(arrow) != names:  # pyarrow read the header differently: unbalanced quotes or a bare CR in it
         raise InputError(display, 1 + line_offset, "the header line is not valid CSV (unbalanced quotes?)")
     table = CsvTable(
         display,
@@ -136,6 +139,14 @@ def _parse(
         return pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise InputError(display, _error_line(body, str(error)) + line_offset, _error_text(error)) from None
+
+
+def _column_names(arrow: pa.Table) -> list[str] | None:
+    """pyarrow decodes names lazily and raises if a header record it read across lines holds invalid UTF-8."""
+    try:
+        return list(arrow.column_names)
+    except UnicodeDecodeError:
+        return None
 
 
 def _error_text(error: Exception) -> str:

@@ -1,0 +1,134 @@
+"""What every fuzz target shares: a scratch file per process, the rule that only the project's own located error
+may escape, seeding the working corpus from the repository's fixtures, and the libFuzzer command line.
+
+A target is `python fuzz/<target>.py [libFuzzer options] [CORPUS…]`. With no corpus folder it uses
+`fuzz/corpus/<target>/` (not committed); an empty first corpus folder is seeded from the fixtures the target names
+and the kept regression inputs. Crashes go to
+`fuzz/crashes/`; once fixed, such an input moves to `tests/data/fuzz-regressions/<target>/`, where a test replays it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FUZZ = ROOT / "fuzz"
+REGRESSIONS = ROOT / "tests" / "data" / "fuzz-regressions"
+# Seeds above this size slow every execution and add little the smaller ones do not reach.
+MAX_SEED_BYTES = 32 * 1024
+
+OneInput = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str  # the module under test; atheris instruments it
+    reader: str  # the callable in it that takes a path and yields what it read
+    file_name: str  # the scratch file's name (the loader looks at the suffix)
+    seeds: tuple[str, ...]  # globs under the repository root
+    measured: tuple[str, ...]  # the modules whose line coverage the corpus is judged by
+
+
+TARGETS = {
+    "clixml_reader": Target(
+        "analyzer.readers.clixml", "ClixmlReader", "export.xml", ("tests/data/real/**/*.xml", "samples/**/*.xml"),
+        ("analyzer/readers/clixml.py", "analyzer/readers/clixml_primitives.py", "analyzer/readers/psvalues.py"),
+    ),
+    "csv_reader": Target(
+        "analyzer.readers.csv", "CsvReader", "export.csv", ("tests/data/synthetic/*.csv", "samples/**/*.csv"),
+        ("analyzer/readers/csv.py", "analyzer/readers/encoding.py"),
+    ),
+    "text_reader": Target(
+        "analyzer.readers.text", "TextReader", "export.txt",
+        ("tests/data/synthetic/*.txt", "tests/data/real/**/*.txt", "samples/**/*.txt"),
+        ("analyzer/readers/text.py", "analyzer/readers/encoding.py"),
+    ),
+    "json_reader": Target(
+        "analyzer.readers.json", "JsonReader", "export.json",
+        ("tests/data/synthetic/*.json", "tests/data/real/**/*.json", "samples/mixed-formats/**/*.json"),
+        ("analyzer/readers/json.py", "analyzer/readers/encoding.py"),
+    ),
+    "rule_loader": Target(
+        "analyzer.engine.loader", "load_rule", "rule.yaml", ("rules/**/*.yaml",), ("analyzer/engine/loader.py",)
+    ),
+}  # fmt: skip
+
+
+def scratch_file(name: str) -> Path:
+    """A file this process rewrites for every input; on tmpfs where there is one, so the disk is not worn."""
+    shm = Path("/dev/shm")  # noqa: S108  (mkdtemp below makes a private folder in it)
+    folder = Path(tempfile.mkdtemp(prefix="exaudit-fuzz-", dir=shm if shm.is_dir() else None))
+    return folder / name
+
+
+def only_located_errors(target: Target) -> OneInput:
+    """A function that writes each input to a file and reads it to the end with the target's reader. The project's
+    `ExauditError` is the expected outcome for bad input, provided it names the file and a line; anything else
+    propagates and libFuzzer records it as a crash."""
+    from analyzer.errors import ExauditError  # imported late, after the target module was instrumented
+
+    produce = getattr(importlib.import_module(target.module), target.reader)
+
+    def read(path: Path) -> Iterable[Any]:
+        result = produce(path)
+        return result if isinstance(result, Iterable) else [result]
+
+    path = scratch_file(target.file_name)
+
+    def one_input(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            for _item in read(path):
+                pass
+        except ExauditError as error:
+            text = str(error)
+            if not text.startswith(f"{path}:"):
+                raise AssertionError(f"error does not name the file: {text!r}") from error
+
+    return one_input
+
+
+def seed_files(patterns: Iterable[str]) -> list[Path]:
+    found = {p for pattern in patterns for p in ROOT.glob(pattern) if p.is_file()}
+    return sorted(p for p in found if p.stat().st_size <= MAX_SEED_BYTES)
+
+
+def _seed(corpus: Path, seeds: list[Path], target: str) -> None:
+    corpus.mkdir(parents=True, exist_ok=True)
+    regressions = sorted((REGRESSIONS / target).glob("*")) if (REGRESSIONS / target).is_dir() else []
+    for source in [*seeds, *regressions]:
+        data = source.read_bytes()
+        (corpus / hashlib.sha1(data, usedforsecurity=False).hexdigest()).write_bytes(data)
+
+
+def run(target: str) -> None:
+    """Parse the libFuzzer command line, add the default corpus, dictionary and crash folder, and fuzz."""
+    import atheris
+
+    args = sys.argv[1:]
+    folders = [a for a in args if not a.startswith("-")]
+    if not folders:
+        folders = [str(FUZZ / "corpus" / target)]
+        args.append(folders[0])
+    corpus = Path(folders[0])
+    if not corpus.is_dir() or not any(corpus.iterdir()):  # an empty corpus starts from the fixtures
+        _seed(corpus, seed_files(TARGETS[target].seeds), target)
+    if not any(a.startswith("-artifact_prefix=") for a in args):
+        crashes = FUZZ / "crashes"
+        crashes.mkdir(exist_ok=True)
+        args.insert(0, f"-artifact_prefix={crashes}{os.sep}{target}-")
+    dictionary = FUZZ / f"{target}.dict"
+    if dictionary.is_file() and not any(a.startswith("-dict=") for a in args):
+        args.insert(0, f"-dict={dictionary}")
+    if not any(a.startswith("-max_len=") for a in args):
+        args.insert(0, f"-max_len={MAX_SEED_BYTES}")
+    atheris.Setup([sys.argv[0], *args], only_located_errors(TARGETS[target]))
+    atheris.Fuzz()

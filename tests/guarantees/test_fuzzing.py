@@ -1,0 +1,87 @@
+"""The fuzz harnesses in `fuzz/` run from a fresh clone, every input they ever crashed on stays fixed, and a short
+hypothesis run mutates the shipped rules (the readers' own runs are in tests/readers)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer.engine.loader import RuleError, load_rule
+
+ROOT = Path(__file__).resolve().parents[2]
+FUZZ = ROOT / "fuzz"
+REGRESSIONS = ROOT / "tests" / "data" / "fuzz-regressions"
+SHIPPED_RULES = sorted((ROOT / "rules").rglob("*.yaml"))
+
+
+def _harness() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fuzz_harness", FUZZ / "harness.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+HARNESS = _harness()
+REGRESSION_INPUTS = sorted(p for p in REGRESSIONS.rglob("*") if p.is_file())
+
+
+def test_every_regression_input_belongs_to_a_target() -> None:
+    assert REGRESSION_INPUTS, "the crashes found so far are kept as regression inputs"
+    assert {p.parent.name for p in REGRESSION_INPUTS} <= set(HARNESS.TARGETS)
+
+
+@pytest.mark.parametrize("path", REGRESSION_INPUTS, ids=lambda p: f"{p.parent.name}/{p.name[:40]}")
+def test_inputs_that_once_crashed_now_give_a_located_error(path: Path) -> None:
+    one_input = HARNESS.only_located_errors(HARNESS.TARGETS[path.parent.name])
+    one_input(path.read_bytes())  # raises on anything but the project's located error
+
+
+@pytest.mark.parametrize("target", sorted(HARNESS.TARGETS))
+def test_each_harness_runs_under_atheris_from_its_seeds(tmp_path: Path, target: str) -> None:
+    try:
+        import atheris  # noqa: F401
+    except ImportError:  # the test extra installs it on Linux; elsewhere the harnesses cannot run
+        pytest.skip("atheris is not installed on this platform")
+    corpus = tmp_path / "corpus"
+    completed = subprocess.run(
+        [sys.executable, str(FUZZ / f"{target}.py"), "-runs=300", f"-artifact_prefix={tmp_path}/", str(corpus)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "Done 300 runs" in completed.stderr
+    assert len(list(corpus.iterdir())) >= len(HARNESS.seed_files(HARNESS.TARGETS[target].seeds)) > 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_rule_files_give_only_a_located_rule_error(tmp_path_factory: pytest.TempPathFactory,
+                                                           data: st.DataObject) -> None:  # fmt: skip
+    text = data.draw(st.sampled_from(SHIPPED_RULES)).read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(1, 4))):
+        where = data.draw(st.integers(0, len(text)))
+        action = data.draw(st.sampled_from(["cut", "insert", "delete"]))
+        if action == "cut":
+            text = text[:where]
+        elif action == "insert":
+            piece = data.draw(st.sampled_from(["\n", ":", " ", "- ", "{", "[", "&a", "*a", "!!python/object:os.system",
+                                               "\t", "'", '"', "\x00", "id: X", "  ", "ー", "1e9999"]))  # fmt: skip
+            text = text[:where] + piece + text[where:]
+        else:
+            text = text[:where] + text[where + data.draw(st.integers(1, 30)) :]
+    path = tmp_path_factory.mktemp("rule") / "rule.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    error: RuleError | None = None
+    try:
+        load_rule(path)
+    except RuleError as raised:
+        error = raised
+    assert error is None or str(error).startswith(f"{path}:{error.line}:{error.column}: ")

@@ -22,13 +22,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from analyzer import __version__
+from analyzer.batch import BundleOutcome, discover, make_jobs, portfolio_rows, run_batch
 from analyzer.engine.loader import Rule, load_rules, rule_schema
 from analyzer.engine.ruletests import run_rule_tests
 from analyzer.errors import ExauditError, InputError
 from analyzer.exchange.bundle import load_bundle
 from analyzer.inventory import inventory
 from analyzer.model import Record
-from analyzer.pipeline import ScanOptions, load_policy, packaged_demo, packaged_rules
+from analyzer.pipeline import ScanOptions, generated_at_text, load_policy, packaged_demo, packaged_rules, prepare_rules
 from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
@@ -37,6 +38,7 @@ from analyzer.report.diff import markdown as diff_markdown
 from analyzer.report.json_report import build as build_report
 from analyzer.report.json_report import report_schema
 from analyzer.report.labels import LANGUAGES
+from analyzer.report.portfolio import render as render_portfolio
 from analyzer.report.writers import RENDERERS, write_reports
 from analyzer.synthetic.samples import SCENARIOS, write_sample
 
@@ -426,25 +428,14 @@ def scan(
     demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
 ) -> None:
     """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
-    if lang not in LANGUAGES:
-        raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    _check_choices(lang, fail_on)
     if not paths and not demo:
         raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
     if fail_on_new and baseline is None:
         raise typer.BadParameter("needs --baseline OLD.json", param_hint="--fail-on-new")
     earlier = _read_report(baseline) if baseline is not None else None  # a bad baseline stops before the scan
-    if fail_on is not None and fail_on not in SEVERITY_ORDER:
-        raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
-    wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
-    unknown = [f for f in wanted if f not in RENDERERS]
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown format(s) {', '.join(unknown)}; available: {', '.join(RENDERERS)}", param_hint="--format"
-        )
-    try:
-        when = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC) if as_of else None
-    except ValueError:
-        raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
+    wanted = _formats(formats)
+    when = _evaluation_date(as_of)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           _parse_params(param, policy), when, encoding, None if no_waivers else waivers)  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
@@ -475,12 +466,100 @@ def scan(
             _print_difference(difference)
     for target in written:
         out.print(str(target), markup=False, highlight=False)
-    if fail_on is not None:
-        threshold = SEVERITY_ORDER[fail_on]
-        if any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"]):
-            raise typer.Exit(1)
+    if fail_on is not None and _reaches(fail_on, report):
+        raise typer.Exit(1)
     if fail_on_new and new_failures:
         raise typer.Exit(1)
+
+
+def _check_choices(lang: str, fail_on: str | None) -> None:
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    if fail_on is not None and fail_on not in SEVERITY_ORDER:
+        raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
+
+
+def _formats(formats: str) -> list[str]:
+    wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
+    unknown = [f for f in wanted if f not in RENDERERS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown format(s) {', '.join(unknown)}; available: {', '.join(RENDERERS)}", param_hint="--format"
+        )
+    return wanted
+
+
+def _evaluation_date(as_of: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC) if as_of else None
+    except ValueError:
+        raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
+
+
+def _reaches(fail_on: str, report: dict[str, Any]) -> bool:
+    """Whether a failing rule has the --fail-on severity or worse."""
+    threshold = SEVERITY_ORDER[fail_on]
+    return any(r["outcome"] == "fail" and SEVERITY_ORDER[r["severity"]] >= threshold for r in report["results"])
+
+
+@app.command()
+@reports_errors
+def batch(
+    folders: Annotated[list[Path], typer.Argument(help="Folders whose sub-folders and zips are bundles, or zips.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (default 1).")] = 1,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule files or folders (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only rules with this tag (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="NAME=VALUE or RULE-ID.NAME=VALUE (repeatable).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:`.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluation date (YYYY-MM-DD); default: each export's time.")
+    ] = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help="Exit 1 when a bundle fails a rule of this severity or worse.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the portfolio and a folder per bundle.")] = Path(
+        "reports"
+    ),
+    formats: Annotated[str, typer.Option("-f", "--format", help="Formats of each bundle's reports.")] = "html,csv,json",
+    encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the portfolio paths.")] = False,
+) -> None:
+    """Scan each sub-folder or zip as its own bundle; write its reports to OUT/NAME/ and a portfolio (HTML, CSV,
+    JSON) of all. Goes on when a bundle fails; exit 2 if one did, else 1 when --fail-on is reached, else 0."""
+    _check_choices(lang, fail_on)
+    wanted = _formats(formats)
+    options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
+                          _evaluation_date(as_of), encoding)  # fmt: skip
+    prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
+    found = discover(folders)
+    work = make_jobs(found, out_dir, options, wanted, lang)
+    for path, why in found.ignored:
+        err.print(f"{path}: not scanned — {why}", markup=False)
+
+    def progress(outcome: BundleOutcome) -> None:
+        if quiet:
+            return
+        done = f"{outcome.seconds:.1f} s"
+        if outcome.status == "failed":
+            err.print(f"{outcome.name}: FAILED after {done} — {outcome.error}", markup=False)
+        else:
+            verdicts = ", ".join(f"{p} {s}" for p, s in outcome.verdicts.items()) or "no verdict"
+            err.print(f"{outcome.name}: {verdicts} — {outcome.summary.get('fail', 0)} failing rule(s) ({done})",
+                      markup=False)  # fmt: skip
+
+    outcomes = run_batch(work, jobs, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = render_portfolio(portfolio_rows(outcomes), found.ignored, generated_at_text(), lang)
+    for name, content in files.items():
+        (out_dir / name).write_bytes(content)
+        out.print(str(out_dir / name), markup=False, highlight=False)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(2)
+    if fail_on is not None:
+        worst = [o.worst_failing_severity() for o in outcomes]
+        if any(w is not None and SEVERITY_ORDER[w] >= SEVERITY_ORDER[fail_on] for w in worst):
+            raise typer.Exit(1)
 
 
 def _read_report(path: Path) -> dict[str, Any]:

@@ -56,6 +56,10 @@ def packaged_demo() -> Path:
     return Path(str(resources.files("analyzer.samples") / "mistakes-2016"))
 
 
+def generated_at_text() -> str:
+    return generated_at().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def generated_at() -> dt.datetime:
     """SOURCE_DATE_EPOCH when set (reproducible reports), else now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -108,14 +112,21 @@ def _check_params(rules: list[Rule], params: Mapping[str, Any]) -> None:
             raise ExauditError(f"--param for {rule.id} ({rule.source}): {error}") from None
 
 
-def scan(
-    options: ScanOptions, progress: Callable[[str], None] | None = None, files: FileProgress | None = None
-) -> Scan:
+def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
+    """The rule paths and the rules a scan with these options evaluates; a broken rule file or a parameter value
+    that does not fit its rule raises here, before any input is read."""
     rule_paths = list(options.rule_paths) or [packaged_rules()]
     rules = load_rules(rule_paths)
     if options.tags:
         rules = [rule for rule in rules if set(options.tags) & set(rule.tags)]
     _check_params(rules, options.params)
+    return rule_paths, rules
+
+
+def scan(
+    options: ScanOptions, progress: Callable[[str], None] | None = None, files: FileProgress | None = None
+) -> Scan:
+    rule_paths, rules = prepare_rules(options)
     if progress:
         progress("reading the bundle")
     bundle = load_bundle(list(options.paths), encoding=options.encoding, progress=files)

@@ -26,17 +26,17 @@ _OUTCOME_ORDER = ("fail", "error", "not_evaluated", "waived", "pass", "not_appli
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.FunctionLoader(template_source), autoescape=True, undefined=jinja2.StrictUndefined
     )
 
 
-def _template_source(name: str) -> str:
+def template_source(name: str) -> str:
     return (resources.files("analyzer.report") / "templates" / name).read_text("utf-8")
 
 
-def _csp_hash(block: str) -> str:
+def csp_hash(block: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
@@ -80,8 +80,8 @@ def _coverage(report: dict[str, Any]) -> dict[str, Any]:
 def render(report: dict[str, Any], language: str = "en", comparison: dict[str, Any] | None = None) -> dict[str, bytes]:
     words = labels(language)
     japanese = language == "ja"
-    environment = _environment()
-    style, script = _template_source("report.css"), _template_source("report.js")
+    env = environment()
+    style, script = template_source("report.css"), template_source("report.js")
     summary = {k: v for k, v in report["summary"].items() if v}
     severity_fail = Counter(r["severity"] for r in report["results"] if r["outcome"] == "fail")
     rules = _rules(report)
@@ -98,7 +98,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "waivers": {w["id"]: w for w in report.get("waivers", [])},
         "style": style,
         "script": script,
-        "csp": f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; img-src data:; "
+        "csp": f"default-src 'none'; style-src {csp_hash(style)}; script-src {csp_hash(script)}; img-src data:; "
         "base-uri 'none'; form-action 'none'",
         "chart": _chart(summary),
         "failing_by_severity": [(s, severity_fail.get(s, 0)) for s in SEVERITIES],
@@ -111,5 +111,5 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "coverage": _coverage(report),
         "rows_per_rule": ROWS_PER_RULE,
     }
-    html = environment.get_template("report.html.j2").render(context)
+    html = env.get_template("report.html.j2").render(context)
     return {"report.html": html.encode("utf-8")}

@@ -56,6 +56,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "severities": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
         "intents": {"enabled": "enabled", "disabled": "disabled"},
         "roles_of_checks": {"required": "required", "advisory": "advisory", "information": "information"},
+        "portfolio": {"title": "Exchange POP3/IMAP4 audit — portfolio", "bundles": "bundle(s)", "bundle": "bundle",
+                      "scanned": "scanned", "failed": "failed", "status": "scan", "failing": "failing rules",
+                      "findings": "failing findings", "not_evaluated": "not evaluated", "servers": "servers",
+                      "problems": "input problems", "report": "report", "open": "open", "error": "error",
+                      "ignored": "Not scanned (not a bundle)", "why": "why", "source": "source",
+                      "howto": "Each row is one bundle (a sub-folder or zip), scanned on its own; its full reports are "
+                      "in the folder named after it. A failed row could not be scanned at all — the error says why."},
     },
     "ja": {
         "title": "Exchange POP3/IMAP4 監査レポート",
@@ -101,6 +108,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "severities": {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "info": "情報"},
         "intents": {"enabled": "有効", "disabled": "無効"},
         "roles_of_checks": {"required": "必須", "advisory": "推奨", "information": "情報"},
+        "portfolio": {"title": "Exchange POP3/IMAP4 監査レポート — 一覧", "bundles": "個のバンドル", "bundle": "バンドル",
+                      "scanned": "スキャン済み", "failed": "失敗", "status": "スキャン", "failing": "不合格のルール",
+                      "findings": "不合格の検出結果", "not_evaluated": "未評価", "servers": "サーバー",
+                      "problems": "入力の問題", "report": "レポート", "open": "開く", "error": "エラー",
+                      "ignored": "スキャンしなかったもの (バンドルではない)", "why": "理由", "source": "入力元",
+                      "howto": "各行は 1 つのバンドル (サブフォルダーまたは zip) で、個別にスキャンされています。"
+                      "詳しいレポートはバンドル名のフォルダーにあります。失敗した行はスキャンできなかったもので、理由をエラー欄に示します。"},
     },
 }  # fmt: skip
 

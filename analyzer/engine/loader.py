@@ -129,6 +129,9 @@ def _json_path(at: Path_) -> str:
     return text
 
 
+_SAFE_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path, what: str = "rule file") -> _Located:
     display = str(path)
     try:
@@ -136,8 +139,9 @@ def _read(path: Path, what: str = "rule file") -> _Located:
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError(display, 0, 0, f"cannot read the {what}: {error}") from None
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # SafeLoader's C build when PyYAML has it (10× faster, the same safe constructor); never a full Loader.
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506
+        node = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)

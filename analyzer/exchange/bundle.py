@@ -15,6 +15,7 @@ import math
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -34,7 +35,6 @@ from analyzer.readers.dispatch import ExportReader, open_export
 MANIFEST = "manifest.json"
 RICHNESS = {"clixml": 5, "json": 4, "csv": 3, "format-list": 2, "format-list+table": 2, "format-table": 1}
 RESULT_SIZE_DEFAULT = 1000  # Get-Mailbox and Get-CASMailbox stop there without -ResultSize Unlimited
-_DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
 
 
 @dataclass
@@ -127,15 +127,18 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress:
         }
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
-        for done, source in enumerate(files):
-            if progress:
-                progress(done, len(files), source.display)
-            if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
-                continue
-            entry, batch_list = _read_one(source, encoding, listed)
-            inputs.append(entry)
-            batches.extend((entry, source, batch) for batch in batch_list)
-            problems.extend(entry.problems)
+        # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exaudit-sha256") as hasher:
+            digests = {source.path: hasher.submit(_digest, source.path) for source in files}
+            for done, source in enumerate(files):
+                if progress:
+                    progress(done, len(files), source.display)
+                if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
+                    continue
+                entry, batch_list = _read_one(source, encoding, listed, digests[source.path])
+                inputs.append(entry)
+                batches.extend((entry, source, batch) for batch in batch_list)
+                problems.extend(entry.problems)
         for missing in sorted(set(listed) - {f.relative.lower() for f in files}):
             problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
@@ -148,14 +151,29 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress:
 
 
 def _read_one(
-    source: SourceFile, encoding: str | None, listed: dict[str, dict[str, Any]]
+    source: SourceFile, encoding: str | None, listed: dict[str, dict[str, Any]], digest: Future[str]
 ) -> tuple[InputFile, list[RowBatch]]:
-    entry = InputFile(source.display, sha256_of(source.path), source.path.stat().st_size, "unrecognised")
+    entry = InputFile(source.display, "", source.path.stat().st_size, "unrecognised")
+    batches = _parse_into(entry, source, encoding)
+    entry.sha256 = digest.result()
     expected = listed.get(source.relative.lower(), {}).get("sha256")
     if isinstance(expected, str) and expected.lower() != entry.sha256:
-        entry.problems.append(
-            InputProblem(source.display, 0, "SHA-256 differs from the manifest: changed since export")
+        entry.problems.insert(
+            0, InputProblem(source.display, 0, "SHA-256 differs from the manifest: changed since export")
         )
+    return entry, batches
+
+
+def _digest(path: Path) -> str:
+    """The file's SHA-256; empty when it cannot be read (the parse reports why, at the file)."""
+    try:
+        return sha256_of(path)
+    except OSError:
+        return ""
+
+
+def _parse_into(entry: InputFile, source: SourceFile, encoding: str | None) -> list[RowBatch]:
+    """Read one file into row batches, noting on `entry` its format, records and problems."""
     try:
         if source.path.stat().st_size == 0:
             raise InputError(source.display, 0, "the file is empty")
@@ -164,10 +182,10 @@ def _read_one(
             reader = ClixmlReader(source.path, properties=projection())
     except InputError as error:
         entry.problems.append(InputProblem(source.display, error.line, error.message))
-        return entry, []
+        return []
     except OSError as error:
         entry.problems.append(InputProblem(source.display, 0, f"cannot be read: {error.strerror or error}"))
-        return entry, []
+        return []
     entry.format, entry.encoding = reader.format, reader.encoding
     damage: list[InputError] = []
     counted = _Counter(_records_until_damage(reader, damage))
@@ -183,8 +201,7 @@ def _read_one(
                 InputProblem(
                     source.display,
                     0,
-                    f"{len(batch.rows)} record(s) of a type no dataset uses: "
-                    f"{sorted({str(r['type']) for r in batch.rows})[:3]}",
+                    f"{batch.count} record(s) of a type no dataset uses: {sorted(batch.type_names)[:3]}",
                 )
             )
         else:
@@ -192,7 +209,7 @@ def _read_one(
             entry.problems.extend(_relocate(p, source) for p in batch.problems)
     if not entry.records and entry.complete:
         entry.problems.append(InputProblem(source.display, 0, "holds no records"))
-    return entry, [b for b in batches if b.spec.name]
+    return [b for b in batches if b.spec.name]
 
 
 def _relocate(problem: InputProblem, source: SourceFile) -> InputProblem:
@@ -220,9 +237,11 @@ def _known_servers(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> dic
     for _entry, _source, batch in batches:
         if batch.spec.name != "exchange_server":
             continue
-        for row in batch.rows:
-            name = row.get("Fqdn") or row.get("Name")
-            key = servers.server_key(row.get("Name") or name)
+        frame = batch.frame()
+        for fqdn_cell, name_cell in zip(frame["Fqdn"], frame["Name"], strict=True):
+            fqdn, plain = (None if _missing(fqdn_cell) else fqdn_cell), (None if _missing(name_cell) else name_cell)
+            name = fqdn or plain
+            key = servers.server_key(plain or name)
             if key:
                 known[key] = str(name) if "." in str(name or "") or key not in known else known[key]
     return known
@@ -252,19 +271,19 @@ def _attribute(
             continue
         manifest_server = listed.get(source.relative.lower(), {}).get("server")
         location = _hint_from_location(source, known)
-        unattributed = 0
-        for row in batch.rows:
-            if row["server_name"]:
-                continue
-            if isinstance(manifest_server, str) and servers.server_key(manifest_server):
-                row["server_name"], row["attributed_by"] = manifest_server, "manifest"
-            elif location:
-                row["server_name"], row["attributed_by"] = location, "path"
-            elif len(known) == 1:
-                row["server_name"], row["attributed_by"] = next(iter(known)), "only server in the bundle"
-            else:
-                row["attributed_by"] = "unattributed"
-                unattributed += 1
+        frame = batch.frame()
+        orphans = frame["server_name"].isna() | (frame["server_name"] == "")
+        if isinstance(manifest_server, str) and servers.server_key(manifest_server):
+            fallback: tuple[str | None, str] = (manifest_server, "manifest")
+        elif location:
+            fallback = (location, "path")
+        elif len(known) == 1:
+            fallback = (next(iter(known)), "only server in the bundle")
+        else:
+            fallback = (None, "unattributed")
+        frame.loc[orphans, "server_name"] = fallback[0]
+        frame.loc[orphans, "attributed_by"] = fallback[1]
+        unattributed = int(orphans.sum()) if fallback[0] is None else 0
         if unattributed:
             problems.append(
                 InputProblem(
@@ -292,14 +311,12 @@ def _build_datasets(
         frames = []
         lossy: dict[str, str] = {}
         for entry, batch in parts:
-            frame = pd.DataFrame.from_records(batch.rows)
-            frame["source_format"] = entry.format
-            frames.append(frame)
+            frames.append(batch.frame().assign(source_format=entry.format))
             for column, reason in batch.lossy.items():
                 lossy.setdefault(column, reason)
-        frame = pd.concat(frames, ignore_index=True)
-        frame = _typed(spec, frame)
-        frame["server_key"] = frame["server_name"].map(servers.server_key, na_action="ignore").astype("string")
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        keys = {name: servers.server_key(name) for name in frame["server_name"].dropna().unique()}
+        frame["server_key"] = frame["server_name"].map(keys).astype("string")  # per distinct name, not per row
         frame["server_fqdn"] = frame["server_key"].map(lambda k: known.get(k) if isinstance(k, str) else None)
         if name == "exchange_server":  # the product and build as plain text, for rules and reports
             versions = frame["AdminDisplayVersion"]
@@ -311,19 +328,6 @@ def _build_datasets(
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
         datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete)
     return datasets
-
-
-def _typed(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    for column in spec.columns:
-        if column.name not in frame:
-            frame[column.name] = pd.Series([None] * len(frame), dtype="object")
-        if column.dtype in _DTYPES:
-            frame[column.name] = frame[column.name].astype(_DTYPES[column.dtype])
-        elif column.dtype.startswith("datetime64"):
-            frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
-    for name in ("identity", "server_name", "attributed_by", "source_file"):
-        frame[name] = frame[name].astype("string")
-    return frame
 
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:

@@ -6,12 +6,14 @@ be read is left empty and said so: the column is marked lossy, or a problem name
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from analyzer.exchange import servers
-from analyzer.exchange.catalog import DATASETS, DatasetSpec, recognise
+from analyzer.exchange.catalog import DATASETS, Column, DatasetSpec, recognise
 from analyzer.exchange.certificates import certificate_properties
 from analyzer.exchange.values import text_of
 from analyzer.model import InputProblem, Record
@@ -40,15 +42,63 @@ def projection() -> frozenset[str]:
     return frozenset(names)
 
 
+# Rows are kept as column lists until this many, then turned into a typed frame (pyarrow strings, nullable
+# booleans): a Python object per cell costs ~10× the typed cell, and at 500,000 mailboxes that decides the peak.
+CHUNK_ROWS = 32_768
+_DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
+
+
+def typed_frame(spec: DatasetSpec, columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """A frame of the spec's canonical and provenance columns, each with its dtype."""
+    frame = pd.DataFrame(columns)
+    for column in spec.columns:
+        if column.dtype in _DTYPES:
+            frame[column.name] = frame[column.name].astype(_DTYPES[column.dtype])
+        elif column.dtype.startswith("datetime64"):
+            frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+    for name in ("identity", "server_name", "attributed_by", "source_file"):
+        frame[name] = frame[name].astype("string")
+    frame["source_line"] = frame["source_line"].astype("int64")
+    frame["source_index"] = frame["source_index"].astype("int64")
+    return frame
+
+
 @dataclass
 class RowBatch:
-    """The rows one file contributes to one dataset."""
+    """The rows one file contributes to one dataset, stored column-wise and compacted as they come."""
 
     spec: DatasetSpec
-    rows: list[dict[str, Any]] = field(default_factory=list)
     lossy: dict[str, str] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
+    count: int = 0
+    type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
     _problem_counts: dict[str, int] = field(default_factory=dict)
+    _open: dict[str, list[Any]] = field(default_factory=dict)
+    _frames: list[pd.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._open = {name: [] for name in (*(c.name for c in self.spec.columns), *PROVENANCE_COLUMNS)}
+
+    def append(self, row: dict[str, Any]) -> None:
+        for name, values in self._open.items():
+            values.append(row.get(name))
+        self.count += 1
+        if len(self._open["source_line"]) >= CHUNK_ROWS:
+            self._compact()
+
+    def _compact(self) -> None:
+        if self._open["source_line"]:
+            self._frames.append(typed_frame(self.spec, self._open))
+            self._open = {name: [] for name in self._open}
+
+    def frame(self) -> pd.DataFrame:
+        """Every row so far as one typed frame (call once reading is done)."""
+        self._compact()
+        if not self._frames:
+            return typed_frame(self.spec, self._open)
+        frame = self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
+        self._frames = [frame]
+        return frame
 
     def problem(self, column: str, problem: InputProblem) -> None:
         """Record a cell problem; after a few per column, only count, so one bad column cannot flood a report."""
@@ -67,13 +117,40 @@ class RowBatch:
                 )
 
 
-def own_server(spec: DatasetSpec, properties: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The server an object names itself, and which field said so; PSComputerName only for output that ran
-    on the server itself."""
-    lookup = {name.lower(): value for name, value in properties.items()}
+@dataclass(frozen=True)
+class _Plan:
+    """Where each canonical column, server field and identity comes from, for one set of property names:
+    resolved once per distinct set (an export has one or a few), not once per record."""
+
+    columns: tuple[tuple[Column, str], ...]  # (column, the record's property that feeds it)
+    server_fields: tuple[tuple[str, str], ...]  # (field as the catalog names it, the record's property)
+    identity: tuple[tuple[str, bool], ...]  # (column name, True) or (property name, False)
+
+
+def _plan(spec: DatasetSpec, names: Iterable[str]) -> _Plan:
+    actual: dict[str, str] = {}
+    for name in names:
+        actual[name.lower()] = name  # as a dict comprehension would: the last spelling wins
+    columns = []
+    for column in spec.columns:
+        source = next((actual[n.lower()] for n in (column.name, *column.aliases) if n.lower() in actual), None)
+        if source is not None:
+            columns.append((column, source))
     fields = spec.server_fields + (("PSComputerName",) if spec.run_on_server else ())
-    for name in fields:
-        text = text_of(lookup.get(name.lower()))
+    found = {column.name for column, _source in columns}
+    identity = tuple(
+        (name, True) if name in found else (actual[name.lower()], False)
+        for name in spec.identity
+        if name in found or name.lower() in actual
+    )
+    return _Plan(tuple(columns), tuple((f, actual[f.lower()]) for f in fields if f.lower() in actual), identity)
+
+
+def _own_server(fields: tuple[tuple[str, str], ...], properties: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The server an object names itself, and which field said so; PSComputerName only for output that ran
+    on the server itself (the plan leaves it out otherwise)."""
+    for name, source in fields:
+        text = text_of(properties.get(source))
         if not text:
             continue
         if name == "Identity":
@@ -89,10 +166,9 @@ def own_server(spec: DatasetSpec, properties: dict[str, Any]) -> tuple[str | Non
     return None, None
 
 
-def _identity(spec: DatasetSpec, row: dict[str, Any], lookup: dict[str, Any]) -> str | None:
-    for name in spec.identity:
-        value = row.get(name) if name in row else text_of(lookup.get(name.lower()))
-        text = text_of(value)
+def _identity(plan: _Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
+    for name, is_column in plan.identity:
+        text = text_of(row.get(name) if is_column else properties.get(name))
         if text:
             return text.lower() if name in ("Guid", "Thumbprint", "PrimarySmtpAddress") else text
     return None
@@ -102,6 +178,7 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
     """Rows per dataset for the records of one file. Records of no known dataset are counted under ''."""
     batches: dict[str, RowBatch] = {}
     recognised: dict[tuple[tuple[str, ...], frozenset[str]], DatasetSpec | None] = {}
+    plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
     unknown = RowBatch(DatasetSpec("", "", (), (), (), ()))
     for record in records:
         key = (record.type_names, frozenset(record.properties))
@@ -109,48 +186,49 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
             recognised[key] = recognise(record.type_names, list(record.properties))
         spec = recognised[key]
         if spec is None:
-            unknown.rows.append({"type": record.type_name, "source_line": record.source.line})
+            unknown.count += 1
+            unknown.type_names.add(str(record.type_name))
             continue
-        batch = batches.setdefault(spec.name, RowBatch(spec))
-        batch.rows.append(_row(spec, record, batch, path))
+        batch = batches.get(spec.name)
+        if batch is None:
+            batch = batches[spec.name] = RowBatch(spec)
+        batch.append(_row(spec, record, batch, path, plans))
     for name, batch in batches.items():
         batch.summarise(path)
         yield name, batch
-    if unknown.rows:
+    if unknown.count:
         yield "", unknown
 
 
-def _row(spec: DatasetSpec, record: Record, batch: RowBatch, path: str) -> dict[str, Any]:
-    properties = dict(record.properties)
+def _row(
+    spec: DatasetSpec, record: Record, batch: RowBatch, path: str, plans: dict[tuple[str, tuple[str, ...]], _Plan]
+) -> dict[str, Any]:
+    properties = record.properties
     if spec.name == "exchange_certificate":
         try:
-            properties = certificate_properties(properties)
+            properties = certificate_properties(dict(properties))
         except (ValueError, KeyError, TypeError, IndexError) as error:  # nrbf and cryptography raise these
             batch.problem(
                 "RawData", InputProblem(path, record.source.line, f"certificate could not be decoded: {error}")
             )
-    lookup = {name.lower(): value for name, value in properties.items()}
-    lossy = {name.lower(): reason for name, reason in record.lossy.items()}
+    names = tuple(properties)
+    plan = plans.get((spec.name, names))
+    if plan is None:
+        plan = plans[(spec.name, names)] = _plan(spec, names)
+    lossy = {name.lower(): reason for name, reason in record.lossy.items()} if record.lossy else None
     row: dict[str, Any] = {}
-    for column in spec.columns:
-        found = next(
-            ((name, lookup[name.lower()]) for name in (column.name, *column.aliases) if name.lower() in lookup), None
-        )
-        if found is None:
-            continue
-        source_name, raw = found
-        reason = lossy.get(source_name.lower())
-        if reason is not None:
-            batch.lossy.setdefault(column.name, f"{reason} (first at {path}:{record.source.line})")
-            row[column.name] = None
-            continue
+    for column, source in plan.columns:
+        if lossy is not None:
+            reason = lossy.get(source.lower())
+            if reason is not None:
+                batch.lossy.setdefault(column.name, f"{reason} (first at {path}:{record.source.line})")
+                continue
         try:
-            row[column.name] = column.parse(raw)
+            row[column.name] = column.parse(properties[source])
         except ValueError as error:
-            row[column.name] = None
             batch.problem(column.name, InputProblem(path, record.source.line, f"{spec.name}.{column.name}: {error}"))
-    server_name, attributed_by = own_server(spec, properties) if spec.per_server else (None, None)
-    row["identity"] = _identity(spec, row, lookup)
+    server_name, attributed_by = _own_server(plan.server_fields, properties) if spec.per_server else (None, None)
+    row["identity"] = _identity(plan, row, properties)
     row["server_name"] = server_name
     row["attributed_by"] = attributed_by
     row["source_file"] = path

@@ -415,8 +415,8 @@ class ClixmlReader:
     def __iter__(self) -> Iterator[Record]:
         try:
             yield from self._records()
-        except UnicodeDecodeError as error:
-            raise self._error(0, f"not valid {self.sniffed.label}: {error.reason}") from None
+        except UnicodeError as error:  # UnicodeDecodeError, or utf-16 without a BOM
+            raise self._error(0, f"not valid {self.sniffed.label}: {getattr(error, 'reason', error)}") from None
 
     def _records(self) -> Iterator[Record]:
         with self.path.open("rb") as raw:

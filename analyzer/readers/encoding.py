@@ -193,4 +193,6 @@ def load_text(path: Path, override: str | None = None) -> LoadedText:
             return LoadedText(data[chosen.bom_length :].decode(chosen.codec).encode("utf-8"), "utf-8", chosen)
         except UnicodeDecodeError as error:
             raise ValueError(f"not valid {chosen.label}: {error.reason} at byte {error.start}") from None
+        except UnicodeError as error:  # e.g. --encoding utf-16 for a file without a BOM
+            raise ValueError(f"not valid {chosen.label}: {error}") from None
     return LoadedText(data[chosen.bom_length :], chosen.codec, chosen)

@@ -97,8 +97,10 @@ class JsonReader:
     def __iter__(self) -> Iterator[Record]:
         try:
             yield from self._records()
-        except UnicodeDecodeError as error:
-            raise InputError(self.display, 0, f"not valid {self.chosen.label}: {error.reason}") from None
+        except UnicodeError as error:  # UnicodeDecodeError, or utf-16 without a BOM when --encoding said utf-16
+            raise InputError(
+                self.display, 0, f"not valid {self.chosen.label}: {getattr(error, 'reason', error)}"
+            ) from None
         except _Damaged as damage:
             raise InputError(self.display, damage.line, damage.message) from None
 

@@ -1,0 +1,193 @@
+"""End-to-end scale: `exaudit scan` of synthetic bundles of 10,000 to 500,000 mailboxes, against a bare parse.
+
+For each size and mailbox format (CLIXML, or CSV for the mailboxes) this generates the bundle once (kept under
+benchmarks/out/scale/), then, each in its own process:
+  bare  — every file of the bundle parsed and thrown away: lxml `iterparse` (clearing each top-level object)
+          for CLIXML, `pandas.read_csv(dtype=str)` for CSV. This is the floor any reader stands on.
+  scan  — `exaudit scan BUNDLE -f html,csv,json` exactly as a user runs it (interpreter start-up included).
+Both are wall times of the whole child process; peak RSS is the child's VmHWM (Linux carries ru_maxrss across
+exec, so rusage would report this script's own peak for its children). Report sizes are the files the scan wrote.
+
+Usage: python benchmarks/scale.py [--sizes 10000,100000,500000] [--formats clixml,csv] [--plot docs/scale.png]
+Prints a Markdown table and writes benchmarks/out/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out" / "scale"
+TIME_TARGET = 2.0  # scan ≤ 2 × bare
+RSS_TARGET_MB = 1024  # at 500,000 mailboxes
+HTML_TARGET_MB = 10
+
+
+def bundle(size: int, mailbox_format: str) -> Path:
+    folder = OUT / f"{mailbox_format}-{size}"
+    if not (folder / "manifest.json").exists():
+        subprocess.run([sys.executable, "-m", "analyzer", "samples", "large", str(folder), "--mailboxes", str(size),
+                        "--mailbox-format", mailbox_format], check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
+def _bare(folder: Path) -> int:
+    """Parse every export file of the bundle with the bare library call; the number of records seen."""
+    import pandas as pd
+    from lxml import etree
+
+    records = 0
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".xml":
+            context = etree.iterparse(str(path), events=("end",), tag="{*}Obj", resolve_entities=False,
+                                      no_network=True)  # fmt: skip
+            for _event, element in context:
+                parent = element.getparent()
+                if parent is not None and parent.getparent() is None:
+                    records += 1
+                    element.clear(keep_tail=True)
+                    while element.getprevious() is not None:
+                        del parent[0]
+        elif path.suffix == ".csv":
+            with path.open("rb") as raw:
+                typed = b"#TYPE" in raw.readline()[:12]  # Windows PowerShell's type line precedes the header
+            records += len(pd.read_csv(path, dtype=str, skiprows=1 if typed else 0, encoding="utf-8-sig"))
+    return records
+
+
+def _scan(folder: Path, out: Path) -> int:
+    from analyzer.cli import main
+
+    sys.argv = ["exaudit", "scan", str(folder), "--out", str(out), "-f", "html,csv,json", "--quiet",
+                "--as-of", "2026-11-27"]  # fmt: skip
+    try:
+        main()
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+def child(kind: str, folder: Path, out: Path) -> None:
+    """Runs in the measured process: do the work, then print the peak RSS."""
+    result = _bare(folder) if kind == "bare" else _scan(folder, out)
+    print(json.dumps({"result": result, "peak_rss_mb": _peak_rss_mb()}))
+
+
+def measure(kind: str, folder: Path, out: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--child", kind, str(folder), str(out)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{kind} {folder}: exit {done.returncode}\n{done.stderr[-2000:]}")
+    last = done.stdout.strip().splitlines()[-1]
+    return {"seconds": round(seconds, 2), **json.loads(last)}
+
+
+def run(sizes: list[int], formats: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for mailbox_format in formats:
+        for size in sizes:
+            folder = bundle(size, mailbox_format)
+            out = OUT / f"reports-{mailbox_format}-{size}"
+            bare = measure("bare", folder, out)
+            scan = measure("scan", folder, out)
+            reports = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+            row = {"format": mailbox_format, "mailboxes": size,
+                   "input_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, 1),
+                   "bare": bare, "scan": scan, "ratio": round(scan["seconds"] / bare["seconds"], 2),
+                   "reports": reports}  # fmt: skip
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    return rows
+
+
+def rss_model(rows: list[dict[str, Any]], mailbox_format: str) -> tuple[float, float]:
+    """Least-squares fit of the scan's peak RSS: a fixed base (MB) plus bytes per mailbox."""
+    points = [(r["mailboxes"], r["scan"]["peak_rss_mb"]) for r in rows if r["format"] == mailbox_format]
+    if len(points) < 2:
+        return points[0][1] if points else 0.0, 0.0
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+    return mean_y - slope * mean_x, slope * 1024 * 1024
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| mailboxes | format | input | bare parse | exaudit scan | scan / bare | peak RSS (scan) "
+             "| peak RSS (bare) | report.html | findings.csv | report.json |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for r in rows:
+        size = r["reports"]
+        lines.append(
+            f"| {r['mailboxes']:,} | {r['format']} | {r['input_mb']:,.0f} MB | {r['bare']['seconds']:.1f} s "
+            f"| {r['scan']['seconds']:.1f} s | **{r['ratio']:.2f}** | {r['scan']['peak_rss_mb']:,.0f} MB "
+            f"| {r['bare']['peak_rss_mb']:,.0f} MB | {size.get('report.html', 0) / 1e6:.2f} MB "
+            f"| {size.get('findings.csv', 0) / 1e6:.1f} MB | {size.get('report.json', 0) / 1e6:.1f} MB |"
+        )
+    for mailbox_format in sorted({r["format"] for r in rows}):
+        base, per_mailbox = rss_model(rows, mailbox_format)
+        lines.append(f"\nPeak RSS model ({mailbox_format}): {base:,.0f} MB + {per_mailbox:,.0f} bytes per mailbox.")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for mailbox_format, marker in (("clixml", "o"), ("csv", "s")):
+        points = sorted((r for r in rows if r["format"] == mailbox_format), key=lambda r: r["mailboxes"])
+        if not points:
+            continue
+        x = [r["mailboxes"] for r in points]
+        times.plot(x, [r["scan"]["seconds"] for r in points], marker=marker, label=f"exaudit scan ({mailbox_format})")
+        times.plot(x, [r["bare"]["seconds"] for r in points], marker=marker, linestyle="--",
+                   label=f"bare parse ({mailbox_format})")  # fmt: skip
+        memory.plot(x, [r["scan"]["peak_rss_mb"] for r in points], marker=marker, label=f"scan ({mailbox_format})")
+    memory.axhline(RSS_TARGET_MB, color="grey", linestyle=":", label="1 GB target")
+    times.set(xlabel="mailboxes", ylabel="wall time (s)", title="Time, end to end")
+    memory.set(xlabel="mailboxes", ylabel="peak RSS (MB)", title="Peak memory of the scan")
+    for axes in (times, memory):
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+        axes.ticklabel_format(axis="x", style="plain")
+    figure.tight_layout()
+    figure.savefig(target, dpi=110, metadata={"Software": None})  # no version stamp: the PNG changes less
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,500000")
+    parser.add_argument("--formats", default="clixml,csv")
+    parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = run([int(s) for s in args.sizes.split(",")], args.formats.split(","))
+    (OUT.parent / "scale.json").write_text(json.dumps(rows, indent=2) + "\n")
+    print(table(rows))
+    if args.plot:
+        plot(rows, args.plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,7 @@ from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
+from analyzer.memory import release_unused
 from analyzer.model import RuleResult
 
 
@@ -130,11 +131,13 @@ def scan(
     if progress:
         progress("reading the bundle")
     bundle = load_bundle(list(options.paths), encoding=options.encoding, progress=files)
+    release_unused()
     as_of = _as_of(bundle, options.as_of)
     evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)
+    release_unused()
     intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
     server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
     health = {

@@ -39,7 +39,8 @@ class Target:
 
 TARGETS = {
     "clixml_reader": Target(
-        "analyzer.readers.clixml", "ClixmlReader", "export.xml", ("tests/data/real/**/*.xml", "samples/**/*.xml"),
+        "analyzer.readers.clixml", "ClixmlReader", "export.xml",
+        ("tests/data/real/**/*.xml", "samples/**/*.xml", "fuzz/seeds/clixml_reader/*"),
         ("analyzer/readers/clixml.py", "analyzer/readers/clixml_primitives.py", "analyzer/readers/psvalues.py"),
     ),
     "csv_reader": Target(

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,12 +30,18 @@ class Context:
     """What conditions may refer to besides the table: resolved parameters and the evaluation date.
 
     `masks` is shared by every rule of one scan: rules often repeat a comparison over the same large table (the
-    same scope, the same test), and a million-row string comparison is worth doing once.
+    same scope, the same test), and a million-row string comparison is worth doing once. It refers to its
+    frames weakly: a frame a rule derived (a scope, a join) goes when the rule is done, and its masks with it.
     """
 
     params: dict[str, Any] = field(default_factory=dict)
     as_of: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    masks: dict[tuple[int, str], tuple[pd.DataFrame, Mask]] = field(default_factory=dict, compare=False)
+    masks: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], Mask]] = field(default_factory=dict, compare=False)
+
+
+def _forget(masks: dict[tuple[int, str], Any], frame_id: int) -> None:
+    for key in [key for key in masks if key[0] == frame_id]:
+        del masks[key]
 
 
 def resolve(value: Any, frame: pd.DataFrame, context: Context) -> Any:
@@ -165,13 +172,15 @@ def comparison(condition: dict[str, Any], frame: pd.DataFrame, context: Context)
     value = resolve(raw, frame, context)
     if isinstance(value, pd.Series):  # a column-to-column comparison: not worth a cache key
         return OPERATORS[op_name](series, value, case_sensitive, context)
-    # The cache holds the frame itself, so its id cannot be reused by another table while the entry lives.
+    # Entries of a frame are dropped when it dies, before its id can be reused by another table.
     key = (id(frame), json.dumps([condition, value, context.as_of.isoformat()], sort_keys=True, default=str))
     cached = context.masks.get(key)
-    if cached is not None and cached[0] is frame:
+    if cached is not None and cached[0]() is frame:
         return cached[1]
     mask = OPERATORS[op_name](series, value, case_sensitive, context)
-    context.masks[key] = (frame, mask)
+    if not any(k[0] == key[0] for k in context.masks):
+        weakref.finalize(frame, _forget, context.masks, key[0])
+    context.masks[key] = (weakref.ref(frame), mask)
     return mask
 
 

@@ -28,6 +28,7 @@ from analyzer.exchange.catalog import BY_NAME, DatasetSpec
 from analyzer.exchange.normalise import RowBatch, normalise, projection
 from analyzer.exchange.sources import SourceFile, collect, sha256_of
 from analyzer.exchange.values import ServerVersion
+from analyzer.memory import release_unused
 from analyzer.model import InputProblem, Record
 from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.dispatch import ExportReader, open_export
@@ -143,6 +144,7 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress:
             problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
         raise InputError(str(paths[0]) if paths else ".", 0, "nothing in the bundle could be read as an export")
+    release_unused()  # the reading's transients, before the tables are joined up
     datasets = _build_datasets(batches, listed, problems)
     server_table = _server_table(datasets)
     _flag_unknown_servers(datasets, server_table, problems)
@@ -311,7 +313,9 @@ def _build_datasets(
         frames = []
         lossy: dict[str, str] = {}
         for entry, batch in parts:
-            frames.append(batch.frame().assign(source_format=entry.format))
+            frame = batch.frame()
+            frame["source_format"] = entry.format
+            frames.append(frame)
             for column, reason in batch.lossy.items():
                 lossy.setdefault(column, reason)
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -332,12 +336,20 @@ def _build_datasets(
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
     keys = ["server_key", "identity"] if spec.per_server else ["identity"]
+    if frame["identity"].dropna().is_unique:  # the common case, decided by pyarrow without Python objects
+        return frame
     # Rows without an identity, or (per server) without a server, cannot be told to be the same object.
     has_identity = frame["identity"].notna() & (frame["server_key"].notna() if spec.per_server else True)
-    ranked = frame.assign(_rank=frame["source_format"].map(RICHNESS).fillna(0)).sort_values(
-        "_rank", ascending=False, kind="stable"
+    # Ranked on the key columns alone: reordering the whole table is only worth it when something merges.
+    order = (
+        frame[keys]
+        .assign(_rank=frame["source_format"].map(RICHNESS).fillna(0))
+        .sort_values("_rank", ascending=False, kind="stable")
     )
-    duplicate = ranked.duplicated(subset=keys, keep="first") & has_identity.loc[ranked.index]
+    duplicate = order.duplicated(subset=keys, keep="first") & has_identity.loc[order.index]
+    if not duplicate.any():
+        return frame
+    ranked = frame.loc[order.index].assign(_rank=order["_rank"])
     if duplicate.any():
         canonical = [c.name for c in spec.columns if c.name in frame]
         kept = ranked[~duplicate].set_index(keys)

@@ -1,0 +1,37 @@
+"""Giving freed memory back between the stages of a scan.
+
+A scan's stages allocate through three allocators — pyarrow's mimalloc pool (strings), glibc malloc (numpy,
+lxml) and Python's own object arenas — and each keeps what was freed for its own later use. Without a hand-back
+between stages, the transients of one stage stack on those of the one before and the peak RSS grows with them;
+at 500,000 mailboxes that made a few hundred MB of difference.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+from functools import cache
+
+import pyarrow as pa
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        library = ctypes.CDLL(name)
+    except OSError:
+        return None
+    return library if hasattr(library, "malloc_trim") else None  # glibc only; musl and macOS have none
+
+
+def release_unused() -> None:
+    """Collect cycles, then return free pages of pyarrow's pool and of the C heap to the operating system."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -30,7 +30,6 @@ from analyzer.exchange.sources import SourceFile, collect, sha256_of
 from analyzer.exchange.values import ServerVersion
 from analyzer.memory import release_unused
 from analyzer.model import InputProblem, Record
-from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.dispatch import ExportReader, open_export
 
 MANIFEST = "manifest.json"
@@ -179,9 +178,8 @@ def _parse_into(entry: InputFile, source: SourceFile, encoding: str | None) -> l
     try:
         if source.path.stat().st_size == 0:
             raise InputError(source.display, 0, "the file is empty")
-        reader: ExportReader = open_export(source.path, encoding=encoding)
-        if isinstance(reader, ClixmlReader):  # decode only what some dataset reads
-            reader = ClixmlReader(source.path, properties=projection())
+        # Decode only what some dataset reads (CLIXML and CSV; the other formats are small).
+        reader: ExportReader = open_export(source.path, encoding=encoding, properties=projection())
     except InputError as error:
         entry.problems.append(InputProblem(source.display, error.line, error.message))
         return []

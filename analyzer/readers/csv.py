@@ -11,12 +11,11 @@ layer types them.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import pandas as pd
@@ -26,9 +25,10 @@ import pyarrow.csv as pacsv
 
 from analyzer.errors import InputError
 from analyzer.model import InputProblem, Record, SourceRef
-from analyzer.readers.encoding import TextEncoding, load_text
+from analyzer.readers.encoding import Sniffed, TextEncoding, Utf8Stream, choose_file_encoding
 
-_QUOTE, _NEWLINE = 0x22, 0x0A
+_QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
+_MAX_HEAD = 16 << 20  # a header line longer than this is not Export-Csv's
 _DELIMITERS = (",", ";", "\t")
 _DESERIALIZED = re.compile(r"^(?:Deserialized\.)+", re.IGNORECASE)
 # A whole cell that is the type name of a collection: Export-Csv wrote ToString() of a collection.
@@ -60,7 +60,7 @@ class CsvTable:
     problems: list[InputProblem] = field(default_factory=list)
 
 
-def _first_line(body: bytes) -> bytes:
+def _first_line(body: bytes | bytearray) -> bytes | bytearray:
     end = body.find(b"\n")
     return body if end < 0 else body[: end + 1]
 
@@ -77,23 +77,66 @@ def _header_style(header: str) -> tuple[str, list[str], bool]:
     return delimiter, names, all_quoted
 
 
-def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable:
-    """Read an Export-Csv file. Damage that stops reading raises a located InputError."""
-    display = str(path)
+def read_csv_table(
+    path: str | Path, *, encoding: str | None = None, properties: Collection[str] | None = None
+) -> CsvTable:
+    """Read an Export-Csv file. Damage that stops reading raises a located InputError. With `properties`, only
+    the columns of those names (any case) are converted: a Get-CASMailbox export has ~85, a scan reads ~20.
+
+    The file is streamed, never held whole: pyarrow parses from a stream (UTF-16/32 decoded on the way), and a
+    second pass over the same stream finds the line each row starts on."""
+    display, source = str(path), Path(path)
     try:
-        loaded = load_text(Path(path), encoding)
+        chosen = choose_file_encoding(source, encoding)
     except ValueError as error:
         raise InputError(display, 0, str(error)) from None
-    body, codec = loaded.body, loaded.codec
+    try:
+        return _read_table(display, source, chosen, properties)
+    except UnicodeError as error:  # a stream that stops decoding (also utf-16 without a BOM under --encoding)
+        raise InputError(display, 0, f"not valid {chosen.label}: {getattr(error, 'reason', error)}") from None
+
+
+def _stream(source: Path, chosen: TextEncoding) -> BinaryIO:
+    """The file as an ASCII-compatible byte stream after its BOM: Unicode files as UTF-8 (decoded on the way),
+    others as they are (pyarrow decodes the code page itself)."""
+    raw = source.open("rb")
+    if _transcoded(chosen):
+        return cast(BinaryIO, Utf8Stream(raw, Sniffed(chosen.codec, chosen.label, chosen.bom_length)))
+    raw.seek(chosen.bom_length)
+    return raw
+
+
+def _transcoded(chosen: TextEncoding) -> bool:
+    return chosen.codec.replace("_", "-").startswith(("utf-8", "utf-16", "utf-32"))
+
+
+def _head(source: Path, chosen: TextEncoding) -> bytes:
+    """The first two lines (the #TYPE line and the header, or the header and a row)."""
+    stream = _stream(source, chosen)
+    try:
+        head = b""
+        while head.count(b"\n") < 2 and len(head) < _MAX_HEAD:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                break
+            head += chunk
+        return head
+    finally:
+        stream.close()
+
+
+def _read_table(display: str, source: Path, chosen: TextEncoding, properties: Collection[str] | None) -> CsvTable:
+    codec = "utf-8" if _transcoded(chosen) else chosen.codec
+    head = _head(source, chosen)
     type_name, deserialized, line_offset = None, False, 0
-    first = _first_line(body)
+    first = _first_line(head)
     if first.startswith(b"#TYPE"):  # Windows PowerShell's default; PowerShell 7 with -IncludeTypeInformation
         declared = first[5:].decode(codec, "replace").strip().removeprefix("CSV:")
         deserialized = bool(_DESERIALIZED.match(declared))
         type_name = _DESERIALIZED.sub("", declared) or None
-        body, line_offset = body[len(first) :], 1
+        head, line_offset = head[len(first) :], 1
     try:
-        header = _first_line(body).decode(codec)
+        header = _first_line(head).decode(codec)
     except UnicodeDecodeError:
         raise InputError(display, 1 + line_offset, f"the header line is not valid {codec} text") from None
     if not header.strip():
@@ -104,41 +147,64 @@ def read_csv_table(path: str | Path, *, encoding: str | None = None) -> CsvTable
         raise InputError(display, 1 + line_offset, f"the header line is not valid CSV: {error}") from None
     if len({name.lower() for name in names}) != len(names):
         raise InputError(display, 1 + line_offset, "the header names a column twice; PowerShell never writes that")
-    arrow = _parse(display, body, delimiter, names, all_quoted, codec=codec, line_offset=line_offset)
-    if _column_names(arrow) != names:  # pyarrow read the header differently: unbalanced quotes or a bare CR in it
+    wanted = {name.lower() for name in properties} if properties is not None else None
+    kept = names if wanted is None else [name for name in names if name.lower() in wanted]
+    options = _Options(delimiter, names, kept, all_quoted, codec, line_offset)
+    try:
+        arrow = _parse(display, source, chosen, options)
+    except KeyError:  # pyarrow's header lacks a column the header line names (pa.ArrowKeyError)
+        arrow = None
+    # pyarrow read the header differently: unbalanced quotes or a bare CR in it
+    if arrow is None or _column_names(arrow) != kept:
         raise InputError(display, 1 + line_offset, "the header line is not valid CSV (unbalanced quotes?)")
     table = CsvTable(
         display,
         arrow.to_pandas(),
-        _row_lines(body, arrow.num_rows) + line_offset,
-        loaded.encoding,
+        _row_lines(source, chosen, arrow.num_rows, line_offset),
+        chosen,
         delimiter,
         type_name,
         deserialized,
         all_quoted,
     )
-    if loaded.encoding.lossy:
-        table.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
+    if chosen.lossy:
+        table.problems.append(InputProblem(display, 0, chosen.lossy))
     _find_lossy_columns(table, arrow)
     return table
 
 
-def _parse(
-    display: str, body: bytes, delimiter: str, names: list[str], all_quoted: bool, *, codec: str, line_offset: int
-) -> pa.Table:
-    read = pacsv.ReadOptions(encoding=codec, block_size=1 << 22)
-    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True)
+@dataclass(frozen=True)
+class _Options:
+    delimiter: str
+    names: list[str]
+    kept: list[str]
+    all_quoted: bool
+    codec: str
+    line_offset: int
+
+
+def _parse(display: str, source: Path, chosen: TextEncoding, options: _Options) -> pa.Table:
+    read = pacsv.ReadOptions(encoding=options.codec, block_size=1 << 22, skip_rows=options.line_offset)
+    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True, ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
+        column_types=dict.fromkeys(options.names, pa.string()),
+        include_columns=options.kept if options.kept != options.names else [],  # [] is every column
         # "NA", "null" and "" are data; only an unquoted empty field, in an all-quoted file, is $null.
         null_values=[""],
-        strings_can_be_null=all_quoted,
+        strings_can_be_null=options.all_quoted,
         quoted_strings_can_be_null=False,
     )
+    stream = _stream(source, chosen)
     try:
-        return pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert)
+        return pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-        raise InputError(display, _error_line(body, str(error)) + line_offset, _error_text(error)) from None
+        # Only now is the text held whole: the error names the bad row's text, not its number.
+        with _stream(source, chosen) as again:
+            body = again.read()
+        line = _error_line(body, str(error))
+        raise InputError(display, line, _error_text(error)) from None
+    finally:
+        stream.close()
 
 
 def _column_names(arrow: pa.Table) -> list[str] | None:
@@ -156,7 +222,7 @@ def _error_text(error: Exception) -> str:
     return f"not a well-formed CSV row: {text.removeprefix('CSV parse error: ')}"
 
 
-def _error_line(body: bytes, message: str) -> int:
+def _error_line(body: bytes | bytearray, message: str) -> int:
     """pyarrow names the bad row's text, not its number: find the text (or the first bad byte) in the file."""
     row = _ARROW_ROW.search(message)
     if row:
@@ -169,42 +235,48 @@ def _error_line(body: bytes, message: str) -> int:
     return 0
 
 
-def _row_lines(body: bytes, rows: int) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """The line each data row starts on (the header is line 1). Without blank lines or newlines inside quoted
-    values that is simply row + 2; otherwise the newlines outside quotes are found on the bytes."""
-    newlines = body.count(b"\n")
-    trailing = body.endswith(b"\n")
-    if newlines == rows + (1 if trailing else 0) and b"\n\n" not in body and b"\n\r\n" not in body:
-        return np.arange(rows, dtype=np.int64) + 2
-    starts, lines = _record_starts(body)
-    if len(starts) != rows + 1:  # cannot happen for input pyarrow accepted; guard rather than mislabel rows
-        return np.arange(rows, dtype=np.int64) + 2
-    return lines[1:]
+def _row_lines(source: Path, chosen: TextEncoding, rows: int, line_offset: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The line each data row starts on, from a pass over the stream: the lines of the non-blank records, less
+    the #TYPE line and the header. Should the count disagree with pyarrow's (it cannot for input pyarrow
+    accepted), rows are numbered consecutively rather than mislabelled."""
+    stream = _stream(source, chosen)
+    try:
+        lines = _record_lines(iter(lambda: stream.read(_CHUNK), b""))
+    finally:
+        stream.close()
+    data_lines = lines[1 + line_offset :]
+    if len(data_lines) != rows:
+        return np.arange(rows, dtype=np.int64) + 2 + line_offset
+    return data_lines
 
 
-def _record_starts(body: bytes) -> tuple[IntArray, np.ndarray[Any, np.dtype[np.int64]]]:
-    """Offsets and line numbers of the non-blank records, found with quote parity: a newline after an odd
-    number of quotes is inside a quoted value. Done in chunks that stay in the CPU cache."""
-    data = np.frombuffer(body, dtype=np.uint8)
-    all_newlines: list[IntArray] = []
-    outside: list[IntArray] = []
-    counts = np.empty(min(_CHUNK, max(len(data), 1)), dtype=np.uint8)
-    carry = 0  # parity of the quotes before the chunk
-    for start in range(0, len(data), _CHUNK):
-        block = data[start : start + _CHUNK]
-        running = counts[: len(block)]
-        np.cumsum(block == _QUOTE, dtype=np.uint8, out=running)  # wraps at 256, an even number: parity survives
+def _record_lines(chunks: Iterator[bytes]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The line numbers on which the non-blank records start, found with quote parity: a newline after an odd
+    number of quotes is inside a quoted value. Chunk by chunk, so that memory stays flat."""
+    ends: list[IntArray] = []  # offsets of the newlines that end records
+    ranks: list[IntArray] = []  # which newline of the file each of those is (0-based)
+    carriage: list[np.ndarray[Any, np.dtype[np.bool_]]] = []  # whether a CR stands before it
+    carry, offset, newlines_before, last = 0, 0, 0, 0
+    for chunk in chunks:
+        block = np.frombuffer(chunk, dtype=np.uint8)
+        running = np.cumsum(block == _QUOTE, dtype=np.uint8)  # wraps at 256, an even number: parity survives
         found = np.flatnonzero(block == _NEWLINE)
-        all_newlines.append(found + start)
-        outside.append(found[((running[found] + carry) & 1) == 0] + start)
+        outside = ((running[found] + carry) & 1) == 0
+        kept = found[outside]
+        ends.append(kept + offset)
+        ranks.append(np.flatnonzero(outside) + newlines_before)
+        before = np.where(kept > 0, block[np.maximum(kept - 1, 0)], last)
+        carriage.append(before == _CR)
         carry = (carry + int(running[-1])) & 1
-    newlines = np.concatenate(all_newlines) if all_newlines else np.empty(0, np.intp)
-    record_ends = np.concatenate(outside) if outside else np.empty(0, np.intp)
+        offset, newlines_before, last = offset + len(block), newlines_before + len(found), int(block[-1])
+    record_ends = np.concatenate(ends) if ends else np.empty(0, np.intp)
     starts = np.concatenate(([0], record_ends + 1))
-    ends = np.concatenate((record_ends, [len(data)]))
-    text_length = ends - starts - (data[np.maximum(ends - 1, 0)] == 0x0D)
-    starts = starts[text_length > 0]  # blank lines are no records
-    return starts, np.searchsorted(newlines, starts).astype(np.int64) + 1
+    stops = np.concatenate((record_ends, [offset]))
+    crs = np.concatenate([*carriage, [last == _CR]]) if carriage else np.array([last == _CR])
+    lengths = stops - starts - crs
+    lines = np.concatenate(([1], np.concatenate(ranks) + 2 if ranks else np.empty(0, np.intp)))
+    record_lines: np.ndarray[Any, np.dtype[np.int64]] = lines[lengths > 0].astype(np.int64)
+    return record_lines
 
 
 def _find_lossy_columns(table: CsvTable, arrow: pa.Table) -> None:
@@ -233,8 +305,10 @@ class CsvReader:
 
     format = "csv"
 
-    def __init__(self, path: str | Path, *, encoding: str | None = None) -> None:
-        self.table = read_csv_table(path, encoding=encoding)
+    def __init__(
+        self, path: str | Path, *, encoding: str | None = None, properties: Collection[str] | None = None
+    ) -> None:
+        self.table = read_csv_table(path, encoding=encoding, properties=properties)
 
     @property
     def encoding(self) -> str:

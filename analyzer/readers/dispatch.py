@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -32,15 +32,16 @@ class ExportReader(Protocol):
     def __iter__(self) -> Iterator[Record]: ...
 
 
-def open_export(path: Path, *, encoding: str | None = None) -> ExportReader:
-    """The reader for the file's format, found from its content. Raises InputError for anything else."""
+def open_export(path: Path, *, encoding: str | None = None, properties: Collection[str] | None = None) -> ExportReader:
+    """The reader for the file's format, found from its content. Raises InputError for anything else.
+    `properties` narrows what the CLIXML and CSV readers decode to the named properties (any case)."""
     if not path.is_file():
         raise InputError(str(path), 0, "no such file" if not path.exists() else "not a regular file")
     found = detect_format(path)
     if found == CLIXML:
-        return ClixmlReader(path)
+        return ClixmlReader(path, properties=properties)
     if found == CSV:
-        return CsvReader(path, encoding=encoding)
+        return CsvReader(path, encoding=encoding, properties=properties)
     if found == JSON:
         return JsonReader(path, encoding=encoding)
     if found == TEXT:

@@ -9,6 +9,7 @@ first characters are ASCII.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,26 @@ class Utf8Stream:
         self._pending = b""
         self._eof = False
 
+    # Enough of the file protocol for pyarrow and `with`.
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._raw.closed
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> Utf8Stream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def read(self, size: int = -1) -> bytes:
         if self._passthrough:
             return self._raw.read(size)
@@ -113,7 +134,43 @@ def _japanese_evidence(text: str) -> int:
     return len(_JAPANESE_CHARACTER.findall(text))
 
 
-def choose_encoding(data: bytes, override: str | None = None) -> TextEncoding:
+def _ascii(question_marks: bool) -> TextEncoding:
+    lossy = None
+    if question_marks:
+        lossy = (
+            "the file is pure ASCII and has '?' where letters stood: probably Windows PowerShell 5.1's "
+            "default ASCII encoding, which replaced every non-ASCII character by '?' (not recoverable; "
+            "export again with -Encoding UTF8)"
+        )
+    return TextEncoding("utf-8", "ASCII", 0, lossy)
+
+
+def choose_file_encoding(path: Path, override: str | None = None) -> TextEncoding:
+    """`choose_encoding` for a file, reading it in chunks: the whole file is held only when it is neither
+    Unicode nor ASCII nor UTF-8, since a legacy code page is judged on all of its text."""
+    with path.open("rb") as raw:
+        head = raw.read(SNIFF_BYTES)
+        sniffed = sniff_unicode(head)
+        if override or sniffed.codec != "utf-8" or sniffed.bom_length:
+            return choose_encoding(head, override)
+        raw.seek(0)
+        ascii_only, question_marks = True, False
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        try:
+            while chunk := raw.read(1 << 22):
+                if ascii_only and chunk.isascii():  # a run of ? across a chunk boundary is found in one of them
+                    question_marks = question_marks or (b"?" in chunk and _QUESTION_RUN.search(chunk) is not None)
+                    continue
+                ascii_only = False
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raw.seek(0)
+            return choose_encoding(raw.read())
+    return _ascii(question_marks) if ascii_only else TextEncoding("utf-8", "UTF-8", 0)
+
+
+def choose_encoding(data: bytes | bytearray, override: str | None = None) -> TextEncoding:
     """Decide how to decode a whole text export.
 
     Order: an explicit override; a BOM; UTF-16/32 without BOM; strict UTF-8; then a legacy code page chosen by
@@ -128,18 +185,11 @@ def choose_encoding(data: bytes, override: str | None = None) -> TextEncoding:
             raise ValueError(f"unknown encoding {override!r}") from None
         bom = codecs.BOM_UTF8 if codec == "utf-8" and data.startswith(codecs.BOM_UTF8) else b""
         return TextEncoding(codec, f"{codec} (given with --encoding)", len(bom))
-    sniffed = sniff_unicode(data[:SNIFF_BYTES])
+    sniffed = sniff_unicode(bytes(data[:SNIFF_BYTES]))
     if sniffed.codec != "utf-8" or sniffed.bom_length:
         return TextEncoding(sniffed.codec, sniffed.label, sniffed.bom_length)
     if data.isascii():
-        lossy = None
-        if b"?" in data and _QUESTION_RUN.search(data):
-            lossy = (
-                "the file is pure ASCII and has '?' where letters stood: probably Windows PowerShell 5.1's "
-                "default ASCII encoding, which replaced every non-ASCII character by '?' (not recoverable; "
-                "export again with -Encoding UTF8)"
-            )
-        return TextEncoding("utf-8", "ASCII", 0, lossy)
+        return _ascii(b"?" in data and _QUESTION_RUN.search(data) is not None)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -175,9 +225,10 @@ def decode_text(data: bytes, chosen: TextEncoding) -> str:
 @dataclass(frozen=True, slots=True)
 class LoadedText:
     """A text export's bytes, BOM removed and re-encoded as UTF-8 when the file was UTF-16/32, so every reader
-    can work on an ASCII-compatible byte string; `codec` decodes `body`."""
+    can work on an ASCII-compatible byte string; `codec` decodes `body`. A bytearray, so that a caller can drop
+    a leading line in place (`del body[:n]` moves a pointer; slicing a 750 MB bytes object copies it)."""
 
-    body: bytes
+    body: bytearray
     codec: str
     encoding: TextEncoding
 
@@ -186,13 +237,18 @@ def load_text(path: Path, override: str | None = None) -> LoadedText:
     """Read a whole text export read-only and choose its encoding. Raises ValueError with the reason when the
     bytes cannot be what they claim (bad UTF-16, an unknown --encoding)."""
     with path.open("rb") as raw:
-        data = raw.read()
+        data = bytearray(os.fstat(raw.fileno()).st_size)  # read straight into it: bytearray(raw.read()) is 2×
+        data[raw.readinto(data) :] = b""  # in case the file shrank meanwhile
+        data += raw.read()  # or grew
     chosen = choose_encoding(data, override)
     if chosen.codec.startswith(("utf-16", "utf-32")):
         try:
-            return LoadedText(data[chosen.bom_length :].decode(chosen.codec).encode("utf-8"), "utf-8", chosen)
+            text = data[chosen.bom_length :].decode(chosen.codec)
         except UnicodeDecodeError as error:
             raise ValueError(f"not valid {chosen.label}: {error.reason} at byte {error.start}") from None
         except UnicodeError as error:  # e.g. --encoding utf-16 for a file without a BOM
             raise ValueError(f"not valid {chosen.label}: {error}") from None
-    return LoadedText(data[chosen.bom_length :], chosen.codec, chosen)
+        del data
+        return LoadedText(bytearray(text.encode("utf-8")), "utf-8", chosen)
+    del data[: chosen.bom_length]
+    return LoadedText(data, chosen.codec, chosen)

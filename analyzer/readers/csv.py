@@ -28,6 +28,7 @@ from analyzer.model import InputProblem, Record, SourceRef
 from analyzer.readers.encoding import Sniffed, TextEncoding, Utf8Stream, choose_file_encoding
 
 _QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
+_ROWS_PER_SLICE = 8192
 _MAX_HEAD = 16 << 20  # a header line longer than this is not Export-Csv's
 _DELIMITERS = (",", ";", "\t")
 _DESERIALIZED = re.compile(r"^(?:Deserialized\.)+", re.IGNORECASE)
@@ -148,7 +149,7 @@ def _read_table(display: str, source: Path, chosen: TextEncoding, properties: Co
     if len({name.lower() for name in names}) != len(names):
         raise InputError(display, 1 + line_offset, "the header names a column twice; PowerShell never writes that")
     wanted = {name.lower() for name in properties} if properties is not None else None
-    kept = names if wanted is None else [name for name in names if name.lower() in wanted]
+    kept = names if wanted is None else [name for name in names if name.lower() in wanted] or names[:1]
     options = _Options(delimiter, names, kept, all_quoted, codec, line_offset)
     try:
         arrow = _parse(display, source, chosen, options)
@@ -327,14 +328,20 @@ class CsvReader:
         type_names = (table.type_name,) if table.type_name else ()
         names = [str(name) for name in table.frame.columns]
         lossy = dict(table.lossy_columns)
-        for index, (values, line) in enumerate(zip(table.frame.itertuples(index=False), table.lines, strict=True)):
-            properties = {name: (None if isinstance(v, float) else v) for name, v in zip(names, values, strict=True)}
-            row_lossy = {name: reason for name, reason in lossy.items() if properties.get(name) is not None}
-            yield Record(
-                type_names,
-                None,
-                properties,
-                SourceRef(table.path, int(line), index),
-                table.deserialized,
-                lossy=row_lossy,
-            )
+        frame, lines = table.frame, table.lines.tolist()
+        # Columns to Python a slice at a time (pyarrow's to_pylist), not cell by cell, and not all at once:
+        # 20 columns of 500,000 rows as Python objects would be most of a GB. A missing cell is None.
+        for first in range(0, len(frame), _ROWS_PER_SLICE):
+            part = frame.iloc[first : first + _ROWS_PER_SLICE]
+            columns = [[None if isinstance(v, float) else v for v in part[name].tolist()] for name in names]
+            for index, values in enumerate(zip(*columns, strict=True), first):
+                properties = dict(zip(names, values, strict=True))
+                row_lossy = {name: reason for name, reason in lossy.items() if properties.get(name) is not None}
+                yield Record(
+                    type_names,
+                    None,
+                    properties,
+                    SourceRef(table.path, lines[index], index),
+                    table.deserialized,
+                    lossy=row_lossy,
+                )

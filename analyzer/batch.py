@@ -59,10 +59,14 @@ class BundleOutcome:
         return next((s for s in SEVERITIES if self.failing_by_severity.get(s)), None)
 
 
+IGNORED_BECAUSE = {"hidden": "hidden (its name starts with a dot)",
+                   "not_a_bundle": "not a folder or zip: a bundle is a sub-folder or a zip"}  # fmt: skip
+
+
 @dataclass
 class Discovery:
     bundles: list[tuple[str, Path]]  # (name, folder or zip)
-    ignored: list[tuple[Path, str]]  # (path, why): nothing is skipped silently
+    ignored: list[tuple[Path, str]]  # (path, why: a key of IGNORED_BECAUSE): nothing is skipped silently
 
 
 def discover(roots: Sequence[Path]) -> Discovery:
@@ -80,7 +84,7 @@ def discover(roots: Sequence[Path]) -> Discovery:
                 elif child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
                     found.append(child)
                 else:
-                    ignored.append((child, "not a folder or zip: a bundle is a sub-folder or a zip"))
+                    ignored.append((child, "not_a_bundle"))
         else:
             raise ExauditError(f"{root}:0: not a folder of bundles nor a zip")
     names: dict[str, int] = {}

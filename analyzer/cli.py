@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from analyzer import __version__
-from analyzer.batch import BundleOutcome, discover, make_jobs, portfolio_rows, run_batch
+from analyzer.batch import IGNORED_BECAUSE, BundleOutcome, discover, make_jobs, portfolio_rows, run_batch
 from analyzer.engine.loader import Rule, load_rules, rule_schema
 from analyzer.engine.ruletests import run_rule_tests
 from analyzer.errors import ExauditError, InputError
@@ -535,7 +535,7 @@ def batch(
     found = discover(folders)
     work = make_jobs(found, out_dir, options, wanted, lang)
     for path, why in found.ignored:
-        err.print(f"{path}: not scanned — {why}", markup=False)
+        err.print(f"{path}: not scanned — {IGNORED_BECAUSE[why]}", markup=False)
 
     def progress(outcome: BundleOutcome) -> None:
         if quiet:

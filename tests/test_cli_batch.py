@@ -78,6 +78,7 @@ def test_the_portfolio_does_not_depend_on_the_number_of_workers(tmp_path: Path, 
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
     html = (tmp_path / "1" / "portfolio.html").read_text()
     assert "未準備" in html and 'href="株式会社サンプル/report.html"' in html
+    assert "フォルダーでも zip でもない" in html  # notes.txt, in Japanese
     assert "http://" not in html and "https://" not in html
 
 

@@ -185,7 +185,7 @@ class _Options:
 
 
 def _parse(display: str, source: Path, chosen: TextEncoding, options: _Options) -> pa.Table:
-    read = pacsv.ReadOptions(encoding=options.codec, block_size=1 << 22, skip_rows=options.line_offset)
+    read = pacsv.ReadOptions(encoding=options.codec, block_size=1 << 20, skip_rows=options.line_offset)
     parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True, ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(options.names, pa.string()),

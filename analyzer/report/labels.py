@@ -61,6 +61,8 @@ LABELS: dict[str, dict[str, Any]] = {
                       "findings": "failing findings", "not_evaluated": "not evaluated", "servers": "servers",
                       "problems": "input problems", "report": "report", "open": "open", "error": "error",
                       "ignored": "Not scanned (not a bundle)", "why": "why", "source": "source",
+                      "because": {"hidden": "hidden (its name starts with a dot)",
+                                  "not_a_bundle": "not a folder or zip: a bundle is a sub-folder or a zip"},
                       "howto": "Each row is one bundle (a sub-folder or zip), scanned on its own; its full reports are "
                       "in the folder named after it. A failed row could not be scanned at all — the error says why."},
     },
@@ -113,6 +115,8 @@ LABELS: dict[str, dict[str, Any]] = {
                       "findings": "不合格の検出結果", "not_evaluated": "未評価", "servers": "サーバー",
                       "problems": "入力の問題", "report": "レポート", "open": "開く", "error": "エラー",
                       "ignored": "スキャンしなかったもの (バンドルではない)", "why": "理由", "source": "入力元",
+                      "because": {"hidden": "隠しファイル (名前がドットで始まる)",
+                                  "not_a_bundle": "フォルダーでも zip でもない (バンドルはサブフォルダーか zip)"},
                       "howto": "各行は 1 つのバンドル (サブフォルダーまたは zip) で、個別にスキャンされています。"
                       "詳しいレポートはバンドル名のフォルダーにあります。失敗した行はスキャンできなかったもので、理由をエラー欄に示します。"},
     },

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
+from analyzer.batch import IGNORED_BECAUSE
 from analyzer.engine.verdicts import PROTOCOLS
 from analyzer.report.csv_report import table
 from analyzer.report.html_report import csp_hash, environment, template_source
@@ -19,7 +20,7 @@ from analyzer.report.labels import labels, number, timestamp
 
 def render(rows: list[dict[str, Any]], ignored: list[tuple[Path, str]], generated_at: str, language: str = "en"
            ) -> dict[str, bytes]:  # fmt: skip
-    skipped = [{"path": str(path), "why": why} for path, why in ignored]
+    skipped = [{"path": str(path), "why": why, "reason": IGNORED_BECAUSE[why]} for path, why in ignored]
     document = {"tool": {"name": "exaudit", "version": __version__}, "generated_at": generated_at,
                 "bundles": rows, "ignored": skipped}  # fmt: skip
     header = list(rows[0]) if rows else ["bundle", "source", "status", "error"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +35,19 @@ def bundle(size: int, mailbox_format: str) -> Path:
     if not (folder / "manifest.json").exists():
         subprocess.run([sys.executable, "-m", "analyzer", "samples", "large", str(folder), "--mailboxes", str(size),
                         "--mailbox-format", mailbox_format], check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
+def worst_case(size: int) -> Path:
+    """The CSV bundle of `size` with every True of the CAS mailbox export made False: POP3 and IMAP4 off for
+    every user, so two rules fail once per mailbox — the largest reports a scan of this size writes."""
+    source, folder = bundle(size, "csv"), OUT / f"worst-{size}"
+    if not folder.exists():
+        shutil.copytree(source, folder)
+        (folder / "manifest.json").unlink()
+        cas = folder / "Get-CASMailbox.csv"
+        with (source / cas.name).open(encoding="utf-8-sig") as old, cas.open("w", encoding="utf-8-sig") as new:
+            new.writelines(line.replace('"True"', '"False"') for line in old)
     return folder
 
 
@@ -101,7 +115,7 @@ def run(sizes: list[int], formats: list[str]) -> list[dict[str, Any]]:
     rows = []
     for mailbox_format in formats:
         for size in sizes:
-            folder = bundle(size, mailbox_format)
+            folder = worst_case(size) if mailbox_format == "worst" else bundle(size, mailbox_format)
             out = OUT / f"reports-{mailbox_format}-{size}"
             bare = measure("bare", folder, out)
             scan = measure("scan", folder, out)
@@ -151,7 +165,7 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for mailbox_format, marker in (("clixml", "o"), ("csv", "s")):
+    for mailbox_format, marker in (("clixml", "o"), ("csv", "s"), ("worst", "^")):
         points = sorted((r for r in rows if r["format"] == mailbox_format), key=lambda r: r["mailboxes"])
         if not points:
             continue
@@ -174,7 +188,7 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,500000")
-    parser.add_argument("--formats", default="clixml,csv")
+    parser.add_argument("--formats", default="clixml,csv", help="clixml, csv, worst (CSV, every mailbox failing)")
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
@@ -31,12 +32,30 @@ def neutralise(value: Any) -> str:
     return text.replace("\0", "\u2400")
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def write_table(sink: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """The table to a text stream (opened with newline=""), BOM first."""
+    sink.write("\ufeff")
+    writer = csv.writer(sink, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    write_table(buffer, header, rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write(report: dict[str, Any], folder: Path) -> list[Path]:
+    """findings.csv and results.csv written row by row: a million findings never sit in memory as one string."""
+    written = []
+    for name, header, rows in (("findings.csv", FINDING_COLUMNS, _finding_rows(report)),
+                               ("results.csv", RESULT_COLUMNS, _result_rows(report))):  # fmt: skip
+        target = folder / name
+        with target.open("w", encoding="utf-8", newline="") as sink:
+            write_table(sink, header, rows)
+        written.append(target)
+    return written
 
 
 def _waiver(waiver_id: str | None, waivers: dict[str, dict[str, Any]]) -> str:

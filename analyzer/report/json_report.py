@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
@@ -89,6 +90,14 @@ def build(scan: Scan) -> dict[str, Any]:
 
 def dumps(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def write(report: dict[str, Any], target: Path) -> Path:
+    """report.json written as it is encoded (the same bytes as `dumps`), never held whole in memory."""
+    with target.open("w", encoding="utf-8", newline="\n") as sink:
+        json.dump(report, sink, ensure_ascii=False, indent=2, default=str)
+        sink.write("\n")
+    return target
 
 
 @cache

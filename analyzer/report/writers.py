@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import csv_report, html_report, junit_report, markdown_report
+from analyzer.report import csv_report, html_report, json_report, junit_report, markdown_report
 from analyzer.report.json_report import dumps
 
 Renderer = Callable[[dict[str, Any], str], dict[str, bytes]]
@@ -34,6 +34,13 @@ def write_reports(
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in ["json", *(f for f in formats if f != "json")]:
+        # The two views that grow with the findings are streamed to disk; the others are small by design.
+        if name == "json":
+            written.append(json_report.write(report, folder / "report.json"))
+            continue
+        if name == "csv":
+            written.extend(csv_report.write(report, folder))
+            continue
         if name == "html":  # the only view that shows a comparison inline
             files = html_report.render(report, language, comparison)
         else:

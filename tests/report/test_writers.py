@@ -128,3 +128,11 @@ def test_markdown_in_japanese(report: dict[str, Any]) -> None:
     assert "| POP3 | **未準備** | 有効 | EX16A: 未準備, EX16B: 不明 | 必須または推奨のチェックが不合格です |" in text
     assert "## 不合格のルール" in text
     assert "### POP-USR-001 (中): 対象ユーザーの POP3 が有効になっている" in text
+
+
+def test_streamed_json_and_csv_files_hold_exactly_the_rendered_bytes(tmp_path: Path, report: dict[str, Any]) -> None:
+    from analyzer.report.writers import RENDERERS, write_reports
+
+    written = {path.name: path.read_bytes() for path in write_reports(report, ["csv"], tmp_path)}
+    expected = {**RENDERERS["json"](report, "en"), **RENDERERS["csv"](report, "en")}
+    assert written == expected

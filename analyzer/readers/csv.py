@@ -195,9 +195,13 @@ def _parse(display: str, source: Path, chosen: TextEncoding, options: _Options) 
         strings_can_be_null=options.all_quoted,
         quoted_strings_can_be_null=False,
     )
-    stream = _stream(source, chosen)
+    # UTF-8 and code-page files go to pyarrow by name: its own threads read them, skipping a UTF-8 BOM, and never
+    # call back into Python. UTF-16/32 arrive through the decoding stream.
+    wide = chosen.codec.replace("_", "-").startswith(("utf-16", "utf-32"))
+    stream: BinaryIO | None = _stream(source, chosen) if wide else None
     try:
-        return pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        given: Any = stream if stream is not None else str(source)
+        return pacsv.read_csv(given, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         # Only now is the text held whole: the error names the bad row's text, not its number.
         with _stream(source, chosen) as again:
@@ -205,7 +209,8 @@ def _parse(display: str, source: Path, chosen: TextEncoding, options: _Options) 
         line = _error_line(body, str(error))
         raise InputError(display, line, _error_text(error)) from None
     finally:
-        stream.close()
+        if stream is not None:
+            stream.close()
 
 
 def _column_names(arrow: pa.Table) -> list[str] | None:

@@ -2,8 +2,8 @@
 may escape, seeding the working corpus from the repository's fixtures, and the libFuzzer command line.
 
 A target is `python fuzz/<target>.py [libFuzzer options] [CORPUS…]`. With no corpus folder it uses
-`fuzz/corpus/<target>/` (not committed); an empty first corpus folder is seeded from the fixtures the target names
-and the kept regression inputs. Crashes go to
+`fuzz/corpus/<target>/` (not committed); the first corpus folder always gets the fixtures the target names and the
+kept regression inputs that it does not hold yet. Crashes go to
 `fuzz/crashes/`; once fixed, such an input moves to `tests/data/fuzz-regressions/<target>/`, where a test replays it.
 """
 
@@ -107,7 +107,9 @@ def _seed(corpus: Path, seeds: list[Path], target: str) -> None:
     regressions = sorted((REGRESSIONS / target).glob("*")) if (REGRESSIONS / target).is_dir() else []
     for source in [*seeds, *regressions]:
         data = source.read_bytes()
-        (corpus / hashlib.sha1(data, usedforsecurity=False).hexdigest()).write_bytes(data)
+        name = corpus / hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        if not name.exists():
+            name.write_bytes(data)
 
 
 def run(target: str) -> None:
@@ -119,9 +121,9 @@ def run(target: str) -> None:
     if not folders:
         folders = [str(FUZZ / "corpus" / target)]
         args.append(folders[0])
-    corpus = Path(folders[0])
-    if not corpus.is_dir() or not any(corpus.iterdir()):  # an empty corpus starts from the fixtures
-        _seed(corpus, seed_files(TARGETS[target].seeds), target)
+    # The fixtures and kept regressions join the first corpus folder every time (named by their hash, so only
+    # what is missing is added): a seed added to the repository reaches an existing corpus too.
+    _seed(Path(folders[0]), seed_files(TARGETS[target].seeds), target)
     if not any(a.startswith("-artifact_prefix=") for a in args):
         crashes = FUZZ / "crashes"
         crashes.mkdir(exist_ok=True)

@@ -9,6 +9,7 @@ Both are wall times of the whole child process; peak RSS is the child's VmHWM (L
 exec, so rusage would report this script's own peak for its children). Report sizes are the files the scan wrote.
 
 Usage: python benchmarks/scale.py [--sizes 10000,100000,500000] [--formats clixml,csv] [--plot docs/scale.png]
+(--plot needs matplotlib: pip install -e '.[bench]')
 Prints a Markdown table and writes benchmarks/out/scale.json.
 """
 

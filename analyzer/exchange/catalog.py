@@ -24,8 +24,7 @@ class LossyValue(ValueError):
     """The value is a stand-in for data the export did not keep (a collection's type name)."""
 
 
-def as_text(value: Any) -> str | None:
-    return v.text_of(value)
+as_text = v.text_of  # the same function: no extra call per cell
 
 
 def as_int(value: Any) -> int | None:

@@ -6,6 +6,7 @@ be read is left empty and said so: the column is marked lossy, or a problem name
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,29 +74,36 @@ class RowBatch:
     count: int = 0
     type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
     _problem_counts: dict[str, int] = field(default_factory=dict)
-    _open: dict[str, list[Any]] = field(default_factory=dict)
+    _names: tuple[str, ...] = ()
+    _open: list[tuple[Any, ...]] = field(default_factory=list)  # rows not yet typed, as tuples in _names order
     _frames: list[pd.DataFrame] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._open = {name: [] for name in (*(c.name for c in self.spec.columns), *PROVENANCE_COLUMNS)}
+        self._names = (*(c.name for c in self.spec.columns), *PROVENANCE_COLUMNS)
+        self._pick = operator.itemgetter(*self._names)
+        self.template: dict[str, Any] = dict.fromkeys(self._names)  # a new row starts as a copy: every key present
 
     def append(self, row: dict[str, Any]) -> None:
-        for name, values in self._open.items():
-            values.append(row.get(name))
+        """A row made from `template` (so it has every column)."""
+        self._open.append(self._pick(row))
         self.count += 1
-        if len(self._open["source_line"]) >= CHUNK_ROWS:
+        if len(self._open) >= CHUNK_ROWS:
             self._compact()
 
+    def _columns(self) -> dict[str, list[Any]]:
+        columns = [list(values) for values in zip(*self._open, strict=True)] or [[] for _ in self._names]
+        return dict(zip(self._names, columns, strict=True))
+
     def _compact(self) -> None:
-        if self._open["source_line"]:
-            self._frames.append(typed_frame(self.spec, self._open))
-            self._open = {name: [] for name in self._open}
+        if self._open:
+            self._frames.append(typed_frame(self.spec, self._columns()))
+            self._open = []
 
     def frame(self) -> pd.DataFrame:
         """Every row so far as one typed frame (call once reading is done)."""
         self._compact()
         if not self._frames:
-            return typed_frame(self.spec, self._open)
+            return typed_frame(self.spec, self._columns())
         frame = self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
         self._frames = [frame]
         return frame
@@ -216,7 +224,7 @@ def _row(
     if plan is None:
         plan = plans[(spec.name, names)] = _plan(spec, names)
     lossy = {name.lower(): reason for name, reason in record.lossy.items()} if record.lossy else None
-    row: dict[str, Any] = {}
+    row = batch.template.copy()
     for column, source in plan.columns:
         if lossy is not None:
             reason = lossy.get(source.lower())

@@ -17,6 +17,8 @@ from analyzer.readers.psvalues import PSEnum, PSObject
 
 def text_of(value: Any) -> str | None:
     """The string a value shows: ToString for objects, the name for enums, None for null."""
+    if type(value) is str:  # the common case first: most cells are plain strings
+        return value
     if value is None:
         return None
     if isinstance(value, PSEnum):
@@ -30,9 +32,15 @@ def text_of(value: Any) -> str | None:
     return str(value)
 
 
+_BOOLEAN_TEXT = {"True": True, "False": False, "true": True, "false": False}
+
+
 def parse_bool(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
+    known = _BOOLEAN_TEXT.get(value) if type(value) is str else None  # Export-Csv's spelling, without a strip
+    if known is not None:
+        return known
     text = str(value).strip()
     if text == "":
         return None

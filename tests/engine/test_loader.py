@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from analyzer.engine.loader import RuleError, load_rule, load_rules, rule_schema
 from analyzer.engine.ruletests import run_rule_tests
@@ -163,3 +164,17 @@ def test_object_references_are_checked_against_the_checked_dataset_and_only_in_j
     )
     with pytest.raises(RuleError, match="only works in a join"):
         load_rule(_write(tmp_path, outside, "outside.yaml"))
+
+
+def test_a_python_tag_in_a_rule_file_is_refused_not_executed(tmp_path: Path) -> None:
+    """Rule files load through PyYAML's C SafeLoader when it is there: the same safe constructor as yaml.safe_load,
+    which refuses the tags that would build Python objects or call functions."""
+    from analyzer.engine.loader import _SAFE_LOADER
+
+    assert issubclass(_SAFE_LOADER, yaml.constructor.SafeConstructor)
+    marker = tmp_path / "ran"
+    hostile = f"id: X-1\ntitle: !!python/object/apply:os.system ['touch {marker}']\n"
+    with pytest.raises(RuleError, match="not valid YAML") as caught:
+        load_rule(_write(tmp_path, hostile))
+    assert caught.value.line == 2
+    assert not marker.exists()

@@ -26,6 +26,7 @@ from analyzer.pipeline import ScanOptions, scan
 from analyzer.report.json_report import build as build_report
 from analyzer.report.writers import write_reports
 
+PORTFOLIO_FILES = ("portfolio.html", "portfolio.csv", "portfolio.json")
 _UNSAFE_NAME = re.compile(r"[^\w.\-]+")  # \w keeps letters of every script: a Japanese customer name stays readable
 
 
@@ -91,6 +92,8 @@ def discover(roots: Sequence[Path]) -> Discovery:
     bundles = []
     for path in found:
         base = _UNSAFE_NAME.sub("_", path.stem if path.is_file() else path.name).strip("._") or "bundle"
+        if base.lower() in PORTFOLIO_FILES:  # a report folder must not take the place of a portfolio file
+            base += "-bundle"
         names[base] = names.get(base, 0) + 1
         bundles.append((base if names[base] == 1 else f"{base}-{names[base]}", path))
     return Discovery(bundles, ignored)
@@ -110,7 +113,7 @@ def scan_bundle(job: BundleJob) -> BundleOutcome:
         written = write_reports(report, list(job.formats), job.out, job.language)
     except ExauditError as error:
         return BundleOutcome(job.name, str(job.source), "failed", str(error), seconds=time.perf_counter() - started)
-    except Exception as error:  # a bug must not stop the other bundles; the traceback goes into the outcome
+    except Exception as error:  # a bug must not stop the other bundles; its type and message go into the outcome
         detail = "".join(traceback.format_exception_only(error)).strip()
         return BundleOutcome(job.name, str(job.source), "failed", f"internal error: {detail}",
                              seconds=time.perf_counter() - started)  # fmt: skip

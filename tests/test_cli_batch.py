@@ -107,8 +107,9 @@ def test_discovery_names_bundles_safely_and_uniquely(tmp_path: Path) -> None:
     (first / "a b;c").mkdir()
     (first / ".git").mkdir()
     (first / "x.zip").write_bytes(b"")
+    (first / "portfolio.csv").mkdir()
     found = discover([first, second])
-    assert [name for name, _ in found.bundles] == ["a_b_c", "acme", "x", "acme-2"]
+    assert [name for name, _ in found.bundles] == ["a_b_c", "acme", "portfolio.csv-bundle", "x", "acme-2"]
     assert [(p.name, why) for p, why in found.ignored] == [(".git", "hidden")]
 
 

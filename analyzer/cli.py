@@ -536,6 +536,8 @@ def batch(
     work = make_jobs(found, out_dir, options, wanted, lang)
     for path, why in found.ignored:
         err.print(f"{path}: not scanned — {IGNORED_BECAUSE[why]}", markup=False)
+    if not work:
+        raise ExauditError(f"{folders[0]}:0: no bundle to scan: a bundle is a sub-folder or a zip of the folder given")
 
     def progress(outcome: BundleOutcome) -> None:
         if quiet:

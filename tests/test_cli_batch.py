@@ -130,3 +130,12 @@ def test_a_worker_that_dies_fails_only_its_own_bundle(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert "worker process died" in outcomes[1].error
     assert sorted(seen) == ["alpha", "bravo", "charlie", "delta"]
+
+
+def test_a_folder_without_bundles_is_an_error_not_an_empty_portfolio(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("x")
+    code, output = _batch(tmp_path / "in", tmp_path / "out")
+    assert code == 2
+    assert "no bundle to scan" in output and "notes.txt" in output
+    assert not (tmp_path / "out").exists()

@@ -84,8 +84,8 @@ def read_csv_table(
     """Read an Export-Csv file. Damage that stops reading raises a located InputError. With `properties`, only
     the columns of those names (any case) are converted: a Get-CASMailbox export has ~85, a scan reads ~20.
 
-    The file is streamed, never held whole: pyarrow parses from a stream (UTF-16/32 decoded on the way), and a
-    second pass over the same stream finds the line each row starts on."""
+    The file is never held whole: pyarrow reads it itself (UTF-16/32 through a decoding stream), and a second,
+    chunked pass finds the line each row starts on."""
     display, source = str(path), Path(path)
     try:
         chosen = choose_file_encoding(source, encoding)
@@ -107,8 +107,13 @@ def _stream(source: Path, chosen: TextEncoding) -> BinaryIO:
     return raw
 
 
+def _wide(chosen: TextEncoding) -> bool:
+    return chosen.codec.replace("_", "-").startswith(("utf-16", "utf-32"))
+
+
 def _transcoded(chosen: TextEncoding) -> bool:
-    return chosen.codec.replace("_", "-").startswith(("utf-8", "utf-16", "utf-32"))
+    """Unicode files are presented as UTF-8 (UTF-8 itself passes through untouched)."""
+    return _wide(chosen) or chosen.codec.replace("_", "-").startswith("utf-8")
 
 
 def _head(source: Path, chosen: TextEncoding) -> bytes:
@@ -197,8 +202,7 @@ def _parse(display: str, source: Path, chosen: TextEncoding, options: _Options) 
     )
     # UTF-8 and code-page files go to pyarrow by name: its own threads read them, skipping a UTF-8 BOM, and never
     # call back into Python. UTF-16/32 arrive through the decoding stream.
-    wide = chosen.codec.replace("_", "-").startswith(("utf-16", "utf-32"))
-    stream: BinaryIO | None = _stream(source, chosen) if wide else None
+    stream: BinaryIO | None = _stream(source, chosen) if _wide(chosen) else None
     try:
         given: Any = stream if stream is not None else str(source)
         return pacsv.read_csv(given, read_options=read, parse_options=parse, convert_options=convert)

@@ -88,14 +88,17 @@ def build(scan: Scan) -> dict[str, Any]:
     }
 
 
+_JSON_STYLE: dict[str, Any] = {"ensure_ascii": False, "indent": 2, "default": str}  # dumps and write agree
+
+
 def dumps(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+    return json.dumps(report, **_JSON_STYLE) + "\n"
 
 
 def write(report: dict[str, Any], target: Path) -> Path:
     """report.json written as it is encoded (the same bytes as `dumps`), never held whole in memory."""
     with target.open("w", encoding="utf-8", newline="\n") as sink:
-        json.dump(report, sink, ensure_ascii=False, indent=2, default=str)
+        json.dump(report, sink, **_JSON_STYLE)
         sink.write("\n")
     return target
 

@@ -529,8 +529,9 @@ def batch(
     JSON) of all. Goes on when a bundle fails; exit 2 if one did, else 1 when --fail-on is reached, else 0."""
     _check_choices(lang, fail_on)
     wanted = _formats(formats)
+    # With several bundles at once the cores are busy already: a large file is then read in one process.
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
-                          _evaluation_date(as_of), encoding)  # fmt: skip
+                          _evaluation_date(as_of), encoding, split_large=jobs == 1)  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
     found = discover(folders)
     work = make_jobs(found, out_dir, options, wanted, lang)

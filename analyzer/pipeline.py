@@ -33,6 +33,7 @@ class ScanOptions:
     as_of: dt.datetime | None = None
     encoding: str | None = None
     waivers: Path | None = None
+    split_large: bool = True  # read a large CLIXML file in two processes (off when processes are busy already)
 
 
 @dataclass
@@ -130,7 +131,9 @@ def scan(
     rule_paths, rules = prepare_rules(options)
     if progress:
         progress("reading the bundle")
-    bundle = load_bundle(list(options.paths), encoding=options.encoding, progress=files)
+    bundle = load_bundle(
+        list(options.paths), encoding=options.encoding, progress=files, split_large=options.split_large
+    )
     release_unused()
     as_of = _as_of(bundle, options.as_of)
     evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))

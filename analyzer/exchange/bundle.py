@@ -14,7 +14,7 @@ import json
 import math
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,11 +25,13 @@ import pandas as pd
 from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
-from analyzer.exchange.normalise import RowBatch, normalise, projection
+from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
 from analyzer.exchange.sources import SourceFile, collect, sha256_of
+from analyzer.exchange.split_read import SplitReader
 from analyzer.exchange.values import ServerVersion
 from analyzer.memory import release_unused
 from analyzer.model import InputProblem, Record
+from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.dispatch import ExportReader, open_export
 
 MANIFEST = "manifest.json"
@@ -88,14 +90,6 @@ class Bundle:
         return table
 
 
-def _records_until_damage(reader: ExportReader, damage: list[InputError]) -> Iterator[Record]:
-    """The reader's records; damage stops the stream and is kept, the records before it are not lost."""
-    try:
-        yield from reader
-    except InputError as error:
-        damage.append(error)
-
-
 def _read_manifest(files: list[SourceFile], problems: list[InputProblem]) -> dict[str, Any] | None:
     found = [f for f in files if PurePosixPath(f.relative).name.lower() == MANIFEST and "/" not in f.relative]
     if not found:
@@ -114,8 +108,15 @@ def _read_manifest(files: list[SourceFile], problems: list[InputProblem]) -> dic
 FileProgress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
 
 
-def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress: FileProgress | None = None) -> Bundle:
-    """Read every file of the bundle. Raises InputError only when nothing at all could be read."""
+def load_bundle(
+    paths: Sequence[Path],
+    *,
+    encoding: str | None = None,
+    progress: FileProgress | None = None,
+    split_large: bool = True,
+) -> Bundle:
+    """Read every file of the bundle. Raises InputError only when nothing at all could be read. With
+    `split_large`, a large CLIXML file is read in two processes (`split_read`)."""
     problems: list[InputProblem] = []
     with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
         files = collect(list(paths), Path(scratch), problems)
@@ -128,17 +129,22 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress:
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
         # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exaudit-sha256") as hasher:
-            digests = {source.path: hasher.submit(_digest, source.path) for source in files}
-            for done, source in enumerate(files):
-                if progress:
-                    progress(done, len(files), source.display)
-                if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
-                    continue
-                entry, batch_list = _read_one(source, encoding, listed, digests[source.path])
-                inputs.append(entry)
-                batches.extend((entry, source, batch) for batch in batch_list)
-                problems.extend(entry.problems)
+        split = SplitReader() if split_large and SplitReader.worth_it([f.path for f in files]) else None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exaudit-sha256") as hasher:
+                digests = {source.path: hasher.submit(_digest, source.path) for source in files}
+                for done, source in enumerate(files):
+                    if progress:
+                        progress(done, len(files), source.display)
+                    if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
+                        continue
+                    entry, batch_list = _read_one(source, encoding, listed, digests[source.path], split)
+                    inputs.append(entry)
+                    batches.extend((entry, source, batch) for batch in batch_list)
+                    problems.extend(entry.problems)
+        finally:
+            if split is not None:
+                split.close()
         for missing in sorted(set(listed) - {f.relative.lower() for f in files}):
             problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
@@ -152,10 +158,14 @@ def load_bundle(paths: Sequence[Path], *, encoding: str | None = None, progress:
 
 
 def _read_one(
-    source: SourceFile, encoding: str | None, listed: dict[str, dict[str, Any]], digest: Future[str]
+    source: SourceFile,
+    encoding: str | None,
+    listed: dict[str, dict[str, Any]],
+    digest: Future[str],
+    split: SplitReader | None,
 ) -> tuple[InputFile, list[RowBatch]]:
     entry = InputFile(source.display, "", source.path.stat().st_size, "unrecognised")
-    batches = _parse_into(entry, source, encoding)
+    batches = _parse_into(entry, source, encoding, split)
     entry.sha256 = digest.result()
     expected = listed.get(source.relative.lower(), {}).get("sha256")
     if isinstance(expected, str) and expected.lower() != entry.sha256:
@@ -173,7 +183,9 @@ def _digest(path: Path) -> str:
         return ""
 
 
-def _parse_into(entry: InputFile, source: SourceFile, encoding: str | None) -> list[RowBatch]:
+def _parse_into(
+    entry: InputFile, source: SourceFile, encoding: str | None, split: SplitReader | None
+) -> list[RowBatch]:
     """Read one file into row batches, noting on `entry` its format, records and problems."""
     try:
         if source.path.stat().st_size == 0:
@@ -187,12 +199,15 @@ def _parse_into(entry: InputFile, source: SourceFile, encoding: str | None) -> l
         entry.problems.append(InputProblem(source.display, 0, f"cannot be read: {error.strerror or error}"))
         return []
     entry.format, entry.encoding = reader.format, reader.encoding
-    damage: list[InputError] = []
-    counted = _Counter(_records_until_damage(reader, damage))
-    batches = [batch for _name, batch in normalise(counted, path=source.display, fmt=reader.format)]
-    entry.records = counted.count
+    read = split.read(reader, source.display) if split is not None and isinstance(reader, ClixmlReader) else None
+    if read is None:
+        read = read_whole(iter(reader), source.display, reader.format)
+    batches = list(read.batches.values())
+    for batch in batches:
+        batch.summarise(source.display)
+    entry.records = read.records
     entry.problems.extend(_relocate(p, source) for p in reader.problems)
-    for stop in damage:
+    for stop in read.damage:
         entry.complete = False
         entry.problems.append(InputProblem(source.display, stop.line, f"{stop.message} (records before it kept)"))
     for batch in batches:
@@ -215,17 +230,6 @@ def _parse_into(entry: InputFile, source: SourceFile, encoding: str | None) -> l
 def _relocate(problem: InputProblem, source: SourceFile) -> InputProblem:
     """Problems name the file as the report shows it (zip members as `archive!member`)."""
     return InputProblem(source.display, problem.line, problem.message)
-
-
-class _Counter:
-    def __init__(self, records: Iterator[Record]) -> None:
-        self._records = records
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Record]:
-        for record in self._records:
-            self.count += 1
-            yield record
 
 
 # -- Attribution and merging ------------------------------------------------------------------------------------
@@ -450,6 +454,7 @@ def bundle_from_records(records: Mapping[str, list[Record]], *, label: str) -> B
         entry = InputFile(f"{label}/{name}", "", 0, "clixml", records=len(items), datasets=[name])
         source = SourceFile(Path(label), entry.path, entry.path)
         for _name, batch in normalise(iter(items), path=entry.path, fmt="clixml"):
+            batch.summarise(entry.path)
             batches.append((entry, source, batch))
             problems.extend(batch.problems)
     datasets = _build_datasets(batches, {}, problems)

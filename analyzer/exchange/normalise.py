@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.errors import InputError
 from analyzer.exchange import servers
-from analyzer.exchange.catalog import DATASETS, Column, DatasetSpec, recognise
+from analyzer.exchange.catalog import BY_NAME, DATASETS, Column, DatasetSpec, recognise
 from analyzer.exchange.certificates import certificate_properties
 from analyzer.exchange.values import text_of
 from analyzer.model import InputProblem, Record
@@ -74,6 +75,7 @@ class RowBatch:
     count: int = 0
     type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
     _problem_counts: dict[str, int] = field(default_factory=dict)
+    _problem_columns: list[str] = field(default_factory=list)  # the column of each kept problem, in order
     _names: tuple[str, ...] = ()
     _open: list[tuple[Any, ...]] = field(default_factory=list)  # rows not yet typed, as tuples in _names order
     _frames: list[pd.DataFrame] = field(default_factory=list)
@@ -114,8 +116,26 @@ class RowBatch:
         self._problem_counts[column] = count
         if count <= MAX_PROBLEMS_PER_COLUMN:
             self.problems.append(problem)
+            self._problem_columns.append(column)
+
+    def absorb(self, later: RowBatch, index_offset: int) -> None:
+        """Append the rows that a later part of the same file gave, its record indices counted from
+        `index_offset`: the result is what reading the file in one go would have given (before `summarise`)."""
+        frame = later.frame()
+        if len(frame):
+            self._compact()
+            self._frames.append(frame.assign(source_index=frame["source_index"] + index_offset))
+        self.count += later.count
+        self.type_names |= later.type_names
+        for column, reason in later.lossy.items():
+            self.lossy.setdefault(column, reason)
+        for column, problem in zip(later._problem_columns, later.problems, strict=True):
+            self.problem(column, problem)
+        for column, count in later._problem_counts.items():  # those it counted without keeping
+            self._problem_counts[column] += count - min(count, MAX_PROBLEMS_PER_COLUMN)
 
     def summarise(self, path: str) -> None:
+        """Once the file is read: one problem per column for the cell problems beyond those kept."""
         for column, count in self._problem_counts.items():
             if count > MAX_PROBLEMS_PER_COLUMN:
                 self.problems.append(
@@ -123,6 +143,76 @@ class RowBatch:
                         path, 0, f"{self.spec.name}.{column}: {count - MAX_PROBLEMS_PER_COLUMN} more unreadable cells"
                     )
                 )
+                self._problem_columns.append(column)
+
+    # Sent between processes by dataset name: a spec holds the column parsers, which belong to this process.
+    def __getstate__(self) -> dict[str, Any]:
+        self._compact()
+        state = {name: value for name, value in self.__dict__.items() if name not in ("spec", "_pick", "template")}
+        return {**state, "spec": self.spec.name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        name = state.pop("spec")
+        self.__dict__.update(state)
+        self.spec = BY_NAME[name] if name else DatasetSpec("", "", (), (), (), ())
+        self.__post_init__()
+
+
+@dataclass
+class FileRead:
+    """The rows one file gave, per dataset, its record count, and the damage that stopped it, if any."""
+
+    batches: dict[str, RowBatch] = field(default_factory=dict)
+    records: int = 0
+    damage: list[InputError] = field(default_factory=list)
+
+    def add(self, records: Iterator[Record], path: str, fmt: str) -> None:
+        """Read `records` to their end or to damage, appending their rows after those already here. Their
+        record indices are taken as they are: a reader that goes on to a later part goes on counting."""
+        counted = _Counter(records, self.damage)
+        for name, batch in normalise(counted, path=path, fmt=fmt):
+            if name in self.batches:
+                self.batches[name].absorb(batch, 0)
+            else:
+                self.batches[name] = batch
+        self.records += counted.count
+
+    def join(self, later: FileRead) -> None:
+        """Append a later part's rows, whose record indices start at 0."""
+        for name, batch in later.batches.items():
+            if name in self.batches:
+                self.batches[name].absorb(batch, self.records)
+            else:
+                shifted = RowBatch(batch.spec)
+                shifted.absorb(batch, self.records)
+                self.batches[name] = shifted
+        self.records += later.records
+        self.damage.extend(later.damage)
+        if "" in self.batches:  # records of no dataset stay last, as in a read in one go
+            self.batches[""] = self.batches.pop("")
+
+
+class _Counter:
+    """The records until damage: damage ends the stream and is kept; the records before it are not lost."""
+
+    def __init__(self, records: Iterator[Record], damage: list[InputError]) -> None:
+        self._records = records
+        self._damage = damage
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        try:
+            for record in self._records:
+                self.count += 1
+                yield record
+        except InputError as error:
+            self._damage.append(error)
+
+
+def read_whole(records: Iterator[Record], path: str, fmt: str) -> FileRead:
+    read = FileRead()
+    read.add(records, path, fmt)
+    return read
 
 
 @dataclass(frozen=True)
@@ -183,7 +273,8 @@ def _identity(plan: _Plan, row: dict[str, Any], properties: Mapping[str, Any]) -
 
 
 def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tuple[str, RowBatch]]:
-    """Rows per dataset for the records of one file. Records of no known dataset are counted under ''."""
+    """Rows per dataset for the records of one file (or part of one: call `summarise` on each batch once the
+    whole file is read). Records of no known dataset are counted under ''."""
     batches: dict[str, RowBatch] = {}
     recognised: dict[tuple[tuple[str, ...], frozenset[str]], DatasetSpec | None] = {}
     plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
@@ -201,9 +292,7 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
         if batch is None:
             batch = batches[spec.name] = RowBatch(spec)
         batch.append(_row(spec, record, batch, path, plans))
-    for name, batch in batches.items():
-        batch.summarise(path)
-        yield name, batch
+    yield from batches.items()
     if unknown.count:
         yield "", unknown
 

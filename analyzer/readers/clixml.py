@@ -13,7 +13,8 @@ object nesting capped (PowerShell itself refuses more than 50 levels).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +23,7 @@ from lxml import etree
 
 from analyzer.errors import InputError
 from analyzer.model import InputProblem, Record, SourceRef
+from analyzer.readers.clixml_parts import FramedStream, Part
 from analyzer.readers.clixml_primitives import (
     CONTAINERS,
     CONVERTERS,
@@ -63,8 +65,9 @@ def _local(tag: Any) -> str:
 
 
 class _Decoder:
-    def __init__(self, scan: _PreScan, projection: frozenset[str] | None) -> None:
+    def __init__(self, scan: PreScan, projection: frozenset[str] | None) -> None:
         self.type_lists: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self.type_refs: set[str | None] = set()  # the RefIds <TNRef> elements used
         self.objects: dict[str, Any] = {}
         # None: the pre-scan could not tell what is referenced, so every object and type list is kept.
         self.needed_objects = scan.needed_objects
@@ -144,6 +147,7 @@ class _Decoder:
     def type_names(self, element: Any) -> tuple[tuple[str, ...], bool]:
         if self.local(element.tag) == "TNRef":
             ref_id = element.get("RefId")
+            self.type_refs.add(ref_id)
             try:
                 return self.type_lists[ref_id]
             except KeyError:
@@ -304,7 +308,7 @@ _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
-class _PreScan:
+class PreScan:
     """RefIds that some <Ref> / <TNRef> points at (None when an odd attribute made that uncertain)."""
 
     needed_objects: frozenset[str] | None
@@ -312,7 +316,7 @@ class _PreScan:
     doctype_line: int | None
 
 
-def _pre_scan(stream: Utf8Stream) -> _PreScan:
+def _pre_scan(stream: Utf8Stream) -> PreScan:
     objects: set[bytes] = set()
     types: set[bytes] = set()
     carry = b""
@@ -330,7 +334,7 @@ def _pre_scan(stream: Utf8Stream) -> _PreScan:
             first = False
             found = [at for at in (block.find(b"<!DOCTYPE"), block.find(b"<!ENTITY")) if at >= 0]
             if found:
-                return _PreScan(None, None, block.count(b"\n", 0, min(found)) + 1)
+                return PreScan(None, None, block.count(b"\n", 0, min(found)) + 1)
         for match in _REF_PATTERN.finditer(block):
             start = match.start()
             if block[start - 3 : start] in _TYPE_REF_STARTS:
@@ -341,8 +345,8 @@ def _pre_scan(stream: Utf8Stream) -> _PreScan:
         if not chunk:
             break
     if not all(ref_id.isdigit() for ref_id in objects | types):
-        return _PreScan(None, None, None)  # an entity or spaces in a value: keep everything rather than guess
-    return _PreScan(
+        return PreScan(None, None, None)  # an entity or spaces in a value: keep everything rather than guess
+    return PreScan(
         frozenset(ref_id.decode("ascii") for ref_id in objects),
         frozenset(ref_id.decode("ascii") for ref_id in types),
         None,
@@ -365,6 +369,9 @@ class ClixmlReader:
             head = raw.read(SNIFF_BYTES)
         self.sniffed: Sniffed = sniff_unicode(head)
         self.records_read = 0
+        self._scan: PreScan | None = None
+        self._decoder: _Decoder | None = None  # kept across parts: a later part may refer to an earlier one
+        self._given: dict[str, tuple[tuple[str, ...], bool]] = {}  # type lists taken from before a part
 
     format = "clixml"
 
@@ -400,22 +407,35 @@ class ClixmlReader:
         return stream, 0
 
     def __iter__(self) -> Iterator[Record]:
-        try:
+        with self._decoding_errors_located():
             yield from self._records()
+
+    @contextmanager
+    def _decoding_errors_located(self) -> Iterator[None]:
+        try:
+            yield
         except UnicodeError as error:  # UnicodeDecodeError, or utf-16 without a BOM
             raise self._error(0, f"not valid {self.sniffed.label}: {getattr(error, 'reason', error)}") from None
 
-    def _records(self) -> Iterator[Record]:
-        with self.path.open("rb") as raw:
-            stream, line_offset = self._open(raw)
-            scan = _pre_scan(stream)
+    def pre_scan(self) -> PreScan:
+        """What the whole file references, read once; a DOCTYPE or ENTITY raises a located error."""
+        if self._scan is None:
+            with self.path.open("rb") as raw, self._decoding_errors_located():
+                stream, line_offset = self._open(raw)
+                scan = _pre_scan(stream)
             if scan.doctype_line is not None:
                 raise self._error(
                     scan.doctype_line + line_offset,
                     "DOCTYPE/ENTITY declarations are not allowed in CLIXML (PowerShell prohibits DTDs); "
                     "refusing to parse",
                 )
-            raw.seek(0)
+            self._scan = scan
+        return self._scan
+
+    def _records(self) -> Iterator[Record]:
+        self.records_read, self._decoder = 0, None  # a read from the start, even after parts were read
+        scan = self.pre_scan()
+        with self.path.open("rb") as raw:
             stream, line_offset = self._open(raw)
             if not stream.read(1):
                 raise self._error(0, "the file is empty; expected an Export-Clixml document")
@@ -424,7 +444,41 @@ class ClixmlReader:
             decoder = _Decoder(scan, self.projection)
             yield from self._parse(stream, decoder, line_offset)
 
-    def _parse(self, stream: Utf8Stream, decoder: _Decoder, line_offset: int) -> Iterator[Record]:
+    # -- reading a file in parts (see clixml_parts): the same decoding, over one byte range at a time ----------
+    def start_after(self, scan: PreScan, type_lists: Iterable[bytes]) -> None:
+        """Read as if what stands before the next part had been read: the whole file's pre-scan (made by
+        whoever read the file before) and the `<TN>` elements defined ahead of the part."""
+        self._scan = scan
+        decoder = self._decoder = _Decoder(scan, self.projection)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        for block in type_lists:
+            try:
+                decoder.type_names(etree.fromstring(block, parser))
+            except etree.LxmlError as error:
+                raise self._error(0, f"a type-name list before this part could not be read: {error}") from None
+        self._given = dict(decoder.type_lists)
+
+    def type_lists(self) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """The type-name lists known so far, by RefId."""
+        return dict(self._decoder.type_lists) if self._decoder is not None else {}
+
+    def type_lists_used(self) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """Of the lists `start_after` was given, those a `<TNRef>` used: each must be what a reader of the file
+        from its start would have known by that name, or the part's reading is not to be trusted."""
+        decoder = self._decoder
+        if decoder is None:
+            return {}
+        return {ref_id: self._given[ref_id] for ref_id in decoder.type_refs if ref_id in self._given}
+
+    def part(self, part: Part) -> Iterator[Record]:
+        """The records of one part of the file; record indices go on from the records this reader has read."""
+        scan = self.pre_scan()
+        if self._decoder is None:
+            self._decoder = _Decoder(scan, self.projection)
+        with self.path.open("rb") as raw, self._decoding_errors_located():
+            yield from self._parse(FramedStream(raw, self.sniffed, part), self._decoder, 0)
+
+    def _parse(self, stream: Utf8Stream | FramedStream, decoder: _Decoder, line_offset: int) -> Iterator[Record]:
         # Hardened, spelled out at the call even where lxml's defaults agree (input-formats.md §5), so an audit
         # that greps for them finds them. remove_blank_text drops the indentation between elements; the
         # whitespace-only text of a leaf (`<S> </S>`) is kept, as it is data.

@@ -66,9 +66,11 @@ class Utf8Stream:
     hundreds of MB never sits in memory. Decoding errors surface as UnicodeDecodeError from `read`.
     """
 
-    def __init__(self, raw: BinaryIO, sniffed: Sniffed) -> None:
+    def __init__(self, raw: BinaryIO, sniffed: Sniffed, *, start: int = 0, end: int | None = None) -> None:
+        """`start` and `end` (byte offsets of the file, `start` on a character boundary) read only that part."""
         self._raw = raw
-        self._raw.seek(sniffed.bom_length)
+        self._raw.seek(max(start, sniffed.bom_length))
+        self._left = None if end is None else max(0, end - self._raw.tell())  # bytes of the part not yet read
         self._passthrough = sniffed.codec == "utf-8"
         self._decoder = None if self._passthrough else codecs.getincrementaldecoder(sniffed.codec)("strict")
         self._pending = b""
@@ -94,13 +96,20 @@ class Utf8Stream:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def _read_raw(self, size: int) -> bytes:
+        if self._left is None:
+            return self._raw.read(size)
+        chunk = self._raw.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(chunk)
+        return chunk
+
     def read(self, size: int = -1) -> bytes:
         if self._passthrough:
-            return self._raw.read(size)
+            return self._read_raw(size)
         assert self._decoder is not None
         want = size if size > 0 else 1 << 62
         while len(self._pending) < want and not self._eof:
-            chunk = self._raw.read(1 << 16 if size > 0 else -1)
+            chunk = self._read_raw(1 << 16 if size > 0 else -1)
             self._eof = not chunk
             self._pending += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
         out, self._pending = self._pending[:want], self._pending[want:]

@@ -1,0 +1,138 @@
+"""Reading one large Export-Clixml file in two processes: the first part here, the second in a worker.
+
+Parsing is most of a scan's time and one core does it; a second core halves it. The file is cut before a
+top-level object near its middle (`clixml_parts`); this process reads the first part while a worker process reads
+the second, and the rows of both are joined in file order. The result is the same as a read in one go — rows,
+lines, record indices and problems — and whatever stands in the way of that is read here, in one go:
+- a cut the first part's parser refuses (it fell inside an object) or damage before the cut: the whole file is
+  read again in one go, which reports the damage where it is;
+- the worker failing — damage after the cut, a `<Ref>` to an object before it, a dead process: the second part
+  is read here, continuing from the first, so references resolve and damage is located as usual.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import InputError
+from analyzer.exchange.normalise import FileRead, read_whole
+from analyzer.readers.clixml import ClixmlReader, PreScan
+from analyzer.readers.clixml_parts import Part, before_cut, find_cut
+
+# Below this a worker's start-up (~0.4 s of imports) costs about what it saves.
+MIN_SPLIT_BYTES = 32 << 20
+
+
+@dataclass(frozen=True)
+class _SecondPart:
+    """What the worker sends back: the rows of the second part and the given type lists it used."""
+
+    read: FileRead
+    type_lists: dict[str, tuple[tuple[str, ...], bool]]
+
+
+def _read_second_part(
+    path: str, display: str, properties: frozenset[str] | None, scan: PreScan, part: Part, offset: int
+) -> _SecondPart | str:
+    """In the worker: the second part's rows, or why it could not read them alone (then the caller does)."""
+    reader = ClixmlReader(path, properties=properties)
+    known = before_cut(reader.path, reader.sniffed, offset)
+    if known.type_lists is None:
+        return "a <TN> before the cut does not end"
+    try:
+        reader.start_after(scan, known.type_lists)
+    except InputError as error:
+        return error.message
+    read = read_whole(iter(reader.part(replace(part, blank_lines=known.lines))), display, reader.format)
+    if read.damage:
+        return read.damage[0].message
+    return _SecondPart(read, reader.type_lists_used())
+
+
+def _ready() -> int:
+    """A first task for the worker, so that its start-up overlaps the reading of the other files."""
+    return os.getpid()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class SplitReader:
+    """A worker process for the second parts of the bundle's large CLIXML files. `log` says, per file tried,
+    how it was read in the end (for tests and for anyone wondering where the time went)."""
+
+    def __init__(self, min_bytes: int | None = None) -> None:
+        self.min_bytes = MIN_SPLIT_BYTES if min_bytes is None else min_bytes
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._started = self._pool.submit(_ready)
+        self.log: list[tuple[str, str]] = []
+
+    @staticmethod
+    def worth_it(paths: list[Path]) -> bool:
+        return _cores() >= 2 and any(path.stat().st_size >= MIN_SPLIT_BYTES for path in paths)
+
+    def worker_pid(self) -> int:
+        return self._started.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, reader: ClixmlReader, display: str) -> FileRead | None:
+        """The file read in two parts; None when it is to be read in one go instead."""
+        size = reader.path.stat().st_size
+        if size < self.min_bytes:
+            return None
+        cut = find_cut(reader.path, reader.sniffed, size)
+        if cut is None:
+            self.log.append((display, "read in one go: no top-level object to cut before near the middle"))
+            return None
+        try:
+            scan = reader.pre_scan()
+        except InputError:
+            return None  # a DOCTYPE: the read in one go refuses it at its line
+        first, second = cut.parts()
+        later = self._submit(_read_second_part, str(reader.path), display, reader.projection, scan, second, cut.offset)
+        read = read_whole(iter(reader.part(first)), display, reader.format)
+        if read.damage:
+            self.log.append((display, f"read in one go: the first part stopped: {read.damage[0].message}"))
+            return None
+        outcome = _second_part(later)
+        if isinstance(outcome, _SecondPart) and _agree(outcome.type_lists, reader.type_lists()):
+            read.join(outcome.read)
+            self.log.append((display, "two processes"))
+            return read
+        # Read here, after the first part, as a read in one go would: references and damage as usual.
+        why = outcome if isinstance(outcome, str) else "a type list before the cut is not what the worker took"
+        self.log.append((display, f"second part read here: {why}"))
+        lines = before_cut(reader.path, reader.sniffed, cut.offset).lines
+        read.add(iter(reader.part(replace(second, blank_lines=lines))), display, reader.format)
+        return read
+
+    def _submit(self, *call: Any) -> Future[_SecondPart | str]:
+        try:
+            return self._pool.submit(*call)
+        except RuntimeError as error:  # BrokenProcessPool: the worker died earlier
+            failed: Future[_SecondPart | str] = Future()
+            failed.set_exception(error)
+            return failed
+
+
+def _second_part(future: Future[_SecondPart | str]) -> _SecondPart | str:
+    try:
+        return future.result()
+    except Exception as error:
+        return f"the worker failed: {error!r}"
+
+
+def _agree(used: dict[str, Any], seen: dict[str, Any]) -> bool:
+    """Each type list the worker used from before the cut is the one the first part's reader decoded."""
+    return all(seen.get(ref_id) == names for ref_id, names in used.items())

@@ -1,0 +1,230 @@
+"""A large CLIXML file read in two processes gives exactly what a read in one go gives: rows, lines, record
+indices, problems and damage — and whatever stands in the way falls back to reading here (split_read)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analyzer.exchange import split_read
+from analyzer.exchange.bundle import load_bundle
+from analyzer.exchange.normalise import FileRead, projection, read_whole
+from analyzer.exchange.split_read import SplitReader
+from analyzer.readers.clixml import ClixmlReader
+from analyzer.readers.clixml_parts import find_cut
+from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
+from analyzer.synthetic.clixml_writer import ClixmlWriter
+from analyzer.synthetic.samples import healthy_2019
+from tests.conftest import REAL_CLIXML
+
+
+@pytest.fixture(scope="module")
+def splitter() -> Iterator[SplitReader]:
+    reader = SplitReader(min_bytes=0)  # every file is worth cutting here
+    yield reader
+    reader.close()
+
+
+def mailboxes(count: int) -> str:
+    """A synthetic Get-CASMailbox export as PowerShell lays it out: one TN list, then TNRefs."""
+    out = io.StringIO()
+    writer = ClixmlWriter(out, deserialized=True)
+    for index in range(count):
+        props, extended = cas_mailbox(index)
+        writer.write_object(TYPE_NAMES, props, to_string=props["Name"], extended=extended)
+    writer.close()
+    return out.getvalue()
+
+
+def write(tmp_path: Path, text: str, *, encoding: str = "utf-8", bom: bytes = b"", name: str = "cas.xml") -> Path:
+    path = tmp_path / name
+    path.write_bytes(bom + text.encode(encoding))
+    return path
+
+
+def whole(path: Path) -> FileRead:
+    read = read_whole(iter(ClixmlReader(path, properties=projection())), str(path), "clixml")
+    return summarised(read, path)
+
+
+def in_two(path: Path, splitter: SplitReader) -> tuple[FileRead | None, str]:
+    read = splitter.read(ClixmlReader(path, properties=projection()), str(path))
+    how = next((how for shown, how in reversed(splitter.log) if shown == str(path)), "")
+    return (summarised(read, path) if read is not None else None), how
+
+
+def summarised(read: FileRead, path: Path) -> FileRead:
+    for batch in read.batches.values():
+        batch.summarise(str(path))
+    return read
+
+
+def assert_same(split: FileRead, one_go: FileRead) -> None:
+    assert split.records == one_go.records
+    assert [(d.line, d.message) for d in split.damage] == [(d.line, d.message) for d in one_go.damage]
+    assert list(split.batches) == list(one_go.batches)
+    for name, batch in one_go.batches.items():
+        other = split.batches[name]
+        assert (other.count, other.type_names, other.lossy) == (batch.count, batch.type_names, batch.lossy)
+        assert other.problems == batch.problems
+        pd.testing.assert_frame_equal(other.frame(), batch.frame())
+
+
+def test_a_synthetic_export_is_read_in_two_processes_with_the_same_rows(tmp_path: Path, splitter: SplitReader) -> None:
+    path = write(tmp_path, mailboxes(60))
+    split, how = in_two(path, splitter)
+    assert how == "two processes"
+    assert split is not None
+    one_go = whole(path)
+    assert_same(split, one_go)
+    frame = split.batches["cas_mailbox"].frame()
+    assert list(frame["source_index"]) == list(range(60))  # indices continue across the cut
+    assert frame["source_line"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-8", b"\xef\xbb\xbf")],
+    ids=["utf-16le-bom", "utf-16be-bom", "utf-16le-no-bom", "utf-8-bom"],
+)
+def test_each_encoding_powershell_writes_is_cut_on_a_character_boundary(
+    tmp_path: Path, splitter: SplitReader, encoding: str, bom: bytes
+) -> None:
+    path = write(tmp_path, mailboxes(40).replace("\n", "\r\n"), encoding=encoding, bom=bom)
+    split, how = in_two(path, splitter)
+    assert how == "two processes"
+    assert split is not None
+    assert_same(split, whole(path))
+
+
+def test_cell_problems_are_capped_over_the_whole_file_not_per_part(tmp_path: Path, splitter: SplitReader) -> None:
+    text = re.sub(r'<B N="PopEnabled">true</B>', '<S N="PopEnabled">maybe</S>', mailboxes(50))
+    path = write(tmp_path, text)
+    split, how = in_two(path, splitter)
+    assert how == "two processes" and split is not None
+    one_go = whole(path)
+    assert_same(split, one_go)
+    assert any("30 more unreadable cells" in p.message for p in split.batches["cas_mailbox"].problems)
+
+
+def test_a_reference_across_the_cut_is_read_here_after_the_first_part(tmp_path: Path, splitter: SplitReader) -> None:
+    text = mailboxes(40)
+    text = text.replace('<S N="Name">user000039</S>', '<Ref N="Name" RefId="0" />')
+    path = write(tmp_path, text)
+    split, how = in_two(path, splitter)
+    assert how.startswith("second part read here") and "names no earlier object" in how
+    assert split is not None
+    assert_same(split, whole(path))
+
+
+def test_damage_after_the_cut_is_located_as_in_a_read_in_one_go(tmp_path: Path, splitter: SplitReader) -> None:
+    data = mailboxes(40).encode()
+    path = tmp_path / "cut-off.xml"
+    path.write_bytes(data[: int(len(data) * 0.9)])
+    split, how = in_two(path, splitter)
+    assert how.startswith("second part read here")
+    assert split is not None
+    one_go = whole(path)
+    assert one_go.damage and 20 < one_go.records < 40
+    assert_same(split, one_go)
+
+
+def test_damage_before_the_cut_sends_the_file_to_a_read_in_one_go(tmp_path: Path, splitter: SplitReader) -> None:
+    text = mailboxes(40)
+    at = text.index("</Props>", len(text) // 5)
+    path = write(tmp_path, text[:at] + "</Prop>" + text[at + len("</Props>") :])
+    split, how = in_two(path, splitter)
+    assert split is None and how.startswith("read in one go: the first part stopped")
+
+
+def test_a_cut_inside_a_nested_object_is_refused_by_the_parser(tmp_path: Path, splitter: SplitReader) -> None:
+    # Without whitespace between elements, `><Obj` also stands before nested objects: the first candidate
+    # after the middle is one, and the first part's parser must refuse it.
+    text = re.sub(r">\s+<", "><", mailboxes(40))
+    path = write(tmp_path, text)
+    cut = find_cut(path, ClixmlReader(path).sniffed, path.stat().st_size)
+    assert cut is not None
+    nested = text.encode()[cut.offset :].startswith(b'<Obj N="')
+    split, how = in_two(path, splitter)
+    if nested:
+        assert split is None and "first part stopped" in how
+    else:
+        assert split is not None and how == "two processes"
+        assert_same(split, whole(path))
+
+
+def test_a_type_list_inside_a_comment_does_not_fool_the_second_part(tmp_path: Path, splitter: SplitReader) -> None:
+    text = mailboxes(40)
+    at = text.index('<Obj RefId="', len(text) // 4)
+    fake = '<!-- <TN RefId="0"><T>Fake.Type</T></TN> -->\n  '
+    path = write(tmp_path, text[:at] + fake + text[at:])
+    split, how = in_two(path, splitter)
+    assert how == "second part read here: a type list before the cut is not what the worker took"
+    assert split is not None
+    assert_same(split, whole(path))
+    assert split.batches["cas_mailbox"].count == 40
+
+
+def test_a_dead_worker_leaves_the_second_part_to_this_process(tmp_path: Path) -> None:
+    path = write(tmp_path, mailboxes(40))
+    splitter = SplitReader(min_bytes=0)
+    try:
+        os.kill(splitter.worker_pid(), signal.SIGKILL)
+        split, how = in_two(path, splitter)
+    finally:
+        splitter.close()
+    assert how.startswith("second part read here: the worker failed")
+    assert split is not None
+    assert_same(split, whole(path))
+
+
+REAL_MANY_OBJECTS = [p for p in REAL_CLIXML if p.stat().st_size > 100_000]
+
+
+@pytest.mark.parametrize("path", REAL_MANY_OBJECTS, ids=lambda p: p.name[-60:])
+def test_real_exports_read_in_two_give_what_a_read_in_one_go_gives(path: Path, splitter: SplitReader) -> None:
+    split, how = in_two(path, splitter)
+    one_go = whole(path)
+    if split is None:  # a real file may defeat the cut; then it is read in one go, as the log says
+        assert how.startswith("read in one go")
+        return
+    assert_same(split, one_go)
+
+
+def test_each_real_export_is_split_or_says_why_not(splitter: SplitReader) -> None:
+    hows = {path.name: in_two(path, splitter)[1] for path in REAL_MANY_OBJECTS}
+    ways = ("two processes", "read in one go: no top-level object", "second part read here: <Ref RefId=")
+    assert all(how.startswith(ways) for how in hows.values()), hows
+    # Services and component states refer to no other object; connectors and servers do (shared sub-objects),
+    # and single-object files have nothing to cut.
+    splittable = [name for name in hows if "GetService" in name or "ServerComponentState" in name]
+    assert len(splittable) >= 5 and all(hows[name] == "two processes" for name in splittable), hows
+
+
+def test_a_bundle_loads_the_same_with_its_large_files_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    healthy_2019(tmp_path / "bundle", mailboxes=300)  # UTF-16LE files, as Windows PowerShell writes them
+    one_go = load_bundle([tmp_path / "bundle"], split_large=False)
+    used: list[str] = []
+    real_read = SplitReader.read
+
+    def spied(self: SplitReader, reader: ClixmlReader, display: str) -> FileRead | None:
+        result = real_read(self, reader, display)
+        used.extend(shown for shown, how in self.log[-1:] if shown == display and how == "two processes")
+        return result
+
+    monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", 0)
+    monkeypatch.setattr(SplitReader, "read", spied)
+    split = load_bundle([tmp_path / "bundle"])
+    assert any(name.endswith("Get-CASMailbox.xml") for name in used), used
+    assert [vars(i) for i in split.inputs] == [vars(i) for i in one_go.inputs]
+    assert split.problems == one_go.problems
+    assert list(split.datasets) == list(one_go.datasets)
+    for name, dataset in one_go.datasets.items():
+        pd.testing.assert_frame_equal(split.datasets[name].frame, dataset.frame)

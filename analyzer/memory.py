@@ -28,9 +28,11 @@ def _libc() -> ctypes.CDLL | None:
     return library if hasattr(library, "malloc_trim") else None  # glibc only; musl and macOS have none
 
 
-def release_unused() -> None:
-    """Collect cycles, then return free pages of pyarrow's pool and of the C heap to the operating system."""
-    gc.collect()
+def release_unused(*, collect: bool = True) -> None:
+    """Collect cycles (unless told not to: a full collection walks every live object), then return free pages
+    of pyarrow's pool and of the C heap to the operating system."""
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None:

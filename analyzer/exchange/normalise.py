@@ -118,13 +118,24 @@ class RowBatch:
             self.problems.append(problem)
             self._problem_columns.append(column)
 
-    def absorb(self, later: RowBatch, index_offset: int) -> None:
-        """Append the rows that a later part of the same file gave, its record indices counted from
-        `index_offset`: the result is what reading the file in one go would have given (before `summarise`)."""
-        frame = later.frame()
+    def take_frames(self) -> list[pd.DataFrame]:
+        """The rows so far as typed frames, handed over: the batch keeps its counts and problems, not its rows."""
+        self._compact()
+        frames, self._frames = self._frames, []
+        return frames
+
+    def append_frame(self, frame: pd.DataFrame, index_offset: int) -> None:
+        """Rows of a later part of the file (counted by `absorb`), their record indices moved on by the offset."""
         if len(frame):
             self._compact()
             self._frames.append(frame.assign(source_index=frame["source_index"] + index_offset))
+
+    def absorb(self, later: RowBatch, index_offset: int) -> None:
+        """Append the rows that a later part of the same file gave, its record indices counted from
+        `index_offset`: the result is what reading the file in one go would have given (before `summarise`).
+        Rows `later` no longer holds (`take_frames`) follow with `append_frame`."""
+        for frame in later.take_frames():
+            self.append_frame(frame, index_offset)
         self.count += later.count
         self.type_names |= later.type_names
         for column, reason in later.lossy.items():
@@ -165,6 +176,11 @@ class FileRead:
     batches: dict[str, RowBatch] = field(default_factory=dict)
     records: int = 0
     damage: list[InputError] = field(default_factory=list)
+    _offset: int = 0  # the record index where the part last joined starts
+
+    def append_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """A frame of the part last joined, sent after it."""
+        self.batches[name].append_frame(frame, self._offset)
 
     def add(self, records: Iterator[Record], path: str, fmt: str) -> None:
         """Read `records` to their end or to damage, appending their rows after those already here. Their
@@ -178,7 +194,8 @@ class FileRead:
         self.records += counted.count
 
     def join(self, later: FileRead) -> None:
-        """Append a later part's rows, whose record indices start at 0."""
+        """Append a later part's rows, whose record indices start at 0 (frames it no longer holds follow with
+        `append_frame`)."""
         for name, batch in later.batches.items():
             if name in self.batches:
                 self.batches[name].absorb(batch, self.records)
@@ -186,6 +203,7 @@ class FileRead:
                 shifted = RowBatch(batch.spec)
                 shifted.absorb(batch, self.records)
                 self.batches[name] = shifted
+        self._offset = self.records
         self.records += later.records
         self.damage.extend(later.damage)
         if "" in self.batches:  # records of no dataset stay last, as in a read in one go

@@ -3,55 +3,84 @@
 Parsing is most of a scan's time and one core does it; a second core halves it. The file is cut before a
 top-level object near its middle (`clixml_parts`); this process reads the first part while a worker process reads
 the second, and the rows of both are joined in file order. The result is the same as a read in one go — rows,
-lines, record indices and problems — and whatever stands in the way of that is read here, in one go:
-- a cut the first part's parser refuses (it fell inside an object) or damage before the cut: the whole file is
-  read again in one go, which reports the damage where it is;
-- the worker failing — damage after the cut, a `<Ref>` to an object before it, a dead process: the second part
-  is read here, continuing from the first, so references resolve and damage is located as usual.
+lines, record indices and problems — and whatever stands in the way of that falls back:
+- a reference (`<Ref>`) to an object before the cut, a type list the worker took wrongly, a dead worker: the
+  second part is read here, continuing from the first, so references resolve;
+- damage anywhere, or a cut the first part's parser refuses (it fell inside an object): the file is read again
+  in one go, which reports the damage where such a read does. A damaged large file costs one read more.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from analyzer.errors import InputError
 from analyzer.exchange.normalise import FileRead, read_whole
+from analyzer.memory import release_unused
 from analyzer.readers.clixml import ClixmlReader, PreScan
 from analyzer.readers.clixml_parts import Part, before_cut, find_cut
 
 # Below this a worker's start-up (~0.4 s of imports) costs about what it saves.
 MIN_SPLIT_BYTES = 32 << 20
+_UNRESOLVED_REF = re.compile(r"<Ref RefId=.*> names no earlier object$")
+
+
+@dataclass(frozen=True)
+class _Declined:
+    """Why the worker did not read the second part; `damaged`: the part itself is, so the file is read in one
+    go to locate that damage exactly as such a read does."""
+
+    reason: str
+    damaged: bool = False
 
 
 @dataclass(frozen=True)
 class _SecondPart:
     """What the worker sends back: the rows of the second part and the given type lists it used."""
 
-    read: FileRead
+    read: FileRead  # counts, problems and damage; the rows follow a frame at a time
     type_lists: dict[str, tuple[tuple[str, ...], bool]]
+    frames: int
 
 
 def _read_second_part(
     path: str, display: str, properties: frozenset[str] | None, scan: PreScan, part: Part, offset: int
-) -> _SecondPart | str:
-    """In the worker: the second part's rows, or why it could not read them alone (then the caller does)."""
+) -> _SecondPart | _Declined:
+    """In the worker: the second part's rows, or why it could not read them alone."""
     reader = ClixmlReader(path, properties=properties)
     known = before_cut(reader.path, reader.sniffed, offset)
     if known.type_lists is None:
-        return "a <TN> before the cut does not end"
+        return _Declined("a <TN> before the cut does not end")
     try:
         reader.start_after(scan, known.type_lists)
     except InputError as error:
-        return error.message
+        return _Declined(error.message)
     read = read_whole(iter(reader.part(replace(part, blank_lines=known.lines))), display, reader.format)
     if read.damage:
-        return read.damage[0].message
-    return _SecondPart(read, reader.type_lists_used())
+        message = read.damage[0].message
+        # A reference to an object before the cut only fails here; any other stop is damage in the part.
+        return _Declined(message, damaged=not _UNRESOLVED_REF.match(message))
+    # The rows stay here until taken a frame at a time (`_next_frame`): pickled whole, they would stand twice
+    # in each process at once — measured, that alone put 500,000 mailboxes over 1 GB.
+    _HELD[:] = [(name, frame) for name, batch in read.batches.items() for frame in batch.take_frames()]
+    return _SecondPart(read, reader.type_lists_used(), len(_HELD))
+
+
+_HELD: list[tuple[str, pd.DataFrame]] = []  # in the worker: frames of the part last read, not yet taken
+
+
+def _next_frame() -> tuple[str, pd.DataFrame]:
+    """The next held frame; the memory of the one sent before is handed back as this process shrinks."""
+    release_unused(collect=False)
+    return _HELD.pop(0)
 
 
 def _ready() -> int:
@@ -106,31 +135,47 @@ class SplitReader:
             self.log.append((display, f"read in one go: the first part stopped: {read.damage[0].message}"))
             return None
         outcome = _second_part(later)
-        if isinstance(outcome, _SecondPart) and _agree(outcome.type_lists, reader.type_lists()):
-            read.join(outcome.read)
-            self.log.append((display, "two processes"))
-            return read
-        # Read here, after the first part, as a read in one go would: references and damage as usual.
-        why = outcome if isinstance(outcome, str) else "a type list before the cut is not what the worker took"
-        self.log.append((display, f"second part read here: {why}"))
+        if isinstance(outcome, _SecondPart):
+            if not _agree(outcome.type_lists, reader.type_lists()):
+                self._pool.submit(_HELD.clear)
+                outcome = _Declined("a type list before the cut is not what the worker took")
+            else:
+                try:
+                    frames = [self._pool.submit(_next_frame).result() for _ in range(outcome.frames)]
+                except Exception as error:  # the worker died while sending: read the part here after all
+                    outcome = _Declined(f"the worker failed: {error!r}")
+                else:
+                    read.join(outcome.read)
+                    for name, frame in frames:
+                        read.append_frame(name, frame)
+                    self.log.append((display, "two processes"))
+                    return read
+        if outcome.damaged:
+            self.log.append((display, f"read in one go: the second part stopped: {outcome.reason}"))
+            return None
+        # Read here, after the first part, as a read in one go would: references resolve to the first part.
         lines = before_cut(reader.path, reader.sniffed, cut.offset).lines
         read.add(iter(reader.part(replace(second, blank_lines=lines))), display, reader.format)
+        if read.damage:  # never reported from a part: a read in one go says where it is
+            self.log.append((display, f"read in one go: the second part stopped here: {read.damage[0].message}"))
+            return None
+        self.log.append((display, f"second part read here: {outcome.reason}"))
         return read
 
-    def _submit(self, *call: Any) -> Future[_SecondPart | str]:
+    def _submit(self, *call: Any) -> Future[_SecondPart | _Declined]:
         try:
             return self._pool.submit(*call)
         except RuntimeError as error:  # BrokenProcessPool: the worker died earlier
-            failed: Future[_SecondPart | str] = Future()
+            failed: Future[_SecondPart | _Declined] = Future()
             failed.set_exception(error)
             return failed
 
 
-def _second_part(future: Future[_SecondPart | str]) -> _SecondPart | str:
+def _second_part(future: Future[_SecondPart | _Declined]) -> _SecondPart | _Declined:
     try:
         return future.result()
-    except Exception as error:
-        return f"the worker failed: {error!r}"
+    except Exception as error:  # a dead or failing worker: the second part is read here instead
+        return _Declined(f"the worker failed: {error!r}")
 
 
 def _agree(used: dict[str, Any], seen: dict[str, Any]) -> bool:

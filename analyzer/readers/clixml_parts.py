@@ -24,6 +24,7 @@ from analyzer.readers.encoding import Sniffed, Utf8Stream
 _UNIT = {"utf-8": 1, "utf-16-le": 2, "utf-16-be": 2}
 _HEAD_BYTES = 1 << 16
 _WINDOW_BYTES = 1 << 20
+_BLANK_RUN = b"\n" * _WINDOW_BYTES
 _SEARCH_LIMIT = 64 << 20  # past this from the middle without a cut, the file is not worth cutting
 _ROOT_START = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(<((?:[\w.-]+:)?Objs)\b[^>]*>)(\s*)<((?:[\w.-]+:)?Obj)[\s>/]")
 _TYPE_LIST = re.compile(rb"<TN\s+RefId\s*=\s*[\"'](\d+)[\"']\s*>.*?</TN\s*>", re.DOTALL)
@@ -34,7 +35,7 @@ _TYPE_LIST_START = b"<TN "  # as PowerShell writes it; another spelling leaves a
 class Part:
     """A byte range of the file, read with UTF-8 bytes put before and after it to make it a document.
 
-    `blank_lines` newlines follow `before`, so that the parser counts the part's lines as they are in the file:
+    `blank_lines` newlines precede `before`, so that the parser counts the part's lines as they are in the file:
     its line numbers — in records and in its own error messages — are then those of a read in one go, including
     libxml2's way with lines past 65,535 (an element there reports the line of its first text)."""
 
@@ -134,14 +135,15 @@ def before_cut(path: Path, sniffed: Sniffed, offset: int) -> BeforeCut:
 
 
 class FramedStream:
-    """A part of the file as one byte stream: `before`, its blank lines, its content as UTF-8, then `after`."""
+    """A part of the file as one byte stream: its blank lines, `before`, its content as UTF-8, then `after`."""
 
     def __init__(self, raw: BinaryIO, sniffed: Sniffed, part: Part) -> None:
         inner = Utf8Stream(raw, sniffed, start=part.start, end=part.end)
-        blank = [b"\n" * _WINDOW_BYTES] * (part.blank_lines // _WINDOW_BYTES) + [
-            b"\n" * (part.blank_lines % _WINDOW_BYTES)
-        ]
-        self._pieces: list[bytes | Utf8Stream] = [part.before, *blank, inner, part.after]
+        # The blank lines go before the root's start tag: there they are no text node (inside the root, millions
+        # of them would be one, past libxml2's 10 MB limit for a text node).
+        runs, rest = divmod(part.blank_lines, _WINDOW_BYTES)
+        blank = [_BLANK_RUN] * runs + [b"\n" * rest]
+        self._pieces: list[bytes | Utf8Stream] = [*blank, part.before, inner, part.after]
 
     def read(self, size: int = -1) -> bytes:
         out = b""

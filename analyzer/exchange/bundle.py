@@ -29,7 +29,7 @@ from analyzer.exchange.normalise import RowBatch, normalise, projection, read_wh
 from analyzer.exchange.sources import SourceFile, collect, sha256_of
 from analyzer.exchange.split_read import SplitReader
 from analyzer.exchange.values import ServerVersion
-from analyzer.memory import release_unused
+from analyzer.memory import collector_paused, release_unused
 from analyzer.model import InputProblem, Record
 from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.dispatch import ExportReader, open_export
@@ -131,7 +131,7 @@ def load_bundle(
         # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
         split = SplitReader() if split_large and SplitReader.worth_it([f.path for f in files]) else None
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exaudit-sha256") as hasher:
+            with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="exaudit-sha256") as hasher:
                 digests = {source.path: hasher.submit(_digest, source.path) for source in files}
                 for done, source in enumerate(files):
                     if progress:

@@ -12,6 +12,7 @@ lines, record indices and problems — and whatever stands in the way of that fa
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -24,9 +25,10 @@ import pandas as pd
 
 from analyzer.errors import InputError
 from analyzer.exchange.normalise import FileRead, read_whole
-from analyzer.memory import release_unused
+from analyzer.memory import collector_paused, release_unused
 from analyzer.readers.clixml import ClixmlReader, PreScan
 from analyzer.readers.clixml_parts import Part, before_cut, find_cut
+from analyzer.readers.detect import CLIXML, detect_format
 
 # Below this a worker's start-up (~0.4 s of imports) costs about what it saves.
 MIN_SPLIT_BYTES = 32 << 20
@@ -63,7 +65,8 @@ def _read_second_part(
         reader.start_after(scan, known.type_lists)
     except InputError as error:
         return _Declined(error.message)
-    read = read_whole(iter(reader.part(replace(part, blank_lines=known.lines))), display, reader.format)
+    with collector_paused():
+        read = read_whole(iter(reader.part(replace(part, blank_lines=known.lines))), display, reader.format)
     if read.damage:
         message = read.damage[0].message
         # A reference to an object before the cut only fails here; any other stop is damage in the part.
@@ -84,8 +87,17 @@ def _next_frame() -> tuple[str, pd.DataFrame]:
 
 
 def _ready() -> int:
-    """A first task for the worker, so that its start-up overlaps the reading of the other files."""
+    """A first task for the worker, so that its start-up overlaps the reading of the other files. Its imports
+    are done by now (they came with this function): out of the collector's sight, as in the main process."""
+    gc.freeze()
     return os.getpid()
+
+
+def _large_clixml(path: Path) -> bool:
+    try:
+        return path.stat().st_size >= MIN_SPLIT_BYTES and detect_format(path) == CLIXML
+    except OSError:
+        return False  # the read reports it
 
 
 def _cores() -> int:
@@ -107,7 +119,9 @@ class SplitReader:
 
     @staticmethod
     def worth_it(paths: list[Path]) -> bool:
-        return _cores() >= 2 and any(path.stat().st_size >= MIN_SPLIT_BYTES for path in paths)
+        """Two cores and a CLIXML file large enough: only then is a worker started (an idle one would still
+        take a core for its start-up)."""
+        return _cores() >= 2 and any(_large_clixml(path) for path in paths)
 
     def worker_pid(self) -> int:
         return self._started.result()

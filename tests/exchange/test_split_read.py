@@ -241,3 +241,17 @@ def test_a_bundle_loads_the_same_with_its_large_files_split(tmp_path: Path, monk
     assert list(split.datasets) == list(one_go.datasets)
     for name, dataset in one_go.datasets.items():
         pd.testing.assert_frame_equal(split.datasets[name].frame, dataset.frame)
+
+
+def test_only_a_large_clixml_file_starts_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clixml = write(tmp_path, mailboxes(3))
+    csv = tmp_path / "cas.csv"
+    csv.write_text('"Name","PopEnabled"\n"user1","True"\n', encoding="utf-8")
+    monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", 1)
+    monkeypatch.setattr(split_read, "_cores", lambda: 2)
+    assert SplitReader.worth_it([clixml]) and not SplitReader.worth_it([csv])
+    monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", clixml.stat().st_size + 1)
+    assert not SplitReader.worth_it([clixml])
+    monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", 1)
+    monkeypatch.setattr(split_read, "_cores", lambda: 1)
+    assert not SplitReader.worth_it([clixml])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +43,34 @@ class Record:
     @property
     def type_name(self) -> str | None:
         return self.type_names[0] if self.type_names else None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSlice:
+    """Consecutive rows of a table-shaped export (Export-Csv), a Python list per column (None where the cell is
+    missing): the same records, handed over a column at a time so they can be normalised a column at a time.
+
+    `first` is the record index of the first row; `lossy` names the columns whose non-empty cells are not the
+    whole value (see `Record.lossy`)."""
+
+    path: str
+    type_names: tuple[str, ...]
+    deserialized: bool
+    first: int
+    lines: list[int]
+    columns: dict[str, list[Any]]
+    lossy: Mapping[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def records(self) -> Iterator[Record]:
+        names = list(self.columns)
+        for offset, values in enumerate(zip(*self.columns.values(), strict=True)):
+            properties = dict(zip(names, values, strict=True))
+            lossy = {name: reason for name, reason in self.lossy.items() if properties.get(name) is not None}
+            source = SourceRef(self.path, self.lines[offset], self.first + offset)
+            yield Record(self.type_names, None, properties, source, self.deserialized, lossy=lossy)
 
 
 @dataclass(frozen=True, slots=True)

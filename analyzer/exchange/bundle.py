@@ -25,6 +25,7 @@ import pandas as pd
 from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
+from analyzer.exchange.columnar import read_table
 from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
 from analyzer.exchange.sources import SourceFile, collect, sha256_of
 from analyzer.exchange.split_read import SplitReader
@@ -32,6 +33,7 @@ from analyzer.exchange.values import ServerVersion
 from analyzer.memory import collector_paused, release_unused
 from analyzer.model import InputProblem, Record
 from analyzer.readers.clixml import ClixmlReader
+from analyzer.readers.csv import CsvReader
 from analyzer.readers.dispatch import ExportReader, open_export
 
 MANIFEST = "manifest.json"
@@ -200,7 +202,9 @@ def _parse_into(
         return []
     entry.format, entry.encoding = reader.format, reader.encoding
     read = split.read(reader, source.display) if split is not None and isinstance(reader, ClixmlReader) else None
-    if read is None:
+    if read is None and isinstance(reader, CsvReader):
+        read = read_table(reader.slices(), source.display)
+    elif read is None:
         read = read_whole(iter(reader), source.display, reader.format)
     batches = list(read.batches.values())
     for batch in batches:

@@ -118,6 +118,12 @@ class RowBatch:
             self.problems.append(problem)
             self._problem_columns.append(column)
 
+    def append_columns(self, columns: dict[str, list[Any]], count: int) -> None:
+        """`count` rows given column by column (every canonical and provenance column)."""
+        self._compact()
+        self._frames.append(typed_frame(self.spec, columns))
+        self.count += count
+
     def take_frames(self) -> list[pd.DataFrame]:
         """The rows so far as typed frames, handed over: the batch keeps its counts and problems, not its rows."""
         self._compact()
@@ -234,7 +240,7 @@ def read_whole(records: Iterator[Record], path: str, fmt: str) -> FileRead:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """Where each canonical column, server field and identity comes from, for one set of property names:
     resolved once per distinct set (an export has one or a few), not once per record."""
 
@@ -243,7 +249,7 @@ class _Plan:
     identity: tuple[tuple[str, bool], ...]  # (column name, True) or (property name, False)
 
 
-def _plan(spec: DatasetSpec, names: Iterable[str]) -> _Plan:
+def plan_for(spec: DatasetSpec, names: Iterable[str]) -> Plan:
     actual: dict[str, str] = {}
     for name in names:
         actual[name.lower()] = name  # as a dict comprehension would: the last spelling wins
@@ -259,10 +265,10 @@ def _plan(spec: DatasetSpec, names: Iterable[str]) -> _Plan:
         for name in spec.identity
         if name in found or name.lower() in actual
     )
-    return _Plan(tuple(columns), tuple((f, actual[f.lower()]) for f in fields if f.lower() in actual), identity)
+    return Plan(tuple(columns), tuple((f, actual[f.lower()]) for f in fields if f.lower() in actual), identity)
 
 
-def _own_server(fields: tuple[tuple[str, str], ...], properties: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def own_server(fields: tuple[tuple[str, str], ...], properties: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The server an object names itself, and which field said so; PSComputerName only for output that ran
     on the server itself (the plan leaves it out otherwise)."""
     for name, source in fields:
@@ -282,7 +288,7 @@ def _own_server(fields: tuple[tuple[str, str], ...], properties: Mapping[str, An
     return None, None
 
 
-def _identity(plan: _Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
+def _identity(plan: Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
     for name, is_column in plan.identity:
         text = text_of(row.get(name) if is_column else properties.get(name))
         if text:
@@ -295,7 +301,7 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
     whole file is read). Records of no known dataset are counted under ''."""
     batches: dict[str, RowBatch] = {}
     recognised: dict[tuple[tuple[str, ...], frozenset[str]], DatasetSpec | None] = {}
-    plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+    plans: dict[tuple[str, tuple[str, ...]], Plan] = {}
     unknown = RowBatch(DatasetSpec("", "", (), (), (), ()))
     for record in records:
         key = (record.type_names, frozenset(record.properties))
@@ -316,7 +322,7 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
 
 
 def _row(
-    spec: DatasetSpec, record: Record, batch: RowBatch, path: str, plans: dict[tuple[str, tuple[str, ...]], _Plan]
+    spec: DatasetSpec, record: Record, batch: RowBatch, path: str, plans: dict[tuple[str, tuple[str, ...]], Plan]
 ) -> dict[str, Any]:
     properties = record.properties
     if spec.name == "exchange_certificate":
@@ -329,7 +335,7 @@ def _row(
     names = tuple(properties)
     plan = plans.get((spec.name, names))
     if plan is None:
-        plan = plans[(spec.name, names)] = _plan(spec, names)
+        plan = plans[(spec.name, names)] = plan_for(spec, names)
     lossy = {name.lower(): reason for name, reason in record.lossy.items()} if record.lossy else None
     row = batch.template.copy()
     for column, source in plan.columns:
@@ -342,7 +348,7 @@ def _row(
             row[column.name] = column.parse(properties[source])
         except ValueError as error:
             batch.problem(column.name, InputProblem(path, record.source.line, f"{spec.name}.{column.name}: {error}"))
-    server_name, attributed_by = _own_server(plan.server_fields, properties) if spec.per_server else (None, None)
+    server_name, attributed_by = own_server(plan.server_fields, properties) if spec.per_server else (None, None)
     row["identity"] = _identity(plan, row, properties)
     row["server_name"] = server_name
     row["attributed_by"] = attributed_by

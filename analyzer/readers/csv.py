@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analyzer.errors import InputError
-from analyzer.model import InputProblem, Record, SourceRef
+from analyzer.model import ColumnSlice, InputProblem, Record
 from analyzer.readers.encoding import Sniffed, TextEncoding, Utf8Stream, choose_file_encoding
 
 _QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
@@ -333,24 +333,18 @@ class CsvReader:
         return self.table.lossy_columns
 
     def __iter__(self) -> Iterator[Record]:
+        for piece in self.slices():
+            yield from piece.records()
+
+    def slices(self) -> Iterator[ColumnSlice]:
+        """The rows a slice at a time, as Python lists per column (pyarrow's to_pylist): not cell by cell, and
+        not all at once — 20 columns of 500,000 rows as Python objects would be most of a GB."""
         table = self.table
         type_names = (table.type_name,) if table.type_name else ()
         names = [str(name) for name in table.frame.columns]
-        lossy = dict(table.lossy_columns)
         frame, lines = table.frame, table.lines.tolist()
-        # Columns to Python a slice at a time (pyarrow's to_pylist), not cell by cell, and not all at once:
-        # 20 columns of 500,000 rows as Python objects would be most of a GB. A missing cell is None.
         for first in range(0, len(frame), _ROWS_PER_SLICE):
             part = frame.iloc[first : first + _ROWS_PER_SLICE]
-            columns = [[None if isinstance(v, float) else v for v in part[name].tolist()] for name in names]
-            for index, values in enumerate(zip(*columns, strict=True), first):
-                properties = dict(zip(names, values, strict=True))
-                row_lossy = {name: reason for name, reason in lossy.items() if properties.get(name) is not None}
-                yield Record(
-                    type_names,
-                    None,
-                    properties,
-                    SourceRef(table.path, lines[index], index),
-                    table.deserialized,
-                    lossy=row_lossy,
-                )
+            columns = {name: [None if isinstance(v, float) else v for v in part[name].tolist()] for name in names}
+            yield ColumnSlice(table.path, type_names, table.deserialized, first, lines[first : first + len(part)],
+                              columns, dict(table.lossy_columns))  # fmt: skip

@@ -1,0 +1,80 @@
+"""A CSV export normalised a column at a time gives exactly what it gives record by record (columnar)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analyzer.exchange.columnar import read_table
+from analyzer.exchange.normalise import FileRead, projection, read_whole
+from analyzer.readers.csv import CsvReader
+from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
+from analyzer.synthetic.text_writers import CsvStyle, export_csv
+from tests.conftest import DATA
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def both_ways(path: Path) -> tuple[FileRead, FileRead]:
+    by_column = read_table(CsvReader(path, properties=projection()).slices(), str(path))
+    by_record = read_whole(iter(CsvReader(path, properties=projection())), str(path), "csv")
+    for read in (by_column, by_record):
+        for batch in read.batches.values():
+            batch.summarise(str(path))
+    return by_column, by_record
+
+
+def assert_same(by_column: FileRead, by_record: FileRead) -> None:
+    assert by_column.records == by_record.records
+    assert list(by_column.batches) == list(by_record.batches)
+    for name, batch in by_record.batches.items():
+        other = by_column.batches[name]
+        assert (other.count, other.type_names, other.lossy) == (batch.count, batch.type_names, batch.lossy)
+        assert other.problems == batch.problems
+        pd.testing.assert_frame_equal(other.frame(), batch.frame())
+
+
+def mailbox_csv(tmp_path: Path, count: int, *, edit: dict[int, dict[str, str]] | None = None) -> Path:
+    objects = []
+    for index in range(count):
+        props, extended = cas_mailbox(index)
+        objects.append((["Deserialized." + TYPE_NAMES[0]], {**props, **extended, **(edit or {}).get(index, {})}))
+    path = tmp_path / "Get-CASMailbox.csv"
+    path.write_text(export_csv(objects, CsvStyle()), encoding="utf-8-sig", newline="")
+    return path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted((SAMPLES / "mixed-formats").glob("*.csv")),
+        *sorted((DATA / "synthetic").glob("*.csv")),
+    ],
+    ids=lambda p: p.name,
+)
+def test_bundled_csv_files_normalise_the_same_either_way(path: Path) -> None:
+    assert_same(*both_ways(path))
+
+
+def test_many_slices_with_bad_cells_and_a_lossy_column(tmp_path: Path) -> None:
+    bad = {index: {"PopEnabled": "maybe", "ImapEnabled": "perhaps"} for index in range(0, 20_000, 700)}
+    bad[8_191] = {"PopEnabled": "nope"}  # on both sides of a slice boundary
+    bad[8_192] = {"PopEnabled": "nope"}
+    path = mailbox_csv(tmp_path, 20_000, edit=bad)
+    by_column, by_record = both_ways(path)
+    assert_same(by_column, by_record)
+    batch = by_column.batches["cas_mailbox"]
+    assert batch.count == 20_000
+    assert any("more unreadable cells" in p.message for p in batch.problems)  # capped the same way
+    assert batch.lossy  # EmailAddresses holds a collection's type name
+    assert batch.frame()["source_index"].tolist() == list(range(20_000))
+
+
+def test_rows_of_no_known_dataset_are_counted_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text('#TYPE Contoso.Widget\r\n"Colour","Size"\r\n"red","2"\r\n"blue","3"\r\n', encoding="utf-8")
+    by_column, by_record = both_ways(path)
+    assert_same(by_column, by_record)
+    assert by_column.batches[""].count == 2 and by_column.batches[""].type_names == {"Contoso.Widget"}

@@ -16,7 +16,7 @@ import gc
 import multiprocessing
 import os
 import re
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,8 @@ def _next_frame() -> tuple[str, pd.DataFrame]:
 def _ready() -> int:
     """A first task for the worker, so that its start-up overlaps the reading of the other files. Its imports
     are done by now (they came with this function): out of the collector's sight, as in the main process."""
-    gc.freeze()
+    if multiprocessing.parent_process() is not None:  # only in a worker process, never in the caller's
+        gc.freeze()
     return os.getpid()
 
 
@@ -111,9 +112,10 @@ class SplitReader:
     """A worker process for the second parts of the bundle's large CLIXML files. `log` says, per file tried,
     how it was read in the end (for tests and for anyone wondering where the time went)."""
 
-    def __init__(self, min_bytes: int | None = None) -> None:
+    def __init__(self, min_bytes: int | None = None, pool: Executor | None = None) -> None:
+        """`pool`: where the second parts are read (a spawned process unless given; tests give a thread)."""
         self.min_bytes = MIN_SPLIT_BYTES if min_bytes is None else min_bytes
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = pool or ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         self._started = self._pool.submit(_ready)
         self.log: list[tuple[str, str]] = []
 

@@ -8,11 +8,14 @@ import os
 import re
 import signal
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.exchange import split_read
 from analyzer.exchange.bundle import load_bundle
@@ -24,6 +27,20 @@ from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.samples import healthy_2019
 from tests.conftest import REAL_CLIXML
+
+# What the property test does to a file at a random place: cut it there, or put something in.
+EDITS = (
+    "cut",
+    "<",
+    "</Obj>",
+    '<Obj RefId="0">',
+    '<!-- <TN RefId="0"><T>X</T></TN> -->',
+    '<Ref N="Name" RefId="0" />',
+    "\n",
+    "&amp;",
+    "<S>",
+    "\xe9",
+)
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +272,32 @@ def test_only_a_large_clixml_file_starts_a_worker(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", 1)
     monkeypatch.setattr(split_read, "_cores", lambda: 1)
     assert not SplitReader.worth_it([clixml])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    count=st.integers(2, 12),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(EDITS)), max_size=3),
+    compact=st.booleans(),
+)
+def test_damaged_and_odd_files_read_in_two_are_read_as_in_one_go_or_not_split(
+    tmp_path: Path, count: int, edits: list[tuple[float, str]], compact: bool
+) -> None:
+    """Whatever is done to the file, a read in two parts gives what a read in one go gives, or declines."""
+    text = mailboxes(count)
+    if compact:
+        text = re.sub(r">\s+<", "><", text)
+    data = text.encode()
+    for where, edit in edits:
+        at = int(where * len(data))
+        data = data[:at] if edit == "cut" else data[:at] + edit.encode() + data[at:]
+    path = tmp_path / "edited.xml"
+    path.write_bytes(data)
+    with ThreadPoolExecutor(1) as pool:
+        splitter = SplitReader(min_bytes=0, pool=pool)
+        split, how = in_two(path, splitter)
+    if split is None:
+        assert how == "" or how.startswith("read in one go")
+        return
+    assert how == "two processes" or how.startswith("second part read here")
+    assert_same(split, whole(path))

@@ -12,6 +12,7 @@ lines, record indices and problems — and whatever stands in the way of that fa
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -86,6 +87,11 @@ def _next_frame() -> tuple[str, pd.DataFrame]:
     return _HELD.pop(0)
 
 
+def _drop_held() -> None:
+    _HELD.clear()
+    release_unused(collect=False)
+
+
 def _ready() -> int:
     """A first task for the worker, so that its start-up overlaps the reading of the other files. Its imports
     are done by now (they came with this function): out of the collector's sight, as in the main process."""
@@ -148,24 +154,14 @@ class SplitReader:
         later = self._submit(_read_second_part, str(reader.path), display, reader.projection, scan, second, cut.offset)
         read = read_whole(iter(reader.part(first)), display, reader.format)
         if read.damage:
+            self._drop_held()
             self.log.append((display, f"read in one go: the first part stopped: {read.damage[0].message}"))
             return None
-        outcome = _second_part(later)
-        if isinstance(outcome, _SecondPart):
-            if not _agree(outcome.type_lists, reader.type_lists()):
-                self._pool.submit(_HELD.clear)
-                outcome = _Declined("a type list before the cut is not what the worker took")
-            else:
-                try:
-                    frames = [self._pool.submit(_next_frame).result() for _ in range(outcome.frames)]
-                except Exception as error:  # the worker died while sending: read the part here after all
-                    outcome = _Declined(f"the worker failed: {error!r}")
-                else:
-                    read.join(outcome.read)
-                    for name, frame in frames:
-                        read.append_frame(name, frame)
-                    self.log.append((display, "two processes"))
-                    return read
+        answer = _second_part(later)
+        outcome = self._join(read, answer, reader) if isinstance(answer, _SecondPart) else answer
+        if outcome is None:
+            self.log.append((display, "two processes"))
+            return read
         if outcome.damaged:
             self.log.append((display, f"read in one go: the second part stopped: {outcome.reason}"))
             return None
@@ -177,6 +173,25 @@ class SplitReader:
             return None
         self.log.append((display, f"second part read here: {outcome.reason}"))
         return read
+
+    def _join(self, read: FileRead, later: _SecondPart, reader: ClixmlReader) -> _Declined | None:
+        """Append the worker's rows to the first part's; why not, if they cannot be trusted or do not arrive."""
+        if not _agree(later.type_lists, reader.type_lists()):
+            self._drop_held()
+            return _Declined("a type list before the cut is not what the worker took")
+        try:
+            frames = [self._pool.submit(_next_frame).result() for _ in range(later.frames)]
+        except Exception as error:  # the worker died while sending: the part is read here after all
+            return _Declined(f"the worker failed: {error!r}")
+        read.join(later.read)
+        for name, frame in frames:
+            read.append_frame(name, frame)
+        return None
+
+    def _drop_held(self) -> None:
+        """Let the worker free rows that will not be taken (it runs tasks in order: after its current one)."""
+        with contextlib.suppress(RuntimeError):  # the worker is gone, and its rows with it
+            self._pool.submit(_drop_held)
 
     def _submit(self, *call: Any) -> Future[_SecondPart | _Declined]:
         try:

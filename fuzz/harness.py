@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class Target:
     file_name: str  # the scratch file's name (the loader looks at the suffix)
     seeds: tuple[str, ...]  # globs under the repository root
     measured: tuple[str, ...]  # the modules whose line coverage the corpus is judged by
+    check: str = "located_errors"  # what counts as a crash: a key of CHECKS
 
 
 TARGETS = {
@@ -59,6 +61,12 @@ TARGETS = {
     ),
     "rule_loader": Target(
         "analyzer.engine.loader", "load_rule", "rule.yaml", ("rules/**/*.yaml",), ("analyzer/engine/loader.py",)
+    ),
+    # A CLIXML file read in two parts must give what a read in one go gives, or decline: any difference is a crash.
+    "split_read": Target(
+        "analyzer.exchange.split_read", "SplitReader", "export.xml",
+        ("fuzz/seeds/split_read/*", "fuzz/seeds/clixml_reader/*"),
+        ("analyzer/readers/clixml_parts.py", "analyzer/exchange/split_read.py"), check="split_same_as_whole",
     ),
 }  # fmt: skip
 
@@ -97,6 +105,62 @@ def only_located_errors(target: Target) -> OneInput:
     return one_input
 
 
+class _Inline(Executor):
+    """Runs each task at once, in this thread: the second part is read where atheris sees it, and a worker's
+    exception is a bug here (no process can die), not a reason to fall back."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller, as a pool would
+            future.set_exception(error)
+        return future
+
+
+def split_same_as_whole(target: Target) -> OneInput:
+    """A function that reads each input in two parts and in one go, and raises unless they agree (or the split
+    declines and says why)."""
+    from analyzer.exchange.normalise import FileRead, projection, read_whole
+    from analyzer.exchange.split_read import SplitReader
+    from analyzer.readers.clixml import ClixmlReader
+
+    path = scratch_file(target.file_name)
+
+    def rows(read: FileRead) -> list[Any]:
+        for batch in read.batches.values():
+            batch.summarise(str(path))
+        return [read.records, [(d.line, d.message) for d in read.damage],
+                [(name, b.count, b.type_names, b.lossy, b.problems, b.frame().to_dict("list"))
+                 for name, b in read.batches.items()]]  # fmt: skip
+
+    def one_input(data: bytes) -> None:
+        path.write_bytes(data)
+        splitter = SplitReader(min_bytes=0, pool=_Inline())
+        split = splitter.read(ClixmlReader(path, properties=projection()), str(path))
+        how = splitter.log[-1][1] if splitter.log else "read in one go"
+        if "the worker failed" in how:
+            raise AssertionError(how)
+        if split is None:
+            assert how.startswith("read in one go"), how
+            return
+        whole = read_whole(iter(ClixmlReader(path, properties=projection())), str(path), "clixml")
+        if repr(rows(split)) != repr(rows(whole)):  # repr: NaN and NA compare unequal to themselves
+            raise AssertionError(f"{how}: the read in two parts differs from the read in one go")
+
+    return one_input
+
+
+CHECKS: dict[str, Callable[[Target], OneInput]] = {
+    "located_errors": only_located_errors,
+    "split_same_as_whole": split_same_as_whole,
+}
+
+
+def one_input_for(target: Target) -> OneInput:
+    return CHECKS[target.check](target)
+
+
 def seed_files(patterns: Iterable[str]) -> list[Path]:
     found = {p for pattern in patterns for p in ROOT.glob(pattern) if p.is_file()}
     return sorted(p for p in found if p.stat().st_size <= MAX_SEED_BYTES)
@@ -133,5 +197,5 @@ def run(target: str) -> None:
         args.insert(0, f"-dict={dictionary}")
     if not any(a.startswith("-max_len=") for a in args):
         args.insert(0, f"-max_len={MAX_SEED_BYTES}")
-    atheris.Setup([sys.argv[0], *args], only_located_errors(TARGETS[target]))
+    atheris.Setup([sys.argv[0], *args], one_input_for(TARGETS[target]))
     atheris.Fuzz()

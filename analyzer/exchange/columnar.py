@@ -13,7 +13,18 @@ from typing import Any
 
 from analyzer.errors import InputError
 from analyzer.exchange.catalog import Column, DatasetSpec, recognise
-from analyzer.exchange.normalise import FileRead, Plan, RowBatch, normalise, own_server, plan_for
+from analyzer.exchange.normalise import (
+    LONE_SURROGATE,
+    FileRead,
+    Plan,
+    RowBatch,
+    normalise,
+    own_server,
+    plan_for,
+    replace_surrogates,
+    storable,
+    storable_text,
+)
 from analyzer.exchange.values import text_of
 from analyzer.model import ColumnSlice, InputProblem
 
@@ -75,10 +86,11 @@ def _columns(spec: DatasetSpec, piece: ColumnSlice, batch: RowBatch, path: str) 
     for _row, _position, name, problem in sorted(problems, key=lambda entry: entry[:2]):
         batch.problem(name, problem)
     if spec.per_server:
-        out["server_name"], out["attributed_by"] = _servers(plan, piece)
+        names, out["attributed_by"] = _servers(plan, piece)
+        out["server_name"] = [storable_text(name) for name in names]
     else:
         out["server_name"], out["attributed_by"] = [None] * rows, [None] * rows
-    out["identity"] = _identities(plan, piece, out)
+    out["identity"] = [storable_text(text) for text in _identities(plan, piece, out)]
     out["source_file"] = [path] * rows
     out["source_line"] = list(piece.lines)
     out["source_index"] = list(range(piece.first, piece.first + rows))
@@ -106,6 +118,10 @@ def _parse_column(column: Column, raw: list[Any], into: list[Any], *, skip_prese
             if remembered:
                 failed[value] = str(error)
             yield row, str(error)
+            continue
+        if not storable(result):  # a lone surrogate: not from a decoded CSV, but from any other slice
+            into[row] = replace_surrogates(result)
+            yield row, LONE_SURROGATE
             continue
         into[row] = result
         if remembered and isinstance(result, _SHAREABLE):

@@ -7,6 +7,7 @@ be read is left empty and said so: the column is marked lossy, or a problem name
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -288,6 +289,31 @@ def own_server(fields: tuple[tuple[str, str], ...], properties: Mapping[str, Any
     return None, None
 
 
+# .NET strings may hold a lone UTF-16 surrogate (PowerShell writes it as `_xD800_`, JSON as `\ud800`); the readers
+# keep it, but no UTF-8 table or report can: it is shown as U+FFFD and said so.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = "a lone UTF-16 surrogate (half of a character) is shown as U+FFFD"
+_MAY_HOLD_SURROGATES = (str, list)
+
+
+def storable(value: Any) -> bool:
+    """Whether UTF-8 can hold the value (a string, or a list of them, without a lone surrogate)."""
+    if type(value) is str:
+        return value.isascii() or _LONE_SURROGATE.search(value) is None
+    return all(storable(item) for item in value) if type(value) is list else True
+
+
+def replace_surrogates(value: Any) -> Any:
+    if type(value) is str:
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    return [replace_surrogates(item) for item in value] if type(value) is list else value
+
+
+def storable_text(text: str | None) -> str | None:
+    """The text with any lone surrogate shown as U+FFFD (a derived column: its source cell says so)."""
+    return text if text is None or storable(text) else replace_surrogates(text)
+
+
 def _identity(plan: Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
     for name, is_column in plan.identity:
         text = text_of(row.get(name) if is_column else properties.get(name))
@@ -345,12 +371,19 @@ def _row(
                 batch.lossy.setdefault(column.name, f"{reason} (first at {path}:{record.source.line})")
                 continue
         try:
-            row[column.name] = column.parse(properties[source])
+            value = column.parse(properties[source])
         except ValueError as error:
             batch.problem(column.name, InputProblem(path, record.source.line, f"{spec.name}.{column.name}: {error}"))
+            continue
+        if type(value) in _MAY_HOLD_SURROGATES and not storable(value):
+            value = replace_surrogates(value)
+            batch.problem(
+                column.name, InputProblem(path, record.source.line, f"{spec.name}.{column.name}: {LONE_SURROGATE}")
+            )
+        row[column.name] = value
     server_name, attributed_by = own_server(plan.server_fields, properties) if spec.per_server else (None, None)
-    row["identity"] = _identity(plan, row, properties)
-    row["server_name"] = server_name
+    row["identity"] = storable_text(_identity(plan, row, properties))
+    row["server_name"] = storable_text(server_name)
     row["attributed_by"] = attributed_by
     row["source_file"] = path
     row["source_line"] = record.source.line

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from analyzer import __version__
 from analyzer.batch import IGNORED_BECAUSE, BundleOutcome, discover, make_jobs, portfolio_rows, run_batch
@@ -40,6 +41,7 @@ from analyzer.report.json_report import build as build_report
 from analyzer.report.json_report import report_schema
 from analyzer.report.labels import LANGUAGES
 from analyzer.report.portfolio import render as render_portfolio
+from analyzer.report.visible import visible
 from analyzer.report.writers import RENDERERS, write_reports
 from analyzer.synthetic.samples import SCENARIOS, write_sample
 
@@ -66,7 +68,7 @@ def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
         try:
             command(*args, **kwargs)
         except ExauditError as error:
-            err.print(str(error), markup=False)
+            err.print(visible(error), markup=False)
             raise typer.Exit(2) from None
 
     return run
@@ -118,14 +120,14 @@ def _record_json(record: Record) -> dict[str, Any]:
 def _print_summary(path: Path, reader: ExportReader, records: list[Record], error: InputError | None) -> None:
     types = Counter(record.type_name or "(not stated in the file)" for record in records)
     state = "[bold red]INCOMPLETE[/] (read up to the damage)" if error else "complete"
-    out.print(f"[bold]{path}[/]")
+    out.print(f"[bold]{_quoted(path)}[/]")
     out.print(f"  format:   {reader.format}    encoding: {reader.encoding}    records: {len(records)}    {state}")
     for type_name, count in types.most_common():
-        out.print(f"  type:     {type_name} × {count}")
+        out.print(f"  type:     {_quoted(type_name)} × {count}")
     for column, reason in reader.lossy_columns.items():
-        out.print(f"  [yellow]lossy:[/]    {column}: {reason}", markup=True, highlight=False)
+        out.print(f"  [yellow]lossy:[/]    {_quoted(column)}: {_quoted(reason)}", highlight=False)
     for problem in reader.problems:
-        out.print(f"  [yellow]problem:[/]  {problem}", highlight=False)
+        out.print(f"  [yellow]problem:[/]  {_quoted(problem)}", highlight=False)
     shown = records[:SHOWN_RECORDS]
     if not shown:
         return
@@ -137,15 +139,28 @@ def _print_summary(path: Path, reader: ExportReader, records: list[Record], erro
         table.add_row("(ToString)", *(_shorten(record.to_string or "") for record in shown), style="dim")
     names = list(dict.fromkeys(name for record in shown for name in record.properties))
     for name in names:
-        cells = [_shorten(display(record.properties[name])) if name in record.properties else "—" for record in shown]
-        table.add_row(name, *cells)
+        cells = [
+            _shorten(display(record.properties[name])) if name in record.properties else Text("—") for record in shown
+        ]
+        table.add_row(_shown(name), *cells)
     if not names:
         table.add_row("(value)", *(_shorten(display(record.value)) for record in shown))
     out.print(table)
 
 
-def _shorten(text: str) -> str:
-    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 1] + "…"
+def _shorten(text: str) -> Text:
+    return _shown(text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 1] + "…")
+
+
+def _shown(value: Any) -> Text:
+    """Text from an export (or a report read back) for the console: never taken as markup — `[/]` in a value
+    would stop rich — and its control characters shown, not sent to the terminal (`visible`)."""
+    return Text(visible(value))
+
+
+def _quoted(value: Any) -> str:
+    """The same, for a line that mixes it with markup of our own."""
+    return escape(visible(value))
 
 
 @app.command()
@@ -173,11 +188,11 @@ def inspect(
         try:
             reader, records, error = _read_file(path, encoding)
         except InputError as problem:
-            err.print(str(problem), markup=False)
+            err.print(visible(problem), markup=False)
             failed = True
             continue
         if error is not None:
-            err.print(str(error), markup=False)
+            err.print(visible(error), markup=False)
             failed = True
         if as_json:
             documents.append(
@@ -214,7 +229,7 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
     for item in facts["inputs"]:
         state = "" if item["complete"] else " (incomplete)"
         inputs.add_row(
-            item["path"],
+            _shown(item["path"]),
             item["format"],
             item["encoding"] or "",
             ", ".join(item["datasets"]) or "—",
@@ -228,12 +243,12 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
         servers.add_column(heading)
     for row in facts["servers"]:
         servers.add_row(
-            row["server_key"],
-            row["Fqdn"] or "",
-            row["version"] or "",
-            row["product"] or "",
-            ", ".join(row["roles"] or []),
-            display(row["IsClientAccessServer"]),
+            _shown(row["server_key"]),
+            _shown(row["Fqdn"]),
+            _shown(row["version"]),
+            _shown(row["product"]),
+            _shown(", ".join(row["roles"] or [])),
+            _shown(display(row["IsClientAccessServer"])),
         )
     out.print(servers if facts["servers"] else "[yellow]No Get-ExchangeServer export in the bundle.[/]")
     coverage = Table(title="Coverage: rows per server and dataset", title_justify="left")
@@ -242,14 +257,15 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
     for name in names:
         coverage.add_column(name, justify="right")
     for server, row in facts["coverage"].items():
-        coverage.add_row(server, *(str(count) if count else "[red]—[/]" for count in row.values()))
+        coverage.add_row(_shown(server), *(str(count) if count else "[red]—[/]" for count in row.values()))
     out.print(coverage)
     for name, cmdlet in facts["missing_datasets"].items():
         out.print(f"  [yellow]missing:[/] {name} — export it with {cmdlet}", highlight=False)
     for name, counts in facts["attribution"].items():
         out.print(f"  attribution of {name}: " + ", ".join(f"{how} {count}" for how, count in counts.items()))
     for problem in facts["problems"]:
-        out.print(f"  [yellow]problem:[/] {problem['file']}:{problem['line']}: {problem['message']}", highlight=False)
+        where = f"{problem['file']}:{problem['line']}: {problem['message']}"
+        out.print(f"  [yellow]problem:[/] {_quoted(where)}", highlight=False)
 
 
 @app.command("collect-script")
@@ -537,7 +553,7 @@ def batch(
     found = discover(folders)
     work = make_jobs(found, out_dir, options, wanted, lang)
     for path, why in found.ignored:
-        err.print(f"{path}: not scanned — {IGNORED_BECAUSE[why]}", markup=False)
+        err.print(visible(f"{path}: not scanned — {IGNORED_BECAUSE[why]}"), markup=False)
     if not work:
         raise ExauditError(f"{folders[0]}:0: no bundle to scan: a bundle is a sub-folder or a zip of the folder given")
 
@@ -546,7 +562,7 @@ def batch(
             return
         done = f"{outcome.seconds:.1f} s"
         if outcome.status == "failed":
-            err.print(f"{outcome.name}: FAILED after {done} — {outcome.error}", markup=False)
+            err.print(visible(f"{outcome.name}: FAILED after {done} — {outcome.error}"), markup=False)
         else:
             verdicts = ", ".join(f"{p} {s}" for p, s in outcome.verdicts.items()) or "no verdict"
             err.print(f"{outcome.name}: {verdicts} — {outcome.summary.get('fail', 0)} failing rule(s) ({done})",
@@ -611,13 +627,13 @@ def _print_difference(difference: dict[str, Any]) -> None:
     counts = difference["summary"]
     out.print(", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items()), highlight=False)
     for change in difference["verdicts"]:
-        out.print(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}",
+        out.print(visible(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}"),
                   markup=False, highlight=False)  # fmt: skip
     table = Table("class", "rule", "severity", "server", "object")
     for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "still_failing"):
         for finding in difference["findings"][name]:
-            table.add_row(name.replace("_", " "), finding["rule_id"], finding["severity"], finding["server"] or "",
-                          escape(finding["object"]))  # fmt: skip
+            table.add_row(name.replace("_", " "), _shown(finding["rule_id"]), _shown(finding["severity"]),
+                          _shown(finding["server"]), _shown(finding["object"]))  # fmt: skip
     if table.row_count:
         out.print(table)
 
@@ -632,10 +648,10 @@ def _print_scan_summary(report: dict[str, Any]) -> None:
     for result in report["results"]:
         if result["outcome"] in ("fail", "not_evaluated", "error"):
             why = f" — {result['reason']}" if result["reason"] else ""
-            out.print(f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}",
-                      markup=False, highlight=False)  # fmt: skip
+            line = f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}"
+            out.print(visible(line), markup=False, highlight=False)
             for finding in result["findings"][:3]:
-                out.print(f"      {finding['message']}", markup=False, highlight=False)
+                out.print(visible(f"      {finding['message']}"), markup=False, highlight=False)
     if report["problems"]:
         out.print(f"input problems: {len(report['problems'])} (see report.json)", highlight=False)
 
@@ -647,5 +663,5 @@ def main() -> None:
     try:
         app()
     except ExauditError as error:
-        err.print(str(error), markup=False)
+        err.print(visible(error), markup=False)
         sys.exit(2)

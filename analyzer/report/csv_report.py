@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from analyzer.report.visible import visible
+
 FINDING_COLUMNS = (
     "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
     "remediation", "source_file", "source_line", "fingerprint", "message_ja", "waiver",
@@ -21,15 +23,13 @@ FINDING_COLUMNS = (
 RESULT_COLUMNS = (
     "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated",
 )  # fmt: skip
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a NUL is shown as ␀ before this is looked at
 
 
 def neutralise(value: Any) -> str:
-    """A cell as plain text no spreadsheet evaluates; a NUL anywhere becomes the visible symbol U+2400 (␀)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS):
-        text = "'" + text
-    return text.replace("\0", "\u2400")
+    """A cell as plain text no spreadsheet evaluates, its control characters shown (NUL as ␀, ESC as ␛, …)."""
+    text = visible(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def write_table(sink: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -16,9 +16,11 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.report.labels import labels, number, timestamp
+from analyzer.report.visible import visible
 
 ROWS_PER_RULE = 200
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -28,8 +30,19 @@ _OUTCOME_ORDER = ("fail", "error", "not_evaluated", "waived", "pass", "not_appli
 @cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FunctionLoader(template_source), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.FunctionLoader(template_source),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_shown,
     )
+
+
+def _shown(value: Any) -> Any:
+    """What a template prints: text with its control characters shown (not allowed in HTML); markup the
+    templates made themselves (already escaped) as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value)
+    return value
 
 
 def template_source(name: str) -> str:

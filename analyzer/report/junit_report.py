@@ -12,13 +12,15 @@ from typing import Any
 
 from lxml import etree
 
+from analyzer.report.visible import visible
+
 _LISTED = 50  # findings written into one failure's text; report.json has them all
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0 at all
 
 
 def _clean(value: Any) -> str:
-    """XML 1.0 text: characters it cannot carry (control characters from a damaged export) become U+FFFD."""
-    return _XML_UNSAFE.sub("\ufffd", "" if value is None else str(value))
+    """XML 1.0 text: control characters shown (`visible`); what XML still cannot carry becomes U+FFFD."""
+    return _XML_UNSAFE.sub("\ufffd", visible(value))
 
 
 def _case(parent: etree._Element, result: dict[str, Any], classname: str) -> None:

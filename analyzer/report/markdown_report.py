@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from analyzer.report.labels import labels, number, timestamp
+from analyzer.report.visible import visible
 
 OBJECTS_PER_RULE = 10  # the ticket gets the first few; the CSV has them all
 _INLINE_MARKUP = re.compile(r"([\\`*_\[\]|~>])")  # emphasis, code, links, table cells, strikethrough
@@ -19,7 +20,7 @@ def escape(value: Any) -> str:
     """Text that renders as itself in CommonMark and GitHub tables: one line, no markup, no HTML. Only what can
     start markup inside a line is escaped (every value sits after `- ` or inside a table cell), so the raw text
     stays readable in ticket systems that show Markdown unrendered."""
-    text = "" if value is None else " ".join(str(value).split())
+    text = " ".join(visible(value).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     return _INLINE_MARKUP.sub(r"\\\1", text)
 

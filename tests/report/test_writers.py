@@ -42,11 +42,16 @@ def _rows(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
 
 
-@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r", "\0"])
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
 def test_every_dangerous_first_character_is_neutralised(first: str) -> None:
     cell = csv_report.neutralise(first + "cmd|' /C calc'!A0")
-    assert cell.startswith("'") and "\0" not in cell
+    assert cell.startswith("'")
     assert csv_report.neutralise("plain") == "plain" and csv_report.neutralise(None) == ""
+
+
+def test_a_nul_or_escape_is_shown_not_written() -> None:
+    assert csv_report.neutralise("\0cmd") == "\u2400cmd"  # nothing a spreadsheet evaluates, nothing hidden
+    assert csv_report.neutralise("a\x1b[31mb") == "a\u241b[31mb"
 
 
 def test_findings_csv_neutralises_values_from_the_export(report: dict[str, Any]) -> None:
@@ -54,7 +59,7 @@ def test_findings_csv_neutralises_values_from_the_export(report: dict[str, Any])
     header, *rows = _rows(files["findings.csv"])
     assert header == list(csv_report.FINDING_COLUMNS)
     hostile = next(row for row in rows if row[header.index("object")].startswith("'="))
-    assert hostile[header.index("message")] == "'" + HOSTILE
+    assert hostile[header.index("message")] == "'" + HOSTILE.replace("\x01", "\u2401")  # the control shown
     assert hostile[header.index("observed")] == "'-1+2"
     assert hostile[header.index("remediation")] == "'@SUM(A1)"
     for row in rows:
@@ -98,7 +103,7 @@ def test_junit_is_valid_against_the_jenkins_schema_and_maps_outcomes(report: dic
     assert len(document.findall("testsuite/testcase/skipped")) == outcomes.count("not_evaluated")
     suite = document.find("testsuite")
     assert suite is not None and suite.get("failures") == str(outcomes.count("fail"))
-    assert "\ufffd" in content.decode("utf-8")  # the control character became U+FFFD, the XML stays well-formed
+    assert "\u2401" in content.decode("utf-8")  # the control character is shown (␁), the XML stays well-formed
 
 
 def test_scan_writes_every_format_and_two_runs_are_byte_identical(tmp_path: Path) -> None:

@@ -576,17 +576,11 @@ class _Evaluator:
         right, groups = right[chosen], groups[chosen]
         truth = evaluate(assert_, right, self.context)
         known = truth.astype("boolean")
-        table = pd.DataFrame(
-            {
-                "key": groups.to_numpy(),
-                "true": known.fillna(False).to_numpy(dtype=bool),
-                "false": (~known).fillna(False).to_numpy(dtype=bool),
-                "na": known.isna().to_numpy(dtype=bool),
-            }
-        )
-        summary = cast(
-            dict[Any, dict[str, Any]],
-            table.groupby("key").agg(t=("true", "sum"), f=("false", "sum"), u=("na", "sum")).to_dict("index"),
+        summary = _counts_by_key(
+            groups.to_numpy(),
+            known.fillna(False).to_numpy(dtype=bool),
+            (~known).fillna(False).to_numpy(dtype=bool),
+            known.isna().to_numpy(dtype=bool),
         )
         require = join.get("require", "all")
         said = describe(join.get("where"), self.params)
@@ -622,6 +616,16 @@ class _Evaluator:
                 )
         findings.sort(key=lambda f: (f.server or "", f.object, f.outcome))
         return self.result(findings, len(left))
+
+
+def _counts_by_key(keys: Any, true: Any, false: Any, unknown: Any) -> dict[Any, dict[str, int]]:
+    """Per key (missing keys left out), how many rows are true, false and unknown. factorize and bincount: a
+    groupby's fixed cost, paid by every join rule, was most of a join's time on the few rows of a server table."""
+    codes, uniques = pd.factorize(keys)  # -1 for a missing key
+    kept = codes >= 0
+    codes = codes[kept]
+    sums = [np.bincount(codes, weights=flags[kept], minlength=len(uniques)) for flags in (true, false, unknown)]
+    return {key: {"t": int(t), "f": int(f), "u": int(u)} for key, t, f, u in zip(uniques, *sums, strict=True)}
 
 
 def _offending(same_key: pd.Series, truth: pd.Series, require: str, outcome: str) -> Any:

@@ -77,7 +77,10 @@ def find_cut(path: Path, sniffed: Sniffed, size: int) -> Cut | None:
         offset = _search(raw, marker.encode(sniffed.codec), sniffed.bom_length, unit, size)
     if offset is None:
         return None
-    return Cut(offset + skip, root_start.encode("utf-8"), f"</{root_name}>".encode())
+    # On one line: the second part's line numbers count from the blank lines before it. A line end inside a tag
+    # is a space to XML (attribute values are normalised the same way).
+    one_line = root_start.replace("\r", " ").replace("\n", " ")
+    return Cut(offset + skip, one_line.encode("utf-8"), f"</{root_name}>".encode())
 
 
 def _search(raw: BinaryIO, marker: bytes, content_start: int, unit: int, size: int) -> int | None:

@@ -301,3 +301,12 @@ def test_damaged_and_odd_files_read_in_two_are_read_as_in_one_go_or_not_split(
         return
     assert how == "two processes" or how.startswith("second part read here")
     assert_same(split, whole(path))
+
+
+def test_a_root_tag_over_two_lines_keeps_the_line_numbers(tmp_path: Path, splitter: SplitReader) -> None:
+    # Found by fuzz/split_read.py: the root's start tag, put before the second part, carried its line end along.
+    text = mailboxes(30).replace('<Objs Version="1.1.0.1" xmlns=', '<Objs Version="1.1.0.1"\r\n      xmlns=', 1)
+    path = write(tmp_path, text)
+    split, how = in_two(path, splitter)
+    assert how == "two processes" and split is not None
+    assert_same(split, whole(path))

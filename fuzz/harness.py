@@ -37,6 +37,7 @@ class Target:
     seeds: tuple[str, ...]  # globs under the repository root
     measured: tuple[str, ...]  # the modules whose line coverage the corpus is judged by
     check: str = "located_errors"  # what counts as a crash: a key of CHECKS
+    dictionary: str = ""  # the target whose fuzz/<name>.dict it uses, when not its own
 
 
 TARGETS = {
@@ -67,6 +68,7 @@ TARGETS = {
         "analyzer.exchange.split_read", "SplitReader", "export.xml",
         ("fuzz/seeds/split_read/*", "fuzz/seeds/clixml_reader/*"),
         ("analyzer/readers/clixml_parts.py", "analyzer/exchange/split_read.py"), check="split_same_as_whole",
+        dictionary="clixml_reader",
     ),
 }  # fmt: skip
 
@@ -193,7 +195,7 @@ def run(target: str) -> None:
         crashes = FUZZ / "crashes"
         crashes.mkdir(exist_ok=True)
         args.insert(0, f"-artifact_prefix={crashes}{os.sep}{target}-")
-    dictionary = FUZZ / f"{target}.dict"
+    dictionary = FUZZ / f"{TARGETS[target].dictionary or target}.dict"
     if dictionary.is_file() and not any(a.startswith("-dict=") for a in args):
         args.insert(0, f"-dict={dictionary}")
     if not any(a.startswith("-max_len=") for a in args):

@@ -199,6 +199,7 @@ class FileRead:
             else:
                 self.batches[name] = batch
         self.records += counted.count
+        self._unknown_last()
 
     def join(self, later: FileRead) -> None:
         """Append a later part's rows, whose record indices start at 0 (frames it no longer holds follow with
@@ -213,7 +214,12 @@ class FileRead:
         self._offset = self.records
         self.records += later.records
         self.damage.extend(later.damage)
-        if "" in self.batches:  # records of no dataset stay last, as in a read in one go
+        self._unknown_last()
+
+    def _unknown_last(self) -> None:
+        """Records of no dataset stay after every dataset, as a read in one go has them (a later part may bring
+        a dataset the earlier one did not have; found by fuzz/split_read.py)."""
+        if "" in self.batches:
             self.batches[""] = self.batches.pop("")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import coverage
 
-from harness import FUZZ, ROOT, TARGETS, only_located_errors
+from harness import FUZZ, ROOT, TARGETS, one_input_for
 
 
 def measure(target_name: str, corpus: Path) -> dict[str, object]:
@@ -19,7 +19,7 @@ def measure(target_name: str, corpus: Path) -> dict[str, object]:
     measured = [str(ROOT / module) for module in target.measured]
     cov = coverage.Coverage(data_file=None, include=measured, config_file=False)
     cov.start()  # before the first import of the package, so module-level lines count
-    one_input = only_located_errors(target)
+    one_input = one_input_for(target)
     inputs = sorted(p for p in corpus.iterdir() if p.is_file())
     for path in inputs:
         one_input(path.read_bytes())

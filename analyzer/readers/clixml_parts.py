@@ -58,8 +58,8 @@ class Cut:
         return Part(0, self.offset, after=self.root_end), Part(self.offset, None, before=self.root_start)
 
 
-def find_cut(path: Path, sniffed: Sniffed, size: int) -> Cut | None:
-    """A cut before a top-level object near the middle of the file, or None when none is found."""
+def find_cut(path: Path, sniffed: Sniffed, size: int, share: float = 0.5) -> Cut | None:
+    """A cut before a top-level object, about `share` of the way into the file, or None when none is found."""
     unit = _UNIT.get(sniffed.codec)
     if unit is None:
         return None
@@ -74,7 +74,7 @@ def find_cut(path: Path, sniffed: Sniffed, size: int) -> Cut | None:
         # all, the `>` that ends the previous object is what is searched for.
         marker = (separator or ">") + "<" + object_name
         skip = len((separator or ">").encode(sniffed.codec))
-        offset = _search(raw, marker.encode(sniffed.codec), sniffed.bom_length, unit, size)
+        offset = _search(raw, marker.encode(sniffed.codec), sniffed.bom_length, unit, size, share)
     if offset is None:
         return None
     # On one line: the second part's line numbers count from the blank lines before it. A line end inside a tag
@@ -83,9 +83,9 @@ def find_cut(path: Path, sniffed: Sniffed, size: int) -> Cut | None:
     return Cut(offset + skip, one_line.encode("utf-8"), f"</{root_name}>".encode())
 
 
-def _search(raw: BinaryIO, marker: bytes, content_start: int, unit: int, size: int) -> int | None:
+def _search(raw: BinaryIO, marker: bytes, content_start: int, unit: int, size: int, share: float) -> int | None:
     """The first offset of `marker` from the middle on, on a code-unit boundary and followed by a tag end."""
-    middle = content_start + (size - content_start) // 2
+    middle = content_start + int((size - content_start) * share)
     position = middle - (middle - content_start) % unit
     while position < size and position - middle < _SEARCH_LIMIT:
         raw.seek(position)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from analyzer.exchange.columnar import read_table
@@ -13,6 +12,7 @@ from analyzer.readers.csv import CsvReader
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.text_writers import CsvStyle, export_csv
 from tests.conftest import DATA
+from tests.exchange.same_read import assert_same_read
 
 SAMPLES = Path(__file__).parents[2] / "samples"
 
@@ -24,16 +24,6 @@ def both_ways(path: Path) -> tuple[FileRead, FileRead]:
         for batch in read.batches.values():
             batch.summarise(str(path))
     return by_column, by_record
-
-
-def assert_same(by_column: FileRead, by_record: FileRead) -> None:
-    assert by_column.records == by_record.records
-    assert list(by_column.batches) == list(by_record.batches)
-    for name, batch in by_record.batches.items():
-        other = by_column.batches[name]
-        assert (other.count, other.type_names, other.lossy) == (batch.count, batch.type_names, batch.lossy)
-        assert other.problems == batch.problems
-        pd.testing.assert_frame_equal(other.frame(), batch.frame())
 
 
 def mailbox_csv(tmp_path: Path, count: int, *, edit: dict[int, dict[str, str]] | None = None) -> Path:
@@ -55,7 +45,7 @@ def mailbox_csv(tmp_path: Path, count: int, *, edit: dict[int, dict[str, str]] |
     ids=lambda p: p.name,
 )
 def test_bundled_csv_files_normalise_the_same_either_way(path: Path) -> None:
-    assert_same(*both_ways(path))
+    assert_same_read(*both_ways(path))
 
 
 def test_many_slices_with_bad_cells_and_a_lossy_column(tmp_path: Path) -> None:
@@ -64,7 +54,7 @@ def test_many_slices_with_bad_cells_and_a_lossy_column(tmp_path: Path) -> None:
     bad[8_192] = {"PopEnabled": "nope"}
     path = mailbox_csv(tmp_path, 20_000, edit=bad)
     by_column, by_record = both_ways(path)
-    assert_same(by_column, by_record)
+    assert_same_read(by_column, by_record)
     batch = by_column.batches["cas_mailbox"]
     assert batch.count == 20_000
     assert any("more unreadable cells" in p.message for p in batch.problems)  # capped the same way
@@ -76,5 +66,5 @@ def test_rows_of_no_known_dataset_are_counted_the_same(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text('#TYPE Contoso.Widget\r\n"Colour","Size"\r\n"red","2"\r\n"blue","3"\r\n', encoding="utf-8")
     by_column, by_record = both_ways(path)
-    assert_same(by_column, by_record)
+    assert_same_read(by_column, by_record)
     assert by_column.batches[""].count == 2 and by_column.batches[""].type_names == {"Contoso.Widget"}

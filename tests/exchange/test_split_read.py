@@ -27,6 +27,7 @@ from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.samples import healthy_2019
 from tests.conftest import REAL_CLIXML
+from tests.exchange.same_read import assert_same_read
 
 # What the property test does to a file at a random place: cut it there, or put something in.
 EDITS = (
@@ -84,24 +85,13 @@ def summarised(read: FileRead, path: Path) -> FileRead:
     return read
 
 
-def assert_same(split: FileRead, one_go: FileRead) -> None:
-    assert split.records == one_go.records
-    assert [(d.line, d.message) for d in split.damage] == [(d.line, d.message) for d in one_go.damage]
-    assert list(split.batches) == list(one_go.batches)
-    for name, batch in one_go.batches.items():
-        other = split.batches[name]
-        assert (other.count, other.type_names, other.lossy) == (batch.count, batch.type_names, batch.lossy)
-        assert other.problems == batch.problems
-        pd.testing.assert_frame_equal(other.frame(), batch.frame())
-
-
 def test_a_synthetic_export_is_read_in_two_processes_with_the_same_rows(tmp_path: Path, splitter: SplitReader) -> None:
     path = write(tmp_path, mailboxes(60))
     split, how = in_two(path, splitter)
     assert how == "two processes"
     assert split is not None
     one_go = whole(path)
-    assert_same(split, one_go)
+    assert_same_read(split, one_go)
     frame = split.batches["cas_mailbox"].frame()
     assert list(frame["source_index"]) == list(range(60))  # indices continue across the cut
     assert frame["source_line"].is_monotonic_increasing
@@ -119,7 +109,7 @@ def test_each_encoding_powershell_writes_is_cut_on_a_character_boundary(
     split, how = in_two(path, splitter)
     assert how == "two processes"
     assert split is not None
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))
 
 
 def test_cell_problems_are_capped_over_the_whole_file_not_per_part(tmp_path: Path, splitter: SplitReader) -> None:
@@ -128,7 +118,7 @@ def test_cell_problems_are_capped_over_the_whole_file_not_per_part(tmp_path: Pat
     split, how = in_two(path, splitter)
     assert how == "two processes" and split is not None
     one_go = whole(path)
-    assert_same(split, one_go)
+    assert_same_read(split, one_go)
     assert any("30 more unreadable cells" in p.message for p in split.batches["cas_mailbox"].problems)
 
 
@@ -139,7 +129,7 @@ def test_a_reference_across_the_cut_is_read_here_after_the_first_part(tmp_path: 
     split, how = in_two(path, splitter)
     assert how.startswith("second part read here") and "names no earlier object" in how
     assert split is not None
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))
 
 
 def test_damage_after_the_cut_sends_the_file_to_a_read_in_one_go(tmp_path: Path, splitter: SplitReader) -> None:
@@ -187,7 +177,7 @@ def test_a_cut_inside_a_nested_object_is_refused_by_the_parser(tmp_path: Path, s
         assert split is None and "first part stopped" in how
     else:
         assert split is not None and how == "two processes"
-        assert_same(split, whole(path))
+        assert_same_read(split, whole(path))
 
 
 def test_a_type_list_inside_a_comment_does_not_fool_the_second_part(tmp_path: Path, splitter: SplitReader) -> None:
@@ -198,7 +188,7 @@ def test_a_type_list_inside_a_comment_does_not_fool_the_second_part(tmp_path: Pa
     split, how = in_two(path, splitter)
     assert how == "second part read here: a type list before the cut is not what the worker took"
     assert split is not None
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))
     assert split.batches["cas_mailbox"].count == 40
 
 
@@ -212,7 +202,7 @@ def test_a_dead_worker_leaves_the_second_part_to_this_process(tmp_path: Path) ->
         splitter.close()
     assert how.startswith("second part read here: the worker failed")
     assert split is not None
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))
 
 
 REAL_MANY_OBJECTS = [p for p in REAL_CLIXML if p.stat().st_size > 100_000]
@@ -225,7 +215,7 @@ def test_real_exports_read_in_two_give_what_a_read_in_one_go_gives(path: Path, s
     if split is None:  # a real file may defeat the cut; then it is read in one go, as the log says
         assert how.startswith("read in one go")
         return
-    assert_same(split, one_go)
+    assert_same_read(split, one_go)
 
 
 def test_each_real_export_is_split_or_says_why_not(splitter: SplitReader) -> None:
@@ -300,7 +290,7 @@ def test_damaged_and_odd_files_read_in_two_are_read_as_in_one_go_or_not_split(
         assert how == "" or how.startswith("read in one go")
         return
     assert how == "two processes" or how.startswith("second part read here")
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))
 
 
 def test_a_root_tag_over_two_lines_keeps_the_line_numbers(tmp_path: Path, splitter: SplitReader) -> None:
@@ -309,4 +299,4 @@ def test_a_root_tag_over_two_lines_keeps_the_line_numbers(tmp_path: Path, splitt
     path = write(tmp_path, text)
     split, how = in_two(path, splitter)
     assert how == "two processes" and split is not None
-    assert_same(split, whole(path))
+    assert_same_read(split, whole(path))

@@ -84,7 +84,7 @@ def find_cut(path: Path, sniffed: Sniffed, size: int, share: float = 0.5) -> Cut
 
 
 def _search(raw: BinaryIO, marker: bytes, content_start: int, unit: int, size: int, share: float) -> int | None:
-    """The first offset of `marker` from the middle on, on a code-unit boundary and followed by a tag end."""
+    """The first offset of `marker` from `share` of the file on, on a code-unit boundary and before a tag end."""
     middle = content_start + int((size - content_start) * share)
     position = middle - (middle - content_start) % unit
     while position < size and position - middle < _SEARCH_LIMIT:

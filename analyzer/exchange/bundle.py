@@ -131,7 +131,7 @@ def load_bundle(
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
         # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
-        split = SplitReader() if split_large and SplitReader.worth_it([f.path for f in files]) else None
+        split = SplitReader.start([f.path for f in files]) if split_large else None
         try:
             with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="exaudit-sha256") as hasher:
                 digests = {source.path: hasher.submit(_digest, source.path) for source in files}

@@ -126,6 +126,18 @@ class SplitReader:
         self._started = self._pool.submit(_ready)
         self.log: list[tuple[str, str]] = []
 
+    @classmethod
+    def start(cls, paths: list[Path]) -> SplitReader | None:
+        """A reader with its worker starting, when the bundle has a file worth it and the platform can start a
+        process (some sandboxes cannot: no working sem_open, no /dev/shm); otherwise None, and files are read
+        in one go."""
+        if not cls.worth_it(paths):
+            return None
+        try:
+            return cls()
+        except (OSError, NotImplementedError, RuntimeError):
+            return None
+
     @staticmethod
     def worth_it(paths: list[Path]) -> bool:
         """Two cores and a CLIXML file large enough: only then is a worker started (an idle one would still

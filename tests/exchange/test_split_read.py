@@ -300,3 +300,23 @@ def test_a_root_tag_over_two_lines_keeps_the_line_numbers(tmp_path: Path, splitt
     split, how = in_two(path, splitter)
     assert how == "two processes" and split is not None
     assert_same_read(split, whole(path))
+
+
+def test_a_platform_that_cannot_start_a_process_reads_in_one_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    write(bundle, mailboxes(20))
+    one_go = load_bundle([bundle], split_large=False)
+
+    def no_processes(*_args: object, **_kwargs: object) -> None:
+        raise NotImplementedError("This platform lacks a functioning sem_open implementation")
+
+    monkeypatch.setattr(split_read, "MIN_SPLIT_BYTES", 0)
+    monkeypatch.setattr(split_read, "_cores", lambda: 2)
+    assert SplitReader.worth_it([bundle / "cas.xml"])
+    monkeypatch.setattr(split_read, "ProcessPoolExecutor", no_processes)
+    assert SplitReader.start([bundle / "cas.xml"]) is None
+    read = load_bundle([bundle])
+    pd.testing.assert_frame_equal(read.datasets["cas_mailbox"].frame, one_go.datasets["cas_mailbox"].frame)

@@ -356,32 +356,30 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
     if not duplicate.any():
         return frame
     ranked = frame.loc[order.index].assign(_rank=order["_rank"])
-    if duplicate.any():
-        canonical = [c.name for c in spec.columns if c.name in frame]
-        kept = ranked[~duplicate].set_index(keys)
-        for _index, row in ranked[duplicate].iterrows():
-            winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
-            if isinstance(winner, pd.DataFrame):
-                winner = winner.iloc[0]
-            differing = [c for c in canonical if _conflict(winner[c], row[c])]
-            where = f"{row['source_file']}:{row['source_line']}"
-            if differing:
-                problems.append(
-                    InputProblem(
-                        str(row["source_file"]),
-                        int(row["source_line"]),
-                        f"{spec.name} {row['identity']!s} also in {winner['source_file']}:{winner['source_line']} with "
-                        f"different {', '.join(differing[:5])}; kept the {winner['source_format']} value(s)",
-                    )
+    canonical = [c.name for c in spec.columns if c.name in frame]
+    kept = ranked[~duplicate].set_index(keys)
+    for _index, row in ranked[duplicate].iterrows():
+        winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
+        if isinstance(winner, pd.DataFrame):
+            winner = winner.iloc[0]
+        differing = [c for c in canonical if _conflict(winner[c], row[c])]
+        if differing:
+            problems.append(
+                InputProblem(
+                    str(row["source_file"]),
+                    int(row["source_line"]),
+                    f"{spec.name} {row['identity']!s} also in {winner['source_file']}:{winner['source_line']} with "
+                    f"different {', '.join(differing[:5])}; kept the {winner['source_format']} value(s)",
                 )
-            else:
-                problems.append(
-                    InputProblem(
-                        where.rsplit(":", 1)[0],
-                        int(row["source_line"]),
-                        f"duplicate of {winner['source_file']}:{winner['source_line']}; merged",
-                    )
+            )
+        else:
+            problems.append(
+                InputProblem(
+                    str(row["source_file"]),
+                    int(row["source_line"]),
+                    f"duplicate of {winner['source_file']}:{winner['source_line']}; merged",
                 )
+            )
     return ranked[~duplicate].drop(columns="_rank").sort_index()
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from analyzer.errors import InputError
 from analyzer.exchange.catalog import Column, DatasetSpec, recognise
 from analyzer.exchange.normalise import (
     LONE_SURROGATE,
     FileRead,
     Plan,
     RowBatch,
+    first_identity,
     normalise,
     own_server,
     plan_for,
@@ -25,23 +25,18 @@ from analyzer.exchange.normalise import (
     storable,
     storable_text,
 )
-from analyzer.exchange.values import text_of
 from analyzer.model import ColumnSlice, InputProblem
 
 # Parsed values that may be shared between cells: immutable, so one object can stand in many rows.
 _SHAREABLE = (type(None), bool, int, float, str)
-_LOWERED_IDENTITIES = ("Guid", "Thumbprint", "PrimarySmtpAddress")
 
 
 def read_table(slices: Iterable[ColumnSlice], path: str) -> FileRead:
     """A file's rows per dataset, as `read_whole` gives them for its records."""
     read = FileRead()
-    try:
-        for name, batch in normalise_slices(slices, path=path):
-            read.batches[name] = batch
-            read.records += batch.count
-    except InputError as error:  # not raised by CSV today; kept as the record path keeps it
-        read.damage.append(error)
+    for name, batch in normalise_slices(slices, path=path):
+        read.batches[name] = batch
+        read.records += batch.count
     return read
 
 
@@ -146,14 +141,5 @@ def _servers(plan: Plan, piece: ColumnSlice) -> tuple[list[Any], list[Any]]:
 
 def _identities(plan: Plan, piece: ColumnSlice, out: dict[str, list[Any]]) -> list[str | None]:
     """Per row, the first identity field with text: a parsed column, or the export's own property."""
-    candidates = [(out[name] if is_column else piece.columns[name], name) for name, is_column in plan.identity]
-    identities: list[str | None] = []
-    for row in range(len(piece)):
-        for values, name in candidates:
-            text = text_of(values[row])
-            if text:
-                identities.append(text.lower() if name in _LOWERED_IDENTITIES else text)
-                break
-        else:
-            identities.append(None)
-    return identities
+    candidates = [(name, out[name] if is_column else piece.columns[name]) for name, is_column in plan.identity]
+    return [first_identity((name, values[row]) for name, values in candidates) for row in range(len(piece))]

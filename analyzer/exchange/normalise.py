@@ -320,12 +320,20 @@ def storable_text(text: str | None) -> str | None:
     return text if text is None or storable(text) else replace_surrogates(text)
 
 
-def _identity(plan: Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
-    for name, is_column in plan.identity:
-        text = text_of(row.get(name) if is_column else properties.get(name))
+_LOWERED_IDENTITIES = frozenset({"Guid", "Thumbprint", "PrimarySmtpAddress"})  # the same whatever their case
+
+
+def first_identity(candidates: Iterable[tuple[str, Any]]) -> str | None:
+    """The first (field, value) with text, as the identity column holds it."""
+    for name, value in candidates:
+        text = text_of(value)
         if text:
-            return text.lower() if name in ("Guid", "Thumbprint", "PrimarySmtpAddress") else text
+            return text.lower() if name in _LOWERED_IDENTITIES else text
     return None
+
+
+def _identity(plan: Plan, row: dict[str, Any], properties: Mapping[str, Any]) -> str | None:
+    return first_identity((name, row.get(name) if column else properties.get(name)) for name, column in plan.identity)
 
 
 def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tuple[str, RowBatch]]:

@@ -30,3 +30,14 @@ def test_ci_runs_every_step_of_the_readme_test_command() -> None:
 
 def test_readme_main_job_scans_the_packaged_demo() -> None:
     assert _readme_commands()[0].endswith("exaudit scan --demo")
+
+
+def test_the_installed_version_is_the_one_written_in_the_package() -> None:
+    # pyproject.toml reads analyzer.__version__ when the package is built; an install that predates a version
+    # bump would report another number than the reports it writes.
+    from importlib.metadata import version
+
+    from analyzer import __version__
+
+    assert version("exaudit") == __version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +47,41 @@ class Record:
         return self.type_names[0] if self.type_names else None
 
 
+Codes = np.ndarray[Any, np.dtype[np.intp]]
+
+
+@dataclass(frozen=True, slots=True)
+class CodedColumn:
+    """One column of consecutive rows as codes into its distinct values, -1 where the cell is missing. An
+    Exchange export repeats `True`, `False` and a few server names down a column, so each distinct value is
+    held, and later parsed, once."""
+
+    codes: Codes
+    values: Sequence[Any]
+
+    @classmethod
+    def of(cls, cells: Sequence[Any]) -> CodedColumn:
+        """Coded from plain cells (None: missing)."""
+        index: dict[Any, int] = {}
+        codes = [-1 if cell is None else index.setdefault(cell, len(index)) for cell in cells]
+        return cls(np.asarray(codes, dtype=np.intp), list(index))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def value_at(self, row: int) -> Any:
+        code = int(self.codes[row])
+        return None if code < 0 else self.values[code]
+
+    def tolist(self) -> list[Any]:
+        lookup = (*self.values, None)  # code -1 indexes the last entry: a missing cell is None
+        return [lookup[code] for code in self.codes.tolist()]
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnSlice:
-    """Consecutive rows of a table-shaped export (Export-Csv), a Python list per column (None where the cell is
-    missing): the same records, handed over a column at a time so they can be normalised a column at a time.
+    """Consecutive rows of a table-shaped export (Export-Csv), each column coded by its distinct values: the
+    same records, handed over a column at a time so they can be normalised a column at a time.
 
     `first` is the record index of the first row; `lossy` names the columns whose non-empty cells are not the
     whole value (see `Record.lossy`)."""
@@ -58,7 +91,7 @@ class ColumnSlice:
     deserialized: bool
     first: int
     lines: list[int]
-    columns: dict[str, list[Any]]
+    columns: dict[str, CodedColumn]
     lossy: Mapping[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -66,7 +99,8 @@ class ColumnSlice:
 
     def records(self) -> Iterator[Record]:
         names = list(self.columns)
-        for offset, values in enumerate(zip(*self.columns.values(), strict=True)):
+        cells = [column.tolist() for column in self.columns.values()]
+        for offset, values in enumerate(zip(*cells, strict=True)):
             properties = dict(zip(names, values, strict=True))
             lossy = {name: reason for name, reason in self.lossy.items() if properties.get(name) is not None}
             source = SourceRef(self.path, self.lines[offset], self.first + offset)

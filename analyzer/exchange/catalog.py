@@ -27,13 +27,22 @@ class LossyValue(ValueError):
 as_text = v.text_of  # the same function: no extra call per cell
 
 
+_INT64 = range(-(2**63), 2**63)  # what a column of nullable 64-bit integers holds
+
+
 def as_int(value: Any) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    text = (v.text_of(value) or "").strip().replace(",", "")
-    if text == "":
+    if value is None:
         return None
-    return int(text)
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value  # a <U64> may still be past what Int64 holds
+    else:
+        text = (v.text_of(value) or "").strip().replace(",", "")
+        if text == "":
+            return None
+        number = int(text)
+    if number not in _INT64:
+        raise ValueError(f"{number} is outside the range of a 64-bit integer")
+    return number
 
 
 _CULTURE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from analyzer.errors import InputError
 from analyzer.exchange import servers
@@ -51,14 +52,27 @@ CHUNK_ROWS = 8_192
 _DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
 
 
-def typed_frame(spec: DatasetSpec, columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """A frame of the spec's canonical and provenance columns, each with its dtype."""
+def _as_dtype(dtype: str, cells: pd.Series) -> pd.Series:
+    if dtype in _DTYPES:
+        return cells.astype(_DTYPES[dtype])
+    if dtype.startswith("datetime64"):
+        return pd.to_datetime(cells, utc=True)
+    return cells  # "object": lists and the like, as the frame inferred them
+
+
+def typed_values(dtype: str, values: list[Any]) -> ExtensionArray:
+    """Parsed cells as a column of `dtype`, typed exactly as `typed_frame` types a column of them."""
+    typed: ExtensionArray = _as_dtype(dtype, pd.Series(values)).array
+    return typed
+
+
+def typed_frame(spec: DatasetSpec, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A frame of the spec's canonical and provenance columns, each with its dtype: from lists of parsed cells,
+    or from columns already typed (`typed_values`), which stay as they are."""
     frame = pd.DataFrame(columns)
     for column in spec.columns:
-        if column.dtype in _DTYPES:
-            frame[column.name] = frame[column.name].astype(_DTYPES[column.dtype])
-        elif column.dtype.startswith("datetime64"):
-            frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+        if column.dtype != "object":
+            frame[column.name] = _as_dtype(column.dtype, frame[column.name])
     for name in ("identity", "server_name", "attributed_by", "source_file"):
         frame[name] = frame[name].astype("string")
     frame["source_line"] = frame["source_line"].astype("int64")
@@ -119,7 +133,7 @@ class RowBatch:
             self.problems.append(problem)
             self._problem_columns.append(column)
 
-    def append_columns(self, columns: dict[str, list[Any]], count: int) -> None:
+    def append_columns(self, columns: Mapping[str, Any], count: int) -> None:
         """`count` rows given column by column (every canonical and provenance column)."""
         self._compact()
         self._frames.append(typed_frame(self.spec, columns))
@@ -307,6 +321,12 @@ def storable(value: Any) -> bool:
     if type(value) is str:
         return value.isascii() or _LONE_SURROGATE.search(value) is None
     return all(storable(item) for item in value) if type(value) is list else True
+
+
+def all_storable(texts: Iterable[str]) -> bool:
+    """Whether UTF-8 can hold every one of these strings: one search over them all, in C."""
+    joined = "".join(texts)
+    return joined.isascii() or _LONE_SURROGATE.search(joined) is None
 
 
 def replace_surrogates(value: Any) -> Any:

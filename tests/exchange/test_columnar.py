@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.exchange.columnar import read_table
 from analyzer.exchange.normalise import FileRead, projection, read_whole
@@ -68,3 +70,31 @@ def test_rows_of_no_known_dataset_are_counted_the_same(tmp_path: Path) -> None:
     by_column, by_record = both_ways(path)
     assert_same_read(by_column, by_record)
     assert by_column.batches[""].count == 2 and by_column.batches[""].type_names == {"Contoso.Widget"}
+
+
+# Cells a POP3 settings export can hold, good and bad, repeated so that values recur down a column as in a real
+# export; None is $null (an unquoted empty cell), "" a quoted empty one.
+_CELLS = {
+    "Server": st.sampled_from(["EXCH01", "exch01", "EXCH02", "", None, "  ", "EXCH01.contoso.com"]),
+    "Identity": st.sampled_from(["EXCH01\\1", "EXCH02\\1", "", None, "\\1", "EXCH01"]),
+    "DistinguishedName": st.sampled_from(["CN=1,CN=POP3,CN=Protocols,CN=EXCH02,CN=Servers,CN=First", "", None, "CN=x"]),
+    "Guid": st.sampled_from(["5D9B...A1", "5d9b...a1", "", None, "0F00-1"]),
+    "LoginType": st.sampled_from(["SecureLogin", "PlainTextLogin", "PlainTextAuthentication", "secure", "", None]),
+    "X509CertificateName": st.sampled_from(["mail.contoso.com", "", None]),
+    "UnencryptedOrTLSBindings": st.sampled_from(["System.Object[]", "[::]:110", "", None]),
+    "ProtocolLogEnabled": st.sampled_from(["True", "False", "true", "maybe", "", None]),
+    "ProxyTargetPort": st.sampled_from(["1995", "0", "-1", "port", "", None, "99999999999999999999"]),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.fixed_dictionaries(_CELLS), min_size=1, max_size=40))
+def test_random_cells_normalise_the_same_either_way(tmp_path: Path, rows: list[dict[str, str | None]]) -> None:
+    """Recurring, missing, empty and unreadable cells; servers and identities decided per distinct combination."""
+    path = tmp_path / "EXCH01-Get-PopSettings.csv"
+    objects = [(["Deserialized.Microsoft.Exchange.Data.Directory.SystemConfiguration.Pop3AdConfiguration"], row)
+               for row in rows]  # fmt: skip
+    path.write_text(export_csv(objects, CsvStyle()), encoding="utf-8-sig", newline="")
+    by_column, by_record = both_ways(path)
+    assert_same_read(by_column, by_record)
+    assert by_column.batches["pop_settings"].count == len(rows)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
@@ -66,18 +67,23 @@ def typed_values(dtype: str, values: list[Any]) -> ExtensionArray:
     return typed
 
 
+_PROVENANCE_DTYPES = dict.fromkeys(PROVENANCE_COLUMNS, "string") | {"source_line": "int64", "source_index": "int64"}
+
+
+def _typed(dtype: str, values: Any) -> Any:
+    if isinstance(values, ExtensionArray) and values.dtype == _DTYPES.get(dtype):
+        return values  # typed already (`typed_values`)
+    if dtype == "int64":
+        return np.asarray(values, dtype=np.int64)
+    return _as_dtype(dtype, pd.Series(values)).array
+
+
 def typed_frame(spec: DatasetSpec, columns: Mapping[str, Any]) -> pd.DataFrame:
     """A frame of the spec's canonical and provenance columns, each with its dtype: from lists of parsed cells,
-    or from columns already typed (`typed_values`), which stay as they are."""
-    frame = pd.DataFrame(columns)
-    for column in spec.columns:
-        if column.dtype != "object":
-            frame[column.name] = _as_dtype(column.dtype, frame[column.name])
-    for name in ("identity", "server_name", "attributed_by", "source_file"):
-        frame[name] = frame[name].astype("string")
-    frame["source_line"] = frame["source_line"].astype("int64")
-    frame["source_index"] = frame["source_index"].astype("int64")
-    return frame
+    or from columns already typed (`typed_values`), which stay as they are. Each column is typed before the
+    frame is made: a column set into a frame costs more than the typing itself for the small files."""
+    dtypes = {column.name: column.dtype for column in spec.columns} | _PROVENANCE_DTYPES
+    return pd.DataFrame({name: _typed(dtypes[name], values) for name, values in columns.items()})
 
 
 @dataclass

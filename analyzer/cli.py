@@ -19,7 +19,6 @@ import jsonschema
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -43,7 +42,6 @@ from analyzer.report.labels import LANGUAGES
 from analyzer.report.portfolio import render as render_portfolio
 from analyzer.report.visible import visible
 from analyzer.report.writers import RENDERERS, write_reports
-from analyzer.synthetic.samples import SCENARIOS, write_sample
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -296,6 +294,8 @@ def samples(
     ] = "clixml",
 ) -> None:
     """Write a synthetic sample bundle (labelled as such) to try exaudit on or to benchmark it."""
+    from analyzer.synthetic.samples import SCENARIOS, write_sample  # noqa: PLC0415 - only this command: 5 ms at start-up
+
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
     if mailbox_format not in ("clixml", "csv"):
@@ -456,6 +456,8 @@ def scan(
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           _parse_params(param, policy), when, encoding, None if no_waivers else waivers)  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415 - 6 ms, here only
+
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                       transient=True) as bar:  # fmt: skip
             task = bar.add_task("reading", total=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
+from collections.abc import MutableMapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,6 +20,7 @@ import jinja2
 import markupsafe
 
 from analyzer.exchange.catalog import BY_NAME
+from analyzer.report import precompiled
 from analyzer.report.labels import labels, number, timestamp
 from analyzer.report.visible import visible
 
@@ -27,10 +29,25 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 _OUTCOME_ORDER = ("fail", "error", "not_evaluated", "waived", "pass", "not_applicable")
 
 
+class _Templates(jinja2.BaseLoader):
+    """The package's templates, each from its precompiled module while that matches the source."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, None]:
+        return template_source(template), None, None
+
+    def load(
+        self, environment: jinja2.Environment, name: str, globals: MutableMapping[str, Any] | None = None
+    ) -> jinja2.Template:
+        compiled = precompiled.namespace(name, template_source(name))
+        if compiled is None:
+            return super().load(environment, name, globals)
+        return environment.template_class.from_module_dict(environment, compiled, globals or {})
+
+
 @cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FunctionLoader(template_source),
+        loader=_Templates(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         finalize=_shown,

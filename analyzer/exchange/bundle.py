@@ -277,10 +277,12 @@ def _attribute(
     for entry, source, batch in batches:
         if not batch.spec.per_server:
             continue
+        frame = batch.frame()
+        orphans = (frame["server_name"].isna() | (frame["server_name"] == "")).to_numpy(dtype=bool)
+        if not orphans.any():
+            continue  # every row named its server (a masked assignment costs a millisecond even when empty)
         manifest_server = listed.get(source.relative.lower(), {}).get("server")
         location = _hint_from_location(source, known)
-        frame = batch.frame()
-        orphans = frame["server_name"].isna() | (frame["server_name"] == "")
         if isinstance(manifest_server, str) and servers.server_key(manifest_server):
             fallback: tuple[str | None, str] = (manifest_server, "manifest")
         elif location:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,18 +53,17 @@ CHUNK_ROWS = 8_192
 _DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
 
 
-def _as_dtype(dtype: str, cells: pd.Series) -> pd.Series:
+def typed_values(dtype: str, values: Sequence[Any]) -> Any:
+    """Parsed cells as a column of `dtype`: nullable booleans and integers, pyarrow strings, UTC datetimes; for
+    "object" (lists and the like) whatever a frame infers. Built directly, without a Series to convert: on the
+    few rows of a settings file, the Series cost more than the typing."""
     if dtype in _DTYPES:
-        return cells.astype(_DTYPES[dtype])
+        return pd.array(values, dtype=_DTYPES[dtype])
     if dtype.startswith("datetime64"):
-        return pd.to_datetime(cells, utc=True)
-    return cells  # "object": lists and the like, as the frame inferred them
-
-
-def typed_values(dtype: str, values: list[Any]) -> ExtensionArray:
-    """Parsed cells as a column of `dtype`, typed exactly as `typed_frame` types a column of them."""
-    typed: ExtensionArray = _as_dtype(dtype, pd.Series(values)).array
-    return typed
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True).array
+    if dtype == "int64":
+        return np.asarray(values, dtype=np.int64)
+    return pd.Series(values).array
 
 
 _PROVENANCE_DTYPES = dict.fromkeys(PROVENANCE_COLUMNS, "string") | {"source_line": "int64", "source_index": "int64"}
@@ -73,9 +72,7 @@ _PROVENANCE_DTYPES = dict.fromkeys(PROVENANCE_COLUMNS, "string") | {"source_line
 def _typed(dtype: str, values: Any) -> Any:
     if isinstance(values, ExtensionArray) and values.dtype == _DTYPES.get(dtype):
         return values  # typed already (`typed_values`)
-    if dtype == "int64":
-        return np.asarray(values, dtype=np.int64)
-    return _as_dtype(dtype, pd.Series(values)).array
+    return typed_values(dtype, values)
 
 
 def typed_frame(spec: DatasetSpec, columns: Mapping[str, Any]) -> pd.DataFrame:

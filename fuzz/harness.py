@@ -70,6 +70,12 @@ TARGETS = {
         ("analyzer/readers/clixml_parts.py", "analyzer/exchange/split_read.py"), check="split_same_as_whole",
         dictionary="clixml_reader",
     ),
+    # A CSV file normalised a column at a time must give what it gives record by record: any difference is a crash.
+    "csv_columnar": Target(
+        "analyzer.exchange.columnar", "read_table", "export.csv",
+        ("tests/data/synthetic/*.csv", "samples/**/*.csv", "fuzz/seeds/csv_columnar/*"),
+        ("analyzer/exchange/columnar.py", "analyzer/exchange/normalise.py"), check="columns_same_as_records",
+    ),
 }  # fmt: skip
 
 
@@ -120,21 +126,49 @@ class _Inline(Executor):
         return future
 
 
+def _comparable(read: Any, path: Path) -> str:
+    """What two reads of a file must agree on, as text: records, damage, and per dataset the counts, lossy
+    notes, problems and every cell (repr: NaN and NA compare unequal to themselves; sets are sorted)."""
+    for batch in read.batches.values():
+        batch.summarise(str(path))
+    return repr([read.records, [(d.line, d.message) for d in read.damage],
+                 [(name, b.count, sorted(b.type_names), b.lossy, b.problems, b.frame().to_dict("list"))
+                  for name, b in read.batches.items()]])  # fmt: skip
+
+
+def columns_same_as_records(target: Target) -> OneInput:
+    """A function that normalises each CSV input a column at a time (distinct values parsed once, identities
+    and servers per distinct combination) and record by record, and raises unless they agree."""
+    from analyzer.errors import ExauditError
+    from analyzer.exchange.columnar import read_table
+    from analyzer.exchange.normalise import projection, read_whole
+    from analyzer.readers.csv import CsvReader
+
+    path = scratch_file(target.file_name)
+
+    def one_input(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            by_column = read_table(CsvReader(path, properties=projection()).slices(), str(path))
+        except ExauditError as error:
+            if not str(error).startswith(f"{path}:"):
+                raise AssertionError(f"error does not name the file: {error}") from error
+            return
+        by_record = read_whole(iter(CsvReader(path, properties=projection())), str(path), "csv")
+        if _comparable(by_column, path) != _comparable(by_record, path):
+            raise AssertionError("the file normalised by column differs from the file normalised by record")
+
+    return one_input
+
+
 def split_same_as_whole(target: Target) -> OneInput:
     """A function that reads each input in two parts and in one go, and raises unless they agree (or the split
     declines and says why)."""
-    from analyzer.exchange.normalise import FileRead, projection, read_whole
+    from analyzer.exchange.normalise import projection, read_whole
     from analyzer.exchange.split_read import SplitReader
     from analyzer.readers.clixml import ClixmlReader
 
     path = scratch_file(target.file_name)
-
-    def rows(read: FileRead) -> list[Any]:
-        for batch in read.batches.values():
-            batch.summarise(str(path))
-        return [read.records, [(d.line, d.message) for d in read.damage],
-                [(name, b.count, sorted(b.type_names), b.lossy, b.problems, b.frame().to_dict("list"))
-                 for name, b in read.batches.items()]]  # fmt: skip
 
     def one_input(data: bytes) -> None:
         path.write_bytes(data)
@@ -147,8 +181,7 @@ def split_same_as_whole(target: Target) -> OneInput:
             assert how.startswith("read in one go"), how
             return
         whole = read_whole(iter(ClixmlReader(path, properties=projection())), str(path), "clixml")
-        # repr: NaN and NA compare unequal to themselves (and a set's order is no difference: sorted above)
-        if repr(rows(split)) != repr(rows(whole)):
+        if _comparable(split, path) != _comparable(whole, path):
             raise AssertionError(f"{how}: the read in two parts differs from the read in one go")
 
     return one_input
@@ -157,6 +190,7 @@ def split_same_as_whole(target: Target) -> OneInput:
 CHECKS: dict[str, Callable[[Target], OneInput]] = {
     "located_errors": only_located_errors,
     "split_same_as_whole": split_same_as_whole,
+    "columns_same_as_records": columns_same_as_records,
 }
 
 

@@ -59,13 +59,6 @@ class CodedColumn:
     codes: Codes
     values: Sequence[Any]
 
-    @classmethod
-    def of(cls, cells: Sequence[Any]) -> CodedColumn:
-        """Coded from plain cells (None: missing)."""
-        index: dict[Any, int] = {}
-        codes = [-1 if cell is None else index.setdefault(cell, len(index)) for cell in cells]
-        return cls(np.asarray(codes, dtype=np.intp), list(index))
-
     def __len__(self) -> int:
         return len(self.codes)
 

@@ -59,9 +59,6 @@ class CodedColumn:
     codes: Codes
     values: Sequence[Any]
 
-    def __len__(self) -> int:
-        return len(self.codes)
-
     def value_at(self, row: int) -> Any:
         code = int(self.codes[row])
         return None if code < 0 else self.values[code]

@@ -115,14 +115,14 @@ class _Parsed:
         """With `skip_present` (a lossy column), cells that hold something stay empty."""
         missing = len(coded.values)
         codes = np.where(coded.codes < 0, missing, coded.codes)
+        noted: dict[int, str] = {}
         if column.parse is as_text and not skip_present:  # a text cell is its own value: nothing to parse
-            noted = {} if all_storable(coded.values) else {
-                code: LONE_SURROGATE for code, text in enumerate(coded.values) if not storable(text)}  # fmt: skip
-            texts = [replace_surrogates(coded.values[code]) if code in noted else text for code, text in
-                     enumerate(coded.values)] if noted else list(coded.values)  # fmt: skip
-            return cls(column, codes, [*texts, None], noted, {})
+            texts = [*coded.values, None]
+            for code, text in enumerate(coded.values) if not all_storable(coded.values) else ():
+                if not storable(text):
+                    texts[code], noted[code] = replace_surrogates(text), LONE_SURROGATE
+            return cls(column, codes, texts, noted, {})
         values: list[Any] = [None] * (missing + 1)
-        noted = {}
         fresh: dict[int, Any] = {}
         for code, cell in enumerate((*coded.values, None)):
             if skip_present and code != missing:
@@ -132,7 +132,7 @@ class _Parsed:
             except ValueError as error:
                 noted[code] = str(error)
                 continue
-            if not storable(result):  # a lone surrogate: not from a decoded CSV, but from any other slice
+            if not storable(result):  # a lone surrogate (a decoded CSV holds none; a parser's result is kept as is)
                 result = replace_surrogates(result)
                 noted[code] = LONE_SURROGATE
             values[code] = result
@@ -146,9 +146,6 @@ class _Parsed:
             rows = np.flatnonzero(np.isin(self.codes, list(self.noted)))
             for row, code in zip(rows.tolist(), self.codes[rows].tolist(), strict=True):
                 yield row, self.noted[code]
-
-    def value_at(self, row: int) -> Any:
-        return self.values[int(self.codes[row])]
 
     def typed(self) -> Any:
         """The column as a frame takes it: each distinct value typed once (as `typed_frame` types cells), then

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.exchange.columnar import read_table
+from analyzer.exchange.columnar import normalise_slices, read_table
 from analyzer.exchange.normalise import FileRead, projection, read_whole
+from analyzer.model import CodedColumn, ColumnSlice
 from analyzer.readers.csv import CsvReader
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.text_writers import CsvStyle, export_csv
@@ -98,3 +100,25 @@ def test_random_cells_normalise_the_same_either_way(tmp_path: Path, rows: list[d
     by_column, by_record = both_ways(path)
     assert_same_read(by_column, by_record)
     assert by_column.batches["pop_settings"].count == len(rows)
+
+
+def test_a_lone_surrogate_in_a_slice_is_replaced_and_located_as_the_record_path_does() -> None:
+    """A decoded CSV holds no lone surrogate (pyarrow keeps valid UTF-8 only), but a slice is normalised to the same
+    rows whatever made it: text cells are stored as they are, so the check is the column path's own."""
+    names = ["user\udfb5", "user2", "user\udfb5"]
+    piece = ColumnSlice(
+        "slice.csv", (TYPE_NAMES[0],), True, 0, [2, 3, 4],
+        {"Name": CodedColumn(np.asarray([0, 1, 0]), ["user\udfb5", "user2"]),
+         "PopEnabled": CodedColumn(np.asarray([0, 1, -1]), ["True", "False"]),
+         "ImapEnabled": CodedColumn(np.asarray([0, 0, 0]), ["True"])},
+    )  # fmt: skip
+    by_column = FileRead()
+    for name, batch in normalise_slices([piece], path="slice.csv"):
+        by_column.batches[name], by_column.records = batch, by_column.records + batch.count
+    by_record = read_whole(piece.records(), "slice.csv", "csv")
+    for read in (by_column, by_record):
+        for batch in read.batches.values():
+            batch.summarise("slice.csv")
+    assert_same_read(by_column, by_record)
+    assert by_column.batches["cas_mailbox"].frame()["Name"].tolist() == [n.replace("\udfb5", "\ufffd") for n in names]
+    assert [p.line for p in by_column.batches["cas_mailbox"].problems] == [2, 4]

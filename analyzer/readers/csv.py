@@ -271,7 +271,9 @@ def _record_lines(chunks: Iterator[bytes]) -> np.ndarray[Any, np.dtype[np.int64]
         block = np.frombuffer(chunk, dtype=np.uint8)
         quotes = np.flatnonzero(block == _QUOTE)
         found = np.flatnonzero(block == _NEWLINE)
-        outside = ((np.searchsorted(quotes, found) + carry) & 1) == 0  # the quotes before each newline: 3× a cumsum
+        # The quotes before each newline, by binary search over the quotes' positions (3× faster than a running
+        # count over every byte of the file).
+        outside = ((np.searchsorted(quotes, found) + carry) & 1) == 0
         kept = found[outside]
         ends.append(kept + offset)
         ranks.append(np.flatnonzero(outside) + newlines_before)

@@ -70,9 +70,8 @@ _PROVENANCE_DTYPES = dict.fromkeys(PROVENANCE_COLUMNS, "string") | {"source_line
 
 
 def _typed(dtype: str, values: Any) -> Any:
-    if isinstance(values, ExtensionArray) and values.dtype == _DTYPES.get(dtype):
-        return values  # typed already (`typed_values`)
-    return typed_values(dtype, values)
+    # An ExtensionArray came from `typed_values` already (a datetime column too: not converted a second time).
+    return values if isinstance(values, ExtensionArray) else typed_values(dtype, values)
 
 
 def typed_frame(spec: DatasetSpec, columns: Mapping[str, Any]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from analyzer.engine import powershell
 from analyzer.engine.conditions import (
     OBJECT_PREFIX,
     Context,
@@ -36,6 +37,7 @@ from analyzer.engine.loader import Rule
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
+from analyzer.hidden_chars import hidden_characters
 from analyzer.memory import collector_paused
 from analyzer.model import Finding, RuleResult
 
@@ -124,23 +126,31 @@ def resolve_params(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def powershell_quote(value: Any) -> str:
-    """A value as a PowerShell single-quoted string: nothing inside it is interpreted (`'` is doubled)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def render(template: str, values: Mapping[str, Any], *, quote: bool) -> str:
-    """Fill `{name}` placeholders from `values`; no attribute access, no expressions. In commands every value is
-    a single-quoted PowerShell string, so a hostile display name cannot become a second command."""
+def render(template: str, values: Mapping[str, Any], *, quote: bool, hidden: list[str] | None = None) -> str:
+    """Fill `{name}` placeholders from `values`; no attribute access, no expressions. In commands (`quote`) every
+    value is a single-quoted PowerShell string (`powershell.quote`), so a hostile display name cannot become a
+    second command; the hidden characters of its values are added to `hidden` and shown as `<U+XXXX>`."""
 
     def fill(match: re.Match[str]) -> str:
         value = values.get(match.group(1))
         if match.group(2):
             value = _looked_up(value, values.get(match.group(2)))
         text = "" if value is None or value is pd.NA else _text(value)
-        return powershell_quote(text) if quote else text
+        if not quote:
+            return text
+        found = hidden_characters(text)
+        if found and hidden is not None:
+            hidden.extend(found)
+        return powershell.quote(powershell.shown(text) if found else text)
 
     return _PLACEHOLDER.sub(fill, template)
+
+
+def render_commands(template: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The command for each row, one a line without repeats; made inert when a value holds hidden characters."""
+    hidden: list[str] = []
+    commands = "\n".join(dict.fromkeys(render(template, row, quote=True, hidden=hidden) for row in rows))
+    return powershell.inert(commands, list(dict.fromkeys(hidden))) if hidden else commands
 
 
 def _looked_up(table: Any, key: Any) -> str | None:
@@ -181,6 +191,7 @@ def _texts(series: pd.Series, missing: str) -> pd.Series:
 def _render_column(template: str, rows: pd.DataFrame, shared: Mapping[str, Any], *, quote: bool) -> pd.Series:
     """`render` for many rows at once: literal parts and placeholder columns concatenated as string columns."""
     result = pd.Series("", index=rows.index, dtype="string")
+    hidden_values: list[pd.Series] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         name, key = match.group(1), match.group(2)
@@ -197,10 +208,22 @@ def _render_column(template: str, rows: pd.DataFrame, shared: Mapping[str, Any],
         else:
             column = pd.Series("", index=rows.index, dtype="string")
         if quote:
-            column = "'" + column.str.replace("'", "''", regex=False) + "'"
+            hidden = powershell.has_hidden(column)
+            if hidden.any():  # rare: the values as they were, to name their hidden characters below
+                hidden_values.append(column[hidden])
+                column = column.mask(hidden, column[hidden].map(powershell.shown))
+            column = powershell.quote_column(column)
         result = result + template[position : match.start()] + column
         position = match.end()
-    return result + template[position:]
+    result = result + template[position:]
+    if hidden_values:
+        found: dict[Any, list[str]] = {}
+        for values in hidden_values:
+            for index, text in values.items():
+                found.setdefault(index, []).extend(hidden_characters(str(text)))
+        inert = {index: powershell.inert(str(result[index]), list(dict.fromkeys(c))) for index, c in found.items()}
+        result = result.mask(result.index.isin(list(inert)), pd.Series(inert, dtype="string"))
+    return result
 
 
 # -- Scope ---------------------------------------------------------------------------------------------------
@@ -370,9 +393,7 @@ class _Evaluator:
         command = self.rule.remediation.get("command")
         remediation = None
         if command and outcome == "fail":
-            remediation = "\n".join(
-                dict.fromkeys(render(command, dict(row) | item | shared, quote=True) for item in evidence)
-            )
+            remediation = render_commands(command, [dict(row) | item | shared for item in evidence])
         line = first.get("source_line")
         identity = row.get("identity")
         identity_text = None if _missing(identity) else str(identity)

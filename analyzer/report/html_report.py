@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from analyzer.engine.powershell import is_inert
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.report import precompiled
 from analyzer.report.labels import labels, number, timestamp
@@ -122,6 +123,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "titles": titles,
         "when": lambda text: timestamp(text, language),
         "num": lambda value: number(int(value), language),
+        "inert": is_inert,  # a command whose values hold hidden characters: text only, no copy button
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,
         "comparison": comparison,

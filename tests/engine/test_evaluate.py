@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from analyzer.engine.conditions import Context, evaluate
-from analyzer.engine.evaluate import Evidence, coerce_param, evaluate_rule, powershell_quote, render
+from analyzer.engine.evaluate import Evidence, coerce_param, evaluate_rule, render
 from analyzer.engine.fingerprints import fingerprint
 from analyzer.engine.loader import Rule
+from analyzer.engine.powershell import quote as powershell_quote
 from analyzer.engine.ruletests import _records
 from analyzer.exchange.bundle import bundle_from_records
 

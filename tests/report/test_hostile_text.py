@@ -5,11 +5,16 @@ the exact value (JSON escapes controls itself)."""
 from __future__ import annotations
 
 import json
+import re
+import sys
+import unicodedata
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from analyzer.cli import app
+from analyzer.engine.powershell import is_inert
+from analyzer.hidden_chars import HIDDEN_RANGES
 from analyzer.report.visible import visible
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.samples import clixml_bytes
@@ -58,3 +63,54 @@ def test_inspect_shows_a_value_that_looks_like_console_markup(tmp_path: Path) ->
     assert "[/]" in result.output and "[bold]x" in result.output
     bundle = runner.invoke(app, ["inspect", str(tmp_path)])
     assert bundle.exit_code == 0, bundle.output
+
+
+def test_the_hidden_character_table_is_unicodes_own() -> None:
+    wanted = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+    expected = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in wanted}
+    listed = {c for first, last in HIDDEN_RANGES for c in range(first, last + 1)}
+    assert expected <= listed
+    # Unicode 15 added format characters that an older Python (3.11: Unicode 14) does not know yet.
+    assert all(unicodedata.category(chr(c)) == "Cn" for c in listed - expected)
+
+
+def test_bidi_overrides_and_zero_width_characters_are_shown_as_escapes() -> None:
+    assert visible("a\u202eb\u2066c\u200bd\ufeffe\u2028f") == "a<U+202E>b<U+2066>c<U+200B>d<U+FEFF>e<U+2028>f"
+    assert visible("\x1b") == "\u241b"  # controls keep their pictures
+
+
+BIDI_GUID = "80000000-0000-0000-0000-00009e3779b1"
+
+
+def test_a_value_that_reorders_text_is_escaped_everywhere_and_its_command_is_not_offered(tmp_path: Path) -> None:
+    objects = [(TYPE_NAMES, *cas_mailbox(index, pop_enabled=index != 1)) for index in range(3)]
+    text = clixml_bytes(objects, utf16=False).decode()
+    # Mailbox 1 fails the POP3 check and its command names its identity: give it no Guid and a hostile DN.
+    assert f'<G N="Guid">{BIDI_GUID}</G>' in text
+    hostile_dn = "CN=evil\u202egpj.exe\u200b,OU=Users,DC=contoso,DC=com"
+    text = text.replace(f'<G N="Guid">{BIDI_GUID}</G>', "").replace(f'<G N="ExchangeObjectId">{BIDI_GUID}</G>', "")
+    text = text.replace("CN=user000001,OU=Users,OU=Contoso,DC=contoso,DC=com", hostile_dn)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "Get-CASMailbox.xml").write_text(
+        text.replace(ADDRESS, '<S N="PrimarySmtpAddress">\u2067x\u2069@c.com</S>')
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["scan", str(bundle), "--out", str(out), "-f", "html,csv,json,md", "--as-of", "2026-11-27"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    shown = {"console": result.output} | {p.name: p.read_text("utf-8-sig") for p in out.iterdir()}
+    for name in ("console", "summary.md", "findings.csv", "report.html"):
+        assert not any(c in shown[name] for c in "\u202e\u200b\u2067\u2069"), name
+        assert re.search(r"U\+2067.{0,6}x.{0,6}U\+2069", shown[name]), name  # each format escapes < its way
+    report = json.loads(shown["report.json"])
+    commands = [f["remediation"] for r in report["results"] for f in r["findings"] if f["remediation"]]
+    hostile = [c for c in commands if "evil" in c]
+    assert hostile, commands
+    for command in hostile:
+        assert is_inert(command) and "U+202E" in command.split("\n")[0]
+        assert "evil<U+202E>gpj.exe<U+200B>" in command and "\u202e" not in command
+    html = shown["report.html"]
+    assert html.count('class="command inert"') == len(hostile)
+    assert 'data-command="# exaudit' not in html  # no copy button on an inert command

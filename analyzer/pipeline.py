@@ -143,10 +143,7 @@ def scan(
     release_unused()
     intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
     server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
-    health = {
-        name: DatasetHealth(tuple(dataset.incomplete_sources), dict(dataset.lossy))
-        for name, dataset in bundle.datasets.items()
-    }
+    health = dataset_health(bundle)
     verdicts = compute_verdicts(rules, results, server_keys, intents, health)  # from the results before waivers
     waivers: list[dict[str, Any]] = []
     if options.waivers is not None:
@@ -154,6 +151,21 @@ def scan(
         _note_waived_checks(verdicts, results)
     return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts,
                 waivers)  # fmt: skip
+
+
+def dataset_health(bundle: Bundle) -> dict[str, DatasetHealth]:
+    """Per dataset, what the verdicts that read it must be told: damaged, lossy and unread inputs."""
+    unread: dict[str, list[str]] = {}
+    for item in bundle.unread:
+        for name in item.datasets:
+            unread.setdefault(name, []).append(f"{item.path}: not read ({item.reason}); it would supply {name}")
+    unread_paths = {item.path for item in bundle.unread}
+    health: dict[str, DatasetHealth] = {}
+    for name in sorted(set(bundle.datasets) | set(unread)):
+        dataset = bundle.datasets.get(name)
+        damaged = tuple(s for s in dataset.incomplete_sources if s not in unread_paths) if dataset else ()
+        health[name] = DatasetHealth(damaged, dict(dataset.lossy) if dataset else {}, tuple(unread.get(name, ())))
+    return health
 
 
 def _note_waived_checks(verdicts: dict[str, dict[str, Any]], results: list[RuleResult]) -> None:

@@ -13,7 +13,8 @@ With them meant to be off: `disabled` when the checks of that intent pass, `expo
 without the data. Advisory checks without data are listed as not checked and never make a verdict unknown.
 
 A verdict that would be `ready`, `partial` or `disabled` becomes `unknown` when an input one of its checks reads
-was damaged, cut off or lost values in a column the check uses: the good news cannot be vouched for. Bad news
+was damaged, cut off, not read at all (unreadable, refused, a symlink leaving the bundle, …) or lost values in a
+column the check uses: the good news cannot be vouched for. Bad news
 stands (what failed, failed on the data that was read), and the damaged inputs are named either way.
 """
 
@@ -33,10 +34,12 @@ _GOOD_NEWS = ("ready", "partial", "disabled")
 
 @dataclass(frozen=True)
 class DatasetHealth:
-    """What is wrong with one dataset's inputs: files cut off or damaged, and columns whose values were lost."""
+    """What is wrong with one dataset's inputs: files cut off or damaged, columns whose values were lost, and
+    inputs that were not read at all but would have supplied it (each a line that says why)."""
 
     incomplete_sources: tuple[str, ...] = ()
     lossy_columns: Mapping[str, str] = field(default_factory=dict)
+    unread: tuple[str, ...] = ()
 
 
 def _columns(node: Any) -> Iterator[str]:
@@ -63,6 +66,7 @@ def _degraded_inputs(rules: Sequence[Rule], health: Mapping[str, DatasetHealth])
             found = lines.setdefault(dataset, set())
             found.update(f"{source}: {dataset} incomplete (damaged or cut off)" for source in state.incomplete_sources)
             found.update(f"{dataset}.{c}: {reason}" for c, reason in state.lossy_columns.items() if c in used)
+            found.update(state.unread)
     return {dataset: found for dataset, found in lines.items() if found}
 
 

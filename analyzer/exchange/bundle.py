@@ -27,8 +27,9 @@ from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
 from analyzer.exchange.columnar import read_table
 from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
-from analyzer.exchange.sources import SourceFile, collect, sha256_of
+from analyzer.exchange.sources import SourceFile, Unread, collect, is_documentation, sha256_of
 from analyzer.exchange.split_read import SplitReader
+from analyzer.exchange.unread import datasets_of_unread
 from analyzer.exchange.values import ServerVersion
 from analyzer.memory import collector_paused, release_unused
 from analyzer.model import InputProblem, Record
@@ -67,6 +68,16 @@ class Dataset:
     incomplete_sources: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class UnreadInput:
+    """An input that was not read, or read as nothing, and the datasets it would have supplied: their verdicts
+    cannot be vouched for."""
+
+    path: str
+    reason: str
+    datasets: tuple[str, ...]
+
+
 @dataclass
 class Bundle:
     inputs: list[InputFile]
@@ -74,6 +85,7 @@ class Bundle:
     servers: pd.DataFrame
     problems: list[InputProblem]
     manifest: dict[str, Any] | None = None
+    unread: list[UnreadInput] = field(default_factory=list)
 
     def coverage(self) -> pd.DataFrame:
         """Server × dataset: rows per server for every per-server dataset (0 = not exported for it)."""
@@ -120,8 +132,9 @@ def load_bundle(
     """Read every file of the bundle. Raises InputError only when nothing at all could be read. With
     `split_large`, a large CLIXML file is read in two processes (`split_read`)."""
     problems: list[InputProblem] = []
+    not_read: list[Unread] = []
     with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
-        files = collect(list(paths), Path(scratch), problems)
+        files = collect(list(paths), Path(scratch), problems, not_read)
         manifest = _read_manifest(files, problems)
         listed = {
             str(entry.get("path", "")).replace("\\", "/").lower(): entry
@@ -130,6 +143,11 @@ def load_bundle(
         }
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
+        unread = [
+            UnreadInput(u.display, u.reason, datasets_of_unread(u.relative, None, listed.get(u.relative.lower())))
+            for u in not_read
+            if u.export_like and not is_documentation(u.relative)
+        ]
         # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
         split = SplitReader.start([f.path for f in files]) if split_large else None
         try:
@@ -143,12 +161,15 @@ def load_bundle(
                     entry, batch_list = _read_one(source, encoding, listed, digests[source.path], split)
                     inputs.append(entry)
                     batches.extend((entry, source, batch) for batch in batch_list)
+                    unread.extend(_if_unread(entry, source, bool(batch_list), listed))
                     problems.extend(entry.problems)
         finally:
             if split is not None:
                 split.close()
         for missing in sorted(set(listed) - {f.relative.lower() for f in files}):
             problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
+            supplies = datasets_of_unread(missing, None, listed[missing])
+            unread.append(UnreadInput(missing, "listed in the manifest but not in the bundle", supplies))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
         raise InputError(str(paths[0]) if paths else ".", 0, "nothing in the bundle could be read as an export")
     release_unused()  # the reading's transients, before the tables are joined up
@@ -156,7 +177,28 @@ def load_bundle(
     server_table = _server_table(datasets)
     _flag_unknown_servers(datasets, server_table, problems)
     _flag_result_size(datasets, problems)
-    return Bundle(inputs, datasets, server_table, problems, manifest)
+    for item in unread:  # a rule over these datasets must not pass on what was read without it
+        for name in item.datasets:
+            if name in datasets:
+                datasets[name].incomplete_sources.append(item.path)
+    return Bundle(inputs, datasets, server_table, problems, manifest, unread)
+
+
+def _if_unread(
+    entry: InputFile, source: SourceFile, read_some: bool, listed: dict[str, dict[str, Any]]
+) -> list[UnreadInput]:
+    """The input as unread when it yielded no dataset's rows because it could not be opened, parsed or recognised,
+    or was empty or damaged; documentation is told apart and degrades nothing (its problem says it was ignored)."""
+    if read_some or (entry.complete and entry.format != "unrecognised" and entry.records):
+        return []
+    if entry.format != "unrecognised" and entry.complete and entry.size:
+        return []  # read to its end: an empty result, or records no dataset uses
+    if entry.format == "unrecognised" and is_documentation(source.relative):
+        entry.problems = [InputProblem(source.display, 0, "ignored: documentation, not an export")]
+        return []
+    reason = entry.problems[-1].message if entry.problems else "nothing could be read"
+    datasets = datasets_of_unread(source.relative, source.path, listed.get(source.relative.lower()))
+    return [UnreadInput(source.display, reason, datasets)]
 
 
 def _read_one(

@@ -7,8 +7,10 @@ is an archive that would expand past a size or ratio limit (a zip bomb); both be
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import zipfile
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -18,6 +20,7 @@ MAX_EXPANDED_BYTES = 8 << 30
 MAX_RATIO = 200  # compressed:expanded beyond this, for members over a few MB, is a bomb, not an export
 _SMALL_MEMBER = 4 << 20
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+_UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8
 
 
 @dataclass(frozen=True)
@@ -37,45 +40,183 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*"), key=lambda p: str(p.relative_to(root)).lower()):
-        if path.is_file() and not path.is_symlink() and path.name.lower() not in _SKIPPED_NAMES:
-            yield path
+@dataclass(frozen=True)
+class Unread:
+    """An entry of the bundle that was not read as an export, and why. `export_like` is False for what is known
+    not to be an export (documentation, images, desktop clutter): listed, it degrades nothing."""
+
+    display: str
+    relative: str
+    reason: str
+    export_like: bool = True
+
+
+_DOCUMENTATION_SUFFIXES = {".md", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".docx", ".doc", ".rtf", ".htm",
+                           ".html", ".xlsx", ".pptx", ".log"}  # fmt: skip
+
+
+def is_documentation(relative: str) -> bool:
+    """A file a person put beside the exports to be read by people: README*, Markdown, images, office files."""
+    name = PurePosixPath(relative).name.lower()
+    return name.startswith("readme") or PurePosixPath(name).suffix in _DOCUMENTATION_SUFFIXES
+
+
+class _Walk:
+    """A folder's files in a stable order. Nothing is passed over silently: a folder that cannot be listed, a FIFO,
+    socket or device, and a symlink that is broken, loops or leaves the bundle each become an `Unread`. A symlink
+    whose target stays inside the bundle is followed (a folder once)."""
+
+    def __init__(self, root: Path, unread: list[Unread]) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.unread = unread
+        self.files: list[Path] = []
+        self.seen = {self.real_root}
+
+    def refuse(self, path: Path, reason: str, *, export_like: bool = True) -> None:
+        self.unread.append(Unread(str(path), self.relative(path), reason, export_like))
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def visit(self, folder: Path) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            self.refuse(folder, f"folder cannot be read: {error.strerror or error}")
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    self.link(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    self.seen.add(path.resolve())
+                    self.visit(path)
+                elif not entry.is_file(follow_symlinks=False):
+                    self.refuse(path, "not a regular file (a FIFO, socket or device): not read")
+                elif entry.name.lower() in _SKIPPED_NAMES:
+                    self.refuse(path, "ignored: a file Windows or macOS keeps in folders", export_like=False)
+                else:
+                    self.files.append(path)
+            except OSError as error:
+                self.refuse(path, f"cannot be examined: {error.strerror or error}")
+
+    def link(self, path: Path) -> None:
+        try:
+            target = path.resolve(strict=True)
+        except RuntimeError:
+            self.refuse(path, "symlink that loops: not read")
+            return
+        except OSError:
+            self.refuse(path, "symlink whose target does not exist: not read")
+            return
+        if not target.is_relative_to(self.real_root):
+            self.refuse(path, "symlink to a place outside the bundle: refused")
+        elif target.is_dir():
+            if target in self.seen or self.real_root.is_relative_to(target):
+                self.refuse(path, "symlink to a folder already read (a loop): not read again")
+                return
+            self.seen.add(target)
+            self.visit(path)
+        elif target.is_file():
+            self.files.append(path)
+        else:
+            self.refuse(path, "symlink to something that is not a regular file: not read")
+
+
+def _walk(root: Path, unread: list[Unread]) -> list[Path]:
+    walk = _Walk(root, unread)
+    walk.visit(root)
+    return sorted(walk.files, key=lambda p: walk.relative(p).lower())
 
 
 def _safe_member_name(name: str) -> PurePosixPath | None:
+    """The member's path inside the extraction folder, or None when it would leave it or name nothing."""
     member = PurePosixPath(name.replace("\\", "/"))
-    if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
+    parts = [part for part in member.parts if part not in ("", ".")]
+    if member.is_absolute() or ".." in member.parts or not parts or (":" in parts[0]) or "\0" in name:
         return None
-    return member
+    return PurePosixPath(*parts)
 
 
-def extract_zip(archive: Path, into: Path, problems: list[InputProblem]) -> list[SourceFile]:
-    """Extract the members that are safe to extract; report the rest."""
+def _names_encoding(infos: list[zipfile.ZipInfo]) -> str:
+    """How the archiving tool wrote the names that lack the UTF-8 flag: zipfile reads them as cp437, but Japanese
+    Windows writes cp932 and some tools write UTF-8 without saying so. One encoding per archive: the first of
+    UTF-8, cp932 that reads every such name; else cp437."""
+    raw = [i.filename.encode("cp437") for i in infos if not i.flag_bits & _UTF8_FLAG and not i.filename.isascii()]
+    for encoding in ("utf-8", "cp932"):
+        try:
+            for name in raw:
+                name.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "cp437"
+
+
+def _member_name(info: zipfile.ZipInfo, encoding: str) -> str:
+    if info.flag_bits & _UTF8_FLAG or encoding == "cp437" or info.filename.isascii():
+        return info.filename
+    return info.filename.encode("cp437").decode(encoding)
+
+
+def _refusal(info: zipfile.ZipInfo, name: PurePosixPath | None, seen: dict[str, int], folders: set[str]) -> str | None:
+    """Why a member is not extracted, or None."""
+    if name is None:
+        return "refused: the member's path leaves the archive or names nothing"
+    if seen[str(name).lower()] > 1:
+        return (f"refused: the archive holds {seen[str(name).lower()]} members named {name}; which one is meant "
+                "cannot be told, so none is read")  # fmt: skip
+    if str(name).lower() in folders:
+        return "refused: a file beside a folder of the same name"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "refused: a symlink stored in the archive"
+    if info.flag_bits & 0x1:
+        return "not read: the member is encrypted"
+    if info.file_size > _SMALL_MEMBER and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return "refused: compression ratio of a zip bomb"
+    return None
+
+
+def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceFile]:
+    """Extract the members that are safe to extract; add the rest to `unread` with the reason."""
     extracted: list[SourceFile] = []
     try:
         bundle = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
-        problems.append(InputProblem(str(archive), 0, f"not a readable zip file: {error}"))
+    except UnicodeDecodeError:
+        unread.append(Unread(str(archive), archive.name, "not a readable zip file: a member name marked UTF-8 is not"))
+        return extracted
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        unread.append(Unread(str(archive), archive.name, f"not a readable zip file: {error}"))
         return extracted
     with bundle:
-        members = [info for info in bundle.infolist() if not info.is_dir()]
-        expanded = sum(info.file_size for info in members)
-        if expanded > MAX_EXPANDED_BYTES:
-            problems.append(InputProblem(str(archive), 0, f"refused: would expand to {expanded:,} bytes"))
+        infos = bundle.infolist()
+        encoding = _names_encoding(infos)
+        named = [(info, _member_name(info, encoding)) for info in infos]
+        members = [(info, text) for info, text in named if not info.is_dir()]
+        safe = [(info, text, _safe_member_name(text)) for info, text in members]
+        seen = Counter(str(name).lower() for _info, _text, name in safe if name is not None)
+        folders = {str(parent).lower() for _i, _t, name in safe if name for parent in name.parents if parent.parts}
+        folders |= {str(_safe_member_name(text)).lower() for info, text in named if info.is_dir()}
+        refusals = {id(info): _refusal(info, name, seen, folders) for info, _text, name in safe}
+        # Many members each under the per-member limit can still expand a thousandfold together.
+        kept = [info for info, _text, _name in safe if refusals[id(info)] is None]
+        expanded, packed = sum(i.file_size for i in kept), sum(i.compress_size for i in kept)
+        if expanded > MAX_EXPANDED_BYTES or (expanded > _SMALL_MEMBER and expanded > MAX_RATIO * max(packed, 1)):
+            reason = f"refused: would expand to {expanded:,} bytes from {packed:,} (a zip bomb)"
+            unread.append(Unread(str(archive), archive.name, reason))
             return extracted
-        for info in sorted(members, key=lambda i: i.filename.lower()):
-            display = f"{archive}!{info.filename}"
-            name = _safe_member_name(info.filename)
-            if name is None:
-                problems.append(InputProblem(display, 0, "refused: the member's path leaves the archive"))
-                continue
-            if info.file_size > _SMALL_MEMBER and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                problems.append(InputProblem(display, 0, "refused: compression ratio of a zip bomb"))
+        for info, text, name in sorted(safe, key=lambda item: item[1].lower()):
+            display = f"{archive}!{text}"
+            refusal = refusals[id(info)]
+            if refusal is not None or name is None:
+                unread.append(Unread(display, text.replace("\\", "/"), refusal or "refused"))
                 continue
             target = into.joinpath(*name.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with bundle.open(info) as source, target.open("wb") as sink:
                     copied = 0
                     while chunk := source.read(1 << 20):
@@ -83,24 +224,27 @@ def extract_zip(archive: Path, into: Path, problems: list[InputProblem]) -> list
                         if copied > info.file_size:  # the header lied about the size
                             raise zipfile.BadZipFile("member larger than its header says")
                         sink.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
-                problems.append(InputProblem(display, 0, f"member could not be extracted: {error}"))
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError) as error:
+                unread.append(Unread(display, str(name), f"member could not be extracted: {error}"))
                 target.unlink(missing_ok=True)
                 continue
             extracted.append(SourceFile(target, display, str(name)))
     return extracted
 
 
-def collect(paths: list[Path], scratch: Path, problems: list[InputProblem]) -> list[SourceFile]:
-    """Every file of the bundle, in a stable order. `scratch` receives extracted zip members."""
+def collect(paths: list[Path], scratch: Path, problems: list[InputProblem], unread: list[Unread]) -> list[SourceFile]:
+    """Every file of the bundle, in a stable order. `scratch` receives extracted zip members; what is not read
+    is added to `unread` (and, as a problem, to `problems`)."""
     files: list[SourceFile] = []
     for number, given in enumerate(paths):
+        first_unread = len(unread)
         if given.is_dir():
-            files.extend(SourceFile(p, str(p), str(p.relative_to(given).as_posix())) for p in _walk(given))
+            files.extend(SourceFile(p, str(p), p.relative_to(given).as_posix()) for p in _walk(given, unread))
         elif given.is_file() and zipfile.is_zipfile(given):
-            files.extend(extract_zip(given, scratch / f"zip{number}", problems))
+            files.extend(extract_zip(given, scratch / f"zip{number}", unread))
         elif given.is_file():
             files.append(SourceFile(given, str(given), given.name))
         else:
             problems.append(InputProblem(str(given), 0, "no such file or folder"))
+        problems.extend(InputProblem(u.display, 0, u.reason) for u in unread[first_unread:])
     return files

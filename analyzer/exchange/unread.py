@@ -1,0 +1,84 @@
+"""Which datasets an input that could not be read would have supplied.
+
+A verdict must not be `ready` on data it never saw: when the second of two Get-CASMailbox exports is unreadable,
+the first alone says nothing about the users in the second. So each unread input is tied to the datasets it
+would have held — from the manifest's cmdlet for it, from type names or a `#TYPE` line in its first bytes, from
+its file name — and, when none of those tells, to every dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from analyzer.exchange.catalog import BY_NAME, DatasetSpec
+
+EVERY_DATASET: tuple[str, ...] = tuple(BY_NAME)
+_SNIFF_BYTES = 64 << 10
+
+# Words of file names that name a dataset, beyond the cmdlet's own noun (`Get-CASMailbox` → `casmailbox`).
+_NAME_WORDS: dict[str, tuple[str, ...]] = {
+    "service": ("service", "win32service"),
+    "pop_settings": ("pop",),
+    "imap_settings": ("imap",),
+    "exchange_certificate": ("certificate", "cert"),
+    "server_component_state": ("componentstate", "component"),
+    "receive_connector": ("connector",),
+    "authentication_policy": ("authpolicy",),
+    "organization_config": ("orgconfig",),
+}
+
+
+def _noun(spec: DatasetSpec) -> str:
+    verb_noun = spec.cmdlet.split()[0]
+    return verb_noun.split("-", 1)[-1].lower()
+
+
+_WORDS: list[tuple[str, str]] = sorted(
+    ((word, name) for name, spec in BY_NAME.items() for word in (_noun(spec), *_NAME_WORDS.get(name, ()))),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+_TYPE_PATTERNS = {
+    name: re.compile(
+        "|".join(rf"<T>[^<]*{re.escape(s)}</T>|#TYPE [^\r\n]*{re.escape(s)}\b" for s in spec.type_suffixes)
+    )
+    for name, spec in BY_NAME.items()
+}
+
+
+def _by_cmdlet(cmdlet: str) -> tuple[str, ...]:
+    wanted = cmdlet.strip().split(" ")[0].lower()
+    return tuple(name for name, spec in BY_NAME.items() if spec.cmdlet.split()[0].lower() == wanted)
+
+
+def _by_file_name(relative: str) -> tuple[str, ...]:
+    """The dataset whose longest word the file name holds (`Get-CASMailbox.xml` is not the mailbox dataset)."""
+    stem = re.sub(r"[^a-z0-9]", "", PurePosixPath(relative).stem.lower())
+    for word, name in _WORDS:
+        if word in stem:
+            return (name,)
+    return ()
+
+
+def _by_content(path: Path | None) -> tuple[str, ...]:
+    """Datasets whose type names appear in the file's first bytes (a CLIXML `<T>` or a CSV `#TYPE` line)."""
+    if path is None:
+        return ()
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except OSError:
+        return ()
+    text = head.replace(b"\x00", b"").decode("latin-1")  # UTF-16 text loses its zero bytes; type names are ASCII
+    return tuple(name for name, pattern in _TYPE_PATTERNS.items() if pattern.search(text))
+
+
+def datasets_of_unread(relative: str, path: Path | None, manifest_entry: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The datasets an unread input would have supplied; every dataset when nothing tells."""
+    cmdlet = (manifest_entry or {}).get("cmdlet")
+    found = _by_cmdlet(cmdlet) if isinstance(cmdlet, str) else ()
+    return found or _by_content(path) or _by_file_name(relative) or EVERY_DATASET

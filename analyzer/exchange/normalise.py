@@ -6,6 +6,8 @@ be read is left empty and said so: the column is marked lossy, or a problem name
 
 from __future__ import annotations
 
+import functools
+
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +40,7 @@ _ATTRIBUTION_PROPERTIES = (
 MAX_PROBLEMS_PER_COLUMN = 20
 
 
+@functools.cache
 def projection() -> frozenset[str]:
     """Every property name any dataset reads: what the CLIXML reader needs to decode, nothing more."""
     names = {name for spec in DATASETS for column in spec.columns for name in (column.name, *column.aliases)}

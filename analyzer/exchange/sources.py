@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from analyzer.model import InputProblem
 
 MAX_EXPANDED_BYTES = 8 << 30
+MAX_MEMBERS = 10_000  # a bundle holds a few hundred exports; a hundred thousand tiny members only cost time
 MAX_RATIO = 200  # compressed:expanded beyond this, for members over a few MB, is a bomb, not an export
 _SMALL_MEMBER = 4 << 20
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -193,6 +194,10 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
         return extracted
     with bundle:
         infos = bundle.infolist()
+        if len(infos) > MAX_MEMBERS:
+            reason = f"refused: {len(infos):,} members; a bundle of exports holds far fewer (limit {MAX_MEMBERS:,})"
+            unread.append(Unread(str(archive), archive.name, reason))
+            return extracted
         encoding = _names_encoding(infos)
         named = [(info, _member_name(info, encoding)) for info in infos]
         members = [(info, text) for info, text in named if not info.is_dir()]

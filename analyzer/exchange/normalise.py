@@ -7,7 +7,6 @@ be read is left empty and said so: the column is marked lossy, or a problem name
 from __future__ import annotations
 
 import functools
-
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence

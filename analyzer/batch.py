@@ -22,7 +22,9 @@ from typing import Any
 from analyzer.engine.loader import SEVERITIES
 from analyzer.engine.verdicts import PROTOCOLS
 from analyzer.errors import ExauditError
+from analyzer.exchange.sources import is_documentation
 from analyzer.pipeline import ScanOptions, scan
+from analyzer.readers.detect import detect_format
 from analyzer.report.json_report import build as build_report
 from analyzer.report.writers import write_reports
 
@@ -70,6 +72,29 @@ class Discovery:
     ignored: list[tuple[Path, str]]  # (path, why: a key of IGNORED_BECAUSE): nothing is skipped silently
 
 
+def _not_itself_a_bundle(root: Path) -> None:
+    """Refuse a folder that is one bundle (exports or a manifest at its top level): its per-server sub-folders
+    would otherwise each be scanned as a bundle of their own, every one of them missing most of the data."""
+    exports = [p.name for p in sorted(root.iterdir()) if p.is_file() and _is_export(p)]
+    if exports:
+        raise ExauditError(
+            f"{root}:0: this folder is itself one bundle (it holds {', '.join(exports[:3])}"
+            f"{', …' if len(exports) > 3 else ''}): scan it with `exaudit scan {root}`; `batch` takes a folder "
+            "whose sub-folders or zips are bundles"
+        )
+
+
+def _is_export(path: Path) -> bool:
+    if path.name.lower() == "manifest.json":
+        return True
+    if is_documentation(path.name):
+        return False
+    try:
+        return detect_format(path) is not None
+    except (ExauditError, OSError):
+        return False
+
+
 def discover(roots: Sequence[Path]) -> Discovery:
     """Each sub-folder and zip of every root is a bundle; a zip given directly is one bundle. Names are made safe
     for a folder name and unique (`name`, `name-2`, …) in the order found."""
@@ -79,6 +104,7 @@ def discover(roots: Sequence[Path]) -> Discovery:
         if root.is_file() and root.suffix.lower() == ".zip":
             found.append(root)
         elif root.is_dir():
+            _not_itself_a_bundle(root)
             for child in sorted(root.iterdir()):
                 if child.name.startswith("."):
                     ignored.append((child, "hidden"))

@@ -3,11 +3,16 @@ printed once as `file:line: message` and end the command with exit code 2."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import functools
 import gc
 import json
+import os
+import re
 import sys
+import tempfile
+import traceback
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +44,7 @@ from analyzer.report.diff import markdown as diff_markdown
 from analyzer.report.json_report import build as build_report
 from analyzer.report.json_report import report_schema
 from analyzer.report.labels import LANGUAGES
+from analyzer.report.output import check_complete, check_output_folder
 from analyzer.report.portfolio import render as render_portfolio
 from analyzer.report.visible import visible
 from analyzer.report.writers import RENDERERS, write_reports
@@ -59,17 +65,40 @@ SHOWN_VALUE_CHARS = 70
 
 
 def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
-    """Print the project's own errors as `file:line: message` and exit 2, however the command is invoked."""
+    """Print the project's own errors as `file:line: message` and exit 2, however the command is invoked; any
+    other exception is a bug: one line on stderr, the traceback in a file, exit 3 (never 1, which CI reads as
+    "--fail-on reached")."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             command(*args, **kwargs)
         except ExauditError as error:
-            err.print(visible(error), markup=False)
+            err.print(visible(_located(error)), markup=False)
             raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors: typer's own
+            raise
+        except Exception as error:  # the one place every unexpected exception ends
+            _internal_error(error)
+            raise typer.Exit(3) from None
 
     return run
+
+
+def _located(error: ExauditError) -> str:
+    """The message, without the `:0` of an error that concerns a whole file (`file: message`, not `file:0:`)."""
+    return re.sub(r"^(.*?):0: ", r"\1: ", str(error), count=1)
+
+
+def _internal_error(error: BaseException) -> None:
+    """Say in one line that exaudit failed, and where the traceback went."""
+    details = Path(tempfile.gettempdir()) / f"exaudit-internal-error-{os.getpid()}.txt"
+    try:
+        details.write_text(f"exaudit {__version__}\n{''.join(traceback.format_exception(error))}", encoding="utf-8")
+        where = str(details)
+    except OSError:
+        where = "(the traceback could not be written)"
+    err.print(visible(f"internal error: {type(error).__name__}: {error}; details in {where}"), markup=False)
 
 
 def _version(value: bool) -> None:
@@ -96,6 +125,16 @@ def _read_file(path: Path, encoding: str | None) -> tuple[ExportReader, list[Rec
     except InputError as error:
         return reader, records, error
     return reader, records, None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(data: Any) -> str:
+    """JSON for standard output. A value may hold a lone UTF-16 surrogate (CLIXML's `_xD800_`), which no UTF-8
+    output can carry: it is written as the JSON escape `\\ud800`, which means the same code unit."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -177,6 +216,7 @@ def inspect(
     """Show what exaudit reads: for files, format, encoding, record types and counts, lossy columns, problems
     and the first records; for a bundle (folders, zips), its inventory — inputs with SHA-256, servers,
     datasets, the server × dataset coverage, attribution and problems."""
+    _check_encoding(encoding)
     if bundle or any(path.is_dir() or zipfile.is_zipfile(path) for path in files if path.exists()):
         _inspect_bundle(files, as_json=as_json, encoding=encoding)
         return
@@ -208,7 +248,7 @@ def inspect(
         else:
             _print_summary(path, reader, records, error)
     if as_json:
-        json.dump(documents, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write(_json_text(documents))
         sys.stdout.write("\n")
     if failed:
         raise typer.Exit(2)
@@ -218,7 +258,7 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
     loaded = load_bundle(paths, encoding=encoding)
     facts = inventory(loaded)
     if as_json:
-        json.dump(facts, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write(_json_text(facts))
         sys.stdout.write("\n")
         return
     inputs = Table(title="Inputs", title_justify="left")
@@ -262,7 +302,8 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
     for name, counts in facts["attribution"].items():
         out.print(f"  attribution of {name}: " + ", ".join(f"{how} {count}" for how, count in counts.items()))
     for problem in facts["problems"]:
-        where = f"{problem['file']}:{problem['line']}: {problem['message']}"
+        line = f":{problem['line']}" if problem["line"] else ""
+        where = f"{problem['file']}{line}: {problem['message']}"
         out.print(f"  [yellow]problem:[/] {_quoted(where)}", highlight=False)
 
 
@@ -446,11 +487,13 @@ def scan(
 ) -> None:
     """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
     _check_choices(lang, fail_on)
+    _check_encoding(encoding)
     if not paths and not demo:
         raise typer.BadParameter("give the bundle's folders, files or zips, or --demo", param_hint="PATH")
     if fail_on_new and baseline is None:
         raise typer.BadParameter("needs --baseline OLD.json", param_hint="--fail-on-new")
     earlier = _read_report(baseline) if baseline is not None else None  # a bad baseline stops before the scan
+    check_output_folder(out_dir)  # and so does an output folder that cannot take the reports
     wanted = _formats(formats)
     when = _evaluation_date(as_of)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
@@ -470,16 +513,15 @@ def scan(
         result = run_scan(options)
     report = build_report(result)
     difference = compare(earlier, report) if earlier is not None else None
-    written = write_reports(report, wanted, out_dir, lang, difference)
+    extra = {}
+    if difference is not None:
+        as_json = json.dumps(difference, ensure_ascii=False, indent=2) + "\n"
+        extra = {"diff.md": diff_markdown(difference).encode("utf-8"), "diff.json": as_json.encode("utf-8")}
+    written = write_reports(report, wanted, out_dir, lang, difference, extra)
     if not quiet:
         _print_scan_summary(report)
     new_failures = 0
     if difference is not None:
-        (out_dir / "diff.md").write_text(diff_markdown(difference), encoding="utf-8")
-        (out_dir / "diff.json").write_text(
-            json.dumps(difference, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        written += [out_dir / "diff.md", out_dir / "diff.json"]
         new_failures = difference["summary"]["new"]
         if not quiet:
             _print_difference(difference)
@@ -489,6 +531,16 @@ def scan(
         raise typer.Exit(1)
     if fail_on_new and new_failures:
         raise typer.Exit(1)
+
+
+def _check_encoding(encoding: str | None) -> None:
+    if encoding is None:
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise typer.BadParameter(f"unknown encoding {encoding!r} (e.g. utf-8, utf-16, cp932, cp1252)",
+                                 param_hint="--encoding") from None  # fmt: skip
 
 
 def _check_choices(lang: str, fail_on: str | None) -> None:
@@ -508,11 +560,22 @@ def _formats(formats: str) -> list[str]:
     return wanted
 
 
+# Dates are compared with pandas timestamps, which hold the years 1677–2262: a date outside the range below is a
+# typo (0999 for 1999), never an audit date.
+EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
 def _evaluation_date(as_of: str | None) -> dt.datetime | None:
+    if not as_of:
+        return None
     try:
-        return dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC) if as_of else None
+        when = dt.datetime.fromisoformat(as_of).replace(tzinfo=dt.UTC)
     except ValueError:
         raise typer.BadParameter("expected a date like 2026-11-27", param_hint="--as-of") from None
+    if not EARLIEST_AS_OF <= when.date() <= LATEST_AS_OF:
+        raise typer.BadParameter(f"expected a date from {EARLIEST_AS_OF} to {LATEST_AS_OF}, got {as_of}",
+                                 param_hint="--as-of")  # fmt: skip
+    return when
 
 
 def _reaches(fail_on: str, report: dict[str, Any]) -> bool:
@@ -547,6 +610,7 @@ def batch(
     """Scan each sub-folder or zip as its own bundle; write its reports to OUT/NAME/ and a portfolio (HTML, CSV,
     JSON) of all. Goes on when a bundle fails; exit 2 if one did, else 1 when --fail-on is reached, else 0."""
     _check_choices(lang, fail_on)
+    _check_encoding(encoding)
     wanted = _formats(formats)
     # With several bundles at once the cores are busy already: a large file is then read in one process.
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
@@ -586,6 +650,7 @@ def batch(
 
 def _read_report(path: Path) -> dict[str, Any]:
     try:
+        check_complete(path)
         report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(str(path), 0, f"cannot be read: {error.strerror or error}") from None
@@ -665,5 +730,8 @@ def main() -> None:
     try:
         app()
     except ExauditError as error:
-        err.print(visible(error), markup=False)
+        err.print(visible(_located(error)), markup=False)
         sys.exit(2)
+    except Exception as error:  # outside any command (typer itself)
+        _internal_error(error)
+        sys.exit(3)

@@ -10,11 +10,11 @@ class ExauditError(Exception):
 class InputError(ExauditError):
     """An input file is damaged, unsafe or not what it claims to be.
 
-    `line` is 1-based; 0 means the problem concerns the file as a whole (e.g. it is empty).
+    `line` is 1-based; 0 means the problem concerns the file as a whole (e.g. it is empty), and is not printed.
     """
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path = path
         self.line = line
         self.message = message

@@ -106,7 +106,7 @@ class InputProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 OUTCOMES = ("pass", "fail", "not_evaluated", "not_applicable", "error", "waived")

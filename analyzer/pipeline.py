@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -13,15 +14,15 @@ from typing import Any
 
 import yaml
 
-from analyzer import __version__
+from analyzer import __version__, safe_yaml
 from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
-from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
+from analyzer.exchange.bundle import MANIFEST, Bundle, FileProgress, load_bundle
 from analyzer.memory import release_unused
-from analyzer.model import RuleResult
+from analyzer.model import InputProblem, RuleResult
 
 
 @dataclass
@@ -73,9 +74,13 @@ def generated_at() -> dt.datetime:
 def load_policy(path: Path) -> dict[str, Any]:
     """A policy file: `params: {name: value, RULE-ID.name: value}` (YAML)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ExauditError(f"{path}:0: policy file not readable: {error}") from None
+        data = safe_yaml.load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExauditError(f"{path}: policy file not readable: {error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ExauditError(f"{where}: policy file is not valid YAML: {getattr(error, 'problem', error)}") from None
     params = data.get("params", {}) if isinstance(data, dict) else None
     if not isinstance(params, dict):
         raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
@@ -88,9 +93,13 @@ def _as_of(bundle: Bundle, given: dt.datetime | None) -> dt.datetime:
     exported = (bundle.manifest or {}).get("exported_at")
     if isinstance(exported, str):
         try:
-            return dt.datetime.fromisoformat(exported.replace("Z", "+00:00")).astimezone(dt.UTC)
-        except ValueError:
-            pass
+            when = dt.datetime.fromisoformat(exported.replace("Z", "+00:00")).astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            bundle.problems.append(InputProblem(MANIFEST, 0, f"exported_at is not a date: {exported!r}; using now"))
+        else:
+            if 1900 <= when.year <= 2200:
+                return when
+            bundle.problems.append(InputProblem(MANIFEST, 0, f"exported_at {exported!r} is out of range; using now"))
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
@@ -106,22 +115,38 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
 
 
 def _check_params(rules: list[Rule], params: Mapping[str, Any]) -> None:
-    """A parameter value that does not fit its rule stops the scan before it starts, naming both."""
+    """A parameter no rule declares, or a value that does not fit its rule, stops the scan before it starts,
+    naming both (and the nearest known name: `--param expiry_days=7` is a typo, not a setting)."""
+    known = {name for rule in rules for name in rule.params} | {f"{r.id}.{n}" for r in rules for n in r.params}
+    for name in params:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known)) or 'none'}"
+            raise ExauditError(f"--param {name}: no rule has this parameter{hint}")
     for rule in rules:
         try:
             resolve_params(rule, params)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             raise ExauditError(f"--param for {rule.id} ({rule.source}): {error}") from None
 
 
+def _check_tags(rules: list[Rule], tags: Sequence[str]) -> None:
+    known = {tag for rule in rules for tag in rule.tags}
+    for tag in tags:
+        if tag not in known:
+            close = difflib.get_close_matches(tag, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
+            raise ExauditError(f"--tag {tag}: no rule has this tag{hint}")
+
+
 def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
-    """The rule paths and the rules a scan with these options evaluates; a broken rule file or a parameter value
-    that does not fit its rule raises here, before any input is read."""
+    """The rule paths and the rules a scan with these options evaluates; a broken rule file, an unknown tag or
+    parameter, or a parameter value that does not fit its rule raises here, before any input is read."""
     rule_paths = list(options.rule_paths) or [packaged_rules()]
-    rules = load_rules(rule_paths)
-    if options.tags:
-        rules = [rule for rule in rules if set(options.tags) & set(rule.tags)]
-    _check_params(rules, options.params)
+    every = load_rules(rule_paths)
+    _check_tags(every, options.tags)
+    _check_params(every, options.params)
+    rules = [rule for rule in every if set(options.tags) & set(rule.tags)] if options.tags else every
     return rule_paths, rules
 
 

@@ -61,8 +61,8 @@ def test_unrecognised_and_missing_files_are_located_errors(tmp_path: Path) -> No
     text.write_text("hello")
     result = runner.invoke(app, ["inspect", str(text), str(tmp_path / "missing.xml"), str(VERSION)])
     assert result.exit_code == 2
-    assert f"{text}:0: format not recognised" in result.stderr
-    assert f"{tmp_path / 'missing.xml'}:0: no such file" in result.stderr
+    assert f"{text}: format not recognised" in result.stderr
+    assert f"{tmp_path / 'missing.xml'}: no such file" in result.stderr
     assert "Version 15.2 (Build 986.5)" in result.stdout  # the good file is still shown
 
 

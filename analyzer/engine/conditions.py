@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import warnings
 import weakref
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.engine.linear_regex import compile_linear
 from analyzer.exchange.certificates import covers
 from analyzer.exchange.values import ServerVersion, parse_server_version
 
@@ -262,12 +262,12 @@ _WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"
 
 
 def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -> Mask:
-    compiled = re.compile(str(pattern), 0 if case_sensitive else re.IGNORECASE)  # an invalid pattern fails here
-    if isinstance(series.dtype, pd.StringDtype):
-        try:  # vectorised; pyarrow's RE2 accepts most patterns, Python's re takes the rest
+    compiled = compile_linear(str(pattern), case_sensitive)  # RE2 only: an unsupported pattern fails here
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        try:  # vectorised: pyarrow's own matcher is RE2 too
             with warnings.catch_warnings():  # pandas warns about capture groups it has no use for here
                 warnings.simplefilter("ignore", UserWarning)
-                found = series.str.contains(compiled.pattern, case=case_sensitive, regex=True)
+                found = series.str.contains(str(pattern), case=case_sensitive, regex=True)
             return pd.Series(found, index=series.index, dtype="boolean")
         except (ValueError, NotImplementedError, TypeError):
             pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ from analyzer.engine.conditions import (
     with_object_columns,
 )
 from analyzer.engine.fingerprints import fingerprint, fingerprints, object_key, object_keys
-from analyzer.engine.loader import Rule
+from analyzer.engine.linear_regex import compile_linear
+from analyzer.engine.loader import Param, Rule, regex_params
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
@@ -91,11 +93,18 @@ def _dates(value: Any) -> dict[str, str | None]:
     return dates
 
 
+_PARAM_KINDS: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "date": (str, dt.date),
+}  # fmt: skip
+
+
 def coerce_param(kind: str, value: Any) -> Any:
     """A parameter value given as text (command line) or YAML, as the declared type."""
     if kind == "dates":
         return _dates(value)
     if not isinstance(value, str) or kind == "string":
+        if not isinstance(value, _PARAM_KINDS[kind]) or (kind in ("integer", "number") and isinstance(value, bool)):
+            raise ValueError(f"expected a {kind}, got {value!r}")
         return value
     if kind == "integer":
         return int(value)
@@ -122,8 +131,22 @@ def resolve_params(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
             value = {**_dates(param.default), **value}
         if param.choices and value not in param.choices:
             raise ValueError(f"parameter {name} must be one of {list(param.choices)}, got {value!r}")
+        _check_range(param, value)
+        if name in regex_params(rule.check):
+            compile_linear(str(value))  # a pattern RE2 cannot run stops the scan here, naming the construct
         resolved[name] = value
     return resolved
+
+
+def _check_range(param: Param, value: Any) -> None:
+    if param.type not in ("integer", "number") or isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    low = -math.inf if param.minimum is None else param.minimum
+    high = math.inf if param.maximum is None else param.maximum
+    if not low <= value <= high or (isinstance(value, float) and math.isnan(value)):
+        bounds = f"from {param.minimum:g}" if param.minimum is not None else ""
+        bounds += f" to {param.maximum:g}" if param.maximum is not None else ""
+        raise ValueError(f"parameter {param.name} must be a number {bounds.strip()}, got {value!r}")
 
 
 def render(template: str, values: Mapping[str, Any], *, quote: bool, hidden: list[str] | None = None) -> str:

@@ -21,7 +21,9 @@ from typing import Any, cast
 import jsonschema
 import yaml
 
+from analyzer import safe_yaml
 from analyzer.engine.conditions import object_refs
+from analyzer.engine.linear_regex import PatternError, compile_linear
 from analyzer.errors import ExauditError
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.normalise import PROVENANCE_COLUMNS
@@ -48,6 +50,8 @@ class Param:
     default: Any
     description: str = ""
     choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,20 +133,6 @@ def _json_path(at: Path_) -> str:
     return text
 
 
-_SAFE_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
-    """One parse gives both the node tree (for line and column marks) and the data built from it with the safe
-    constructor — SafeLoader's C build when PyYAML has it (10× faster); never a full Loader."""
-    loader = _SAFE_LOADER(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
-
-
 def _read(path: Path, what: str = "rule file") -> _Located:
     display = str(path)
     try:
@@ -150,7 +140,7 @@ def _read(path: Path, what: str = "rule file") -> _Located:
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError(display, 0, 0, f"cannot read the {what}: {error}") from None
     try:
-        node, data = _compose_and_construct(text)
+        node, data = safe_yaml.compose_and_construct(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -320,6 +310,34 @@ def _semantics(located: _Located) -> None:
         if name not in used:
             raise located.error(("params", name), f"parameter {name!r} is declared but never used", key=True)
         _check_param_value(located, spec["type"], spec["default"], ("params", name, "default"))
+    for pattern, at in _literal_patterns(check, ("check",)):
+        try:
+            compile_linear(pattern)
+        except PatternError as error:
+            raise located.error(at, str(error)) from None
+
+
+def _literal_patterns(node: Any, at: Path_) -> Iterator[tuple[str, Path_]]:
+    """Every `regex:` pattern written in the rule itself (a parameter's is checked with its value)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "regex" and isinstance(value, str):
+                yield value, (*at, key)
+            else:
+                yield from _literal_patterns(value, (*at, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _literal_patterns(item, (*at, index))
+
+
+def regex_params(node: Any) -> set[str]:
+    """The parameters a rule's check uses as regular expressions."""
+    if isinstance(node, dict):
+        found = {node["regex"]["param"]} if isinstance(node.get("regex"), dict) and "param" in node["regex"] else set()
+        return found.union(*(regex_params(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(regex_params(item) for item in node))
+    return set()
 
 
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
@@ -401,7 +419,13 @@ def load_rule(path: Path) -> Rule:
         requires=tuple(data.get("requires", ())),
         params={
             name: Param(
-                name, spec["type"], spec["default"], spec.get("description", ""), tuple(spec.get("choices", ()))
+                name,
+                spec["type"],
+                spec["default"],
+                spec.get("description", ""),
+                tuple(spec.get("choices", ())),
+                spec.get("minimum"),
+                spec.get("maximum"),
             )
             for name, spec in data.get("params", {}).items()
         },

@@ -131,6 +131,9 @@ def load_bundle(
 ) -> Bundle:
     """Read every file of the bundle. Raises InputError only when nothing at all could be read. With
     `split_large`, a large CLIXML file is read in two processes (`split_read`)."""
+    for given in paths:  # a mistyped path must not quietly shrink the bundle
+        if not given.exists() and not given.is_symlink():
+            raise InputError(str(given), 0, "no such file or folder")
     problems: list[InputProblem] = []
     not_read: list[Unread] = []
     with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
@@ -171,7 +174,7 @@ def load_bundle(
             supplies = datasets_of_unread(missing, None, listed[missing])
             unread.append(UnreadInput(missing, "listed in the manifest but not in the bundle", supplies))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
-        raise InputError(str(paths[0]) if paths else ".", 0, "nothing in the bundle could be read as an export")
+        raise _nothing_read(paths, problems)
     release_unused()  # the reading's transients, before the tables are joined up
     datasets = _build_datasets(batches, listed, problems)
     server_table = _server_table(datasets)
@@ -184,6 +187,15 @@ def load_bundle(
     return Bundle(inputs, datasets, server_table, problems, manifest, unread)
 
 
+def _nothing_read(paths: Sequence[Path], problems: list[InputProblem]) -> InputError:
+    """The error of a bundle with nothing readable: the one problem when there is one, else the first three."""
+    if len(problems) == 1:
+        return InputError(problems[0].path, problems[0].line, problems[0].message)
+    shown = "; ".join(str(p) for p in problems[:3]) + ("; …" if len(problems) > 3 else "")
+    where = str(paths[0]) if paths else "."
+    return InputError(where, 0, "nothing in the bundle could be read as an export" + (f": {shown}" if shown else ""))
+
+
 def _if_unread(
     entry: InputFile, source: SourceFile, read_some: bool, listed: dict[str, dict[str, Any]]
 ) -> list[UnreadInput]:
@@ -194,7 +206,7 @@ def _if_unread(
     if entry.format != "unrecognised" and entry.complete and entry.size:
         return []  # read to its end: an empty result, or records no dataset uses
     if entry.format == "unrecognised" and is_documentation(source.relative):
-        entry.problems = [InputProblem(source.display, 0, "ignored: documentation, not an export")]
+        entry.problems = [InputProblem(source.display, 0, "ignored: documentation or an image, not an export")]
         return []
     reason = entry.problems[-1].message if entry.problems else "nothing could be read"
     datasets = datasets_of_unread(source.relative, source.path, listed.get(source.relative.lower()))

@@ -54,10 +54,12 @@ def as_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, PSDateTime):
-        moment = value.value
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        value = value.value
     if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        try:
+            return _in_range(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
+        except OverflowError:  # year 1 or 9999 moved across midnight by its offset
+            raise ValueError(f"{value!s} is outside the dates exaudit can compare (1678 to 2262)") from None
     text = (v.text_of(value) or "").strip()
     if not text:
         return None
@@ -72,7 +74,19 @@ def as_datetime(value: Any) -> datetime | None:
                 continue
         else:
             raise ValueError(f"expected a date, got {text!r}") from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return _in_range(parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+# What a pandas timestamp column holds (nanoseconds since 1970 in 64 bits), with a day to spare at each end.
+_EARLIEST, _LATEST = datetime(1677, 9, 23, tzinfo=UTC), datetime(2262, 4, 10, tzinfo=UTC)
+
+
+def _in_range(moment: datetime) -> datetime:
+    """A date a column can hold; DateTime.MinValue (`1/1/0001`), year 9999 and the like are refused as
+    unreadable cells (each a located problem) rather than crashing the typing of the whole column."""
+    if not _EARLIEST <= moment <= _LATEST:
+        raise ValueError(f"{moment.date().isoformat()} is outside the dates exaudit can compare (1678 to 2262)")
+    return moment
 
 
 def as_text_list(value: Any) -> list[str] | None:

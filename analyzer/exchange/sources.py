@@ -33,6 +33,17 @@ class SourceFile:
     relative: str  # relative to its bundle root, `/`-separated: what a manifest names
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as report text: bytes of a file name that are not UTF-8 (Python keeps them as lone surrogates, which
+    no UTF-8 report can hold) written as `\\xff` escapes."""
+    text = str(path)
+    return (
+        text
+        if text.isprintable() or not any("\udc80" <= c <= "\udcff" for c in text)
+        else (text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+    )
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -75,7 +86,7 @@ class _Walk:
         self.seen = {self.real_root}
 
     def refuse(self, path: Path, reason: str, *, export_like: bool = True) -> None:
-        self.unread.append(Unread(str(path), self.relative(path), reason, export_like))
+        self.unread.append(Unread(shown_path(path), self.relative(path), reason, export_like))
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -187,16 +198,18 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
     try:
         bundle = zipfile.ZipFile(archive)
     except UnicodeDecodeError:
-        unread.append(Unread(str(archive), archive.name, "not a readable zip file: a member name marked UTF-8 is not"))
+        unread.append(
+            Unread(shown_path(archive), archive.name, "not a readable zip file: a member name marked UTF-8 is not")
+        )
         return extracted
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        unread.append(Unread(str(archive), archive.name, f"not a readable zip file: {error}"))
+        unread.append(Unread(shown_path(archive), archive.name, f"not a readable zip file: {error}"))
         return extracted
     with bundle:
         infos = bundle.infolist()
         if len(infos) > MAX_MEMBERS:
             reason = f"refused: {len(infos):,} members; a bundle of exports holds far fewer (limit {MAX_MEMBERS:,})"
-            unread.append(Unread(str(archive), archive.name, reason))
+            unread.append(Unread(shown_path(archive), archive.name, reason))
             return extracted
         encoding = _names_encoding(infos)
         named = [(info, _member_name(info, encoding)) for info in infos]
@@ -211,10 +224,10 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
         expanded, packed = sum(i.file_size for i in kept), sum(i.compress_size for i in kept)
         if expanded > MAX_EXPANDED_BYTES or (expanded > _SMALL_MEMBER and expanded > MAX_RATIO * max(packed, 1)):
             reason = f"refused: would expand to {expanded:,} bytes from {packed:,} (a zip bomb)"
-            unread.append(Unread(str(archive), archive.name, reason))
+            unread.append(Unread(shown_path(archive), archive.name, reason))
             return extracted
         for info, text, name in sorted(safe, key=lambda item: item[1].lower()):
-            display = f"{archive}!{text}"
+            display = f"{shown_path(archive)}!{text}"
             refusal = refusals[id(info)]
             if refusal is not None or name is None:
                 unread.append(Unread(display, text.replace("\\", "/"), refusal or "refused"))
@@ -237,6 +250,17 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
     return extracted
 
 
+def _looks_like_zip(path: Path) -> bool:
+    """A zip by name or first bytes that zipfile cannot open (cut off in transfer): read as a damaged zip, not as
+    an export in an unknown format."""
+    try:
+        with path.open("rb") as stream:
+            start = stream.read(4)
+    except OSError:
+        return False
+    return path.suffix.lower() == ".zip" or start == b"PK\x03\x04"
+
+
 def collect(paths: list[Path], scratch: Path, problems: list[InputProblem], unread: list[Unread]) -> list[SourceFile]:
     """Every file of the bundle, in a stable order. `scratch` receives extracted zip members; what is not read
     is added to `unread` (and, as a problem, to `problems`)."""
@@ -244,12 +268,12 @@ def collect(paths: list[Path], scratch: Path, problems: list[InputProblem], unre
     for number, given in enumerate(paths):
         first_unread = len(unread)
         if given.is_dir():
-            files.extend(SourceFile(p, str(p), p.relative_to(given).as_posix()) for p in _walk(given, unread))
-        elif given.is_file() and zipfile.is_zipfile(given):
+            files.extend(SourceFile(p, shown_path(p), p.relative_to(given).as_posix()) for p in _walk(given, unread))
+        elif given.is_file() and (zipfile.is_zipfile(given) or _looks_like_zip(given)):
             files.extend(extract_zip(given, scratch / f"zip{number}", unread))
         elif given.is_file():
-            files.append(SourceFile(given, str(given), given.name))
+            files.append(SourceFile(given, shown_path(given), given.name))
         else:
-            problems.append(InputProblem(str(given), 0, "no such file or folder"))
+            problems.append(InputProblem(shown_path(given), 0, "no such file or folder"))
         problems.extend(InputProblem(u.display, 0, u.reason) for u in unread[first_unread:])
     return files

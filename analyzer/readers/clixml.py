@@ -299,11 +299,10 @@ class _Decoder:
 # ---------------------------------------------------------------------------------------------------------
 # Pre-scan: which RefIds are referenced, and is there a DOCTYPE.
 
-# One pass over the bytes: the pattern starts with a literal so the regex engine can skip ahead, and what
-# stands before `Ref` (`<`, `<TN`, or a namespace prefix's `:`) is checked afterwards.
-_REF_PATTERN = re.compile(rb"Ref\s[^>]*?\bRefId\s*=\s*[\"']([^\"']*)[\"']")
-_OBJECT_REF_STARTS = (b"<", b":")
-_TYPE_REF_STARTS = (b"<TN", b":TN")
+# One pass over the bytes, in linear time whatever they hold: a match starts only at `<` or a namespace prefix's
+# `:` (text cannot hold a raw `<`), and the attributes before RefId are bounded, so no attempt can scan the rest of
+# a long value (an unbounded `[^>]*?` made a 128 KB value full of `Ref ` cost quadratic time).
+_REF_PATTERN = re.compile(rb"[<:](TN)?Ref\s[^<>]{0,1024}?\bRefId\s*=\s*[\"']([^\"'<>]{0,256})[\"']")
 _CHUNK = 1 << 20
 
 
@@ -322,7 +321,10 @@ def _pre_scan(stream: Utf8Stream) -> PreScan:
     carry = b""
     first = True
     while True:
-        chunk = stream.read(_CHUNK)
+        try:
+            chunk = stream.read(_CHUNK)
+        except UnicodeError:  # the parse meets it too, and says where; what stands before it is scanned
+            chunk = b""
         data = carry + chunk
         if not chunk:
             cut = len(data)
@@ -336,11 +338,7 @@ def _pre_scan(stream: Utf8Stream) -> PreScan:
             if found:
                 return PreScan(None, None, block.count(b"\n", 0, min(found)) + 1)
         for match in _REF_PATTERN.finditer(block):
-            start = match.start()
-            if block[start - 3 : start] in _TYPE_REF_STARTS:
-                types.add(match.group(1))
-            elif block[start - 1 : start] in _OBJECT_REF_STARTS:
-                objects.add(match.group(1))
+            (types if match.group(1) else objects).add(match.group(2))
         carry = data[cut:]
         if not chunk:
             break
@@ -351,6 +349,14 @@ def _pre_scan(stream: Utf8Stream) -> PreScan:
         frozenset(ref_id.decode("ascii") for ref_id in types),
         None,
     )
+
+
+class _XmlDamage(InputError):
+    """The XML itself is damaged at `stream_line` (of the stream read, before any line offset)."""
+
+    def __init__(self, path: str, line: int, message: str, stream_line: int) -> None:
+        super().__init__(path, line, message)
+        self.stream_line = stream_line
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -442,7 +448,53 @@ class ClixmlReader:
             raw.seek(0)
             stream, line_offset = self._open(raw)
             decoder = _Decoder(scan, self.projection)
-            yield from self._parse(stream, decoder, line_offset)
+            read_before = self.records_read
+            try:
+                yield from self._parse(stream, decoder, line_offset)
+            except UnicodeError as error:  # the stream handed over every character before the bad bytes
+                line = stream.lines_read + 1 + line_offset
+                raise self._error(line, f"not valid {self.sniffed.label}: {getattr(error, 'reason', error)}") from None
+            except _XmlDamage as damage:
+                # libxml2 drops the events of the chunk it was parsing when it met the damage: the objects that
+                # closed before the damaged line are read again from there, so that every one of them is kept.
+                yield from self._recover(decoder, damage.stream_line, self.records_read - read_before)
+                raise
+
+    def _recover(self, decoder: _Decoder, stream_line: int, already: int) -> Iterator[Record]:
+        """The top-level values that ended before line `stream_line`, after the first `already` of them."""
+        with self.path.open("rb") as raw:
+            stream, line_offset = self._open(raw)
+            parser = etree.XMLPullParser(
+                events=("end",), resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                huge_tree=False, remove_comments=True, remove_pis=True, remove_blank_text=True,
+            )  # fmt: skip
+            lines_left, seen = stream_line - 1, 0
+            root: Any = None
+            while lines_left > 0 and (chunk := stream.read(_CHUNK)):
+                newlines = chunk.count(b"\n")
+                if newlines >= lines_left:  # stop at the start of the damaged line
+                    cut = -1
+                    for _ in range(lines_left):
+                        cut = chunk.index(b"\n", cut + 1)
+                    chunk, lines_left = chunk[: cut + 1], 0
+                else:
+                    lines_left -= newlines
+                try:
+                    parser.feed(chunk)
+                except etree.LxmlError:
+                    return  # damaged earlier than libxml2 said: what was read stands
+                for _event, found in parser.read_events():
+                    element: Any = found
+                    if root is None:
+                        root = element.getroottree().getroot()
+                    if element.getparent() is not root:
+                        continue
+                    if seen >= already:
+                        yield self._record(element, decoder, line_offset)
+                    seen += 1
+                    element.clear(keep_tail=True)
+                    while element.getprevious() is not None:
+                        del root[0]
 
     # -- reading a file in parts (see clixml_parts): the same decoding, over one byte range at a time ----------
     def start_after(self, scan: PreScan, type_lists: Iterable[bytes]) -> None:
@@ -510,7 +562,8 @@ class ClixmlReader:
         except etree.LxmlError as error:
             line = getattr(error, "lineno", 0) or 0
             message = getattr(error, "msg", None) or str(error)
-            raise self._error(line + line_offset, f"damaged or truncated XML: {message}") from None
+            raise _XmlDamage(self.display_path, line + line_offset, f"damaged or truncated XML: {message}",
+                             line) from None  # fmt: skip
         if root is None:
             root = self._check_root(parser_events.root, line_offset)
         for remaining in list(root):

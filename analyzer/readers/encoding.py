@@ -75,6 +75,9 @@ class Utf8Stream:
         self._decoder = None if self._passthrough else codecs.getincrementaldecoder(sniffed.codec)("strict")
         self._pending = b""
         self._eof = False
+        self._failed: UnicodeDecodeError | None = None
+        self.lines_read = 0  # line ends handed over so far (counted when decoding; UTF-8 passes through)
+        self._codec = sniffed.codec
 
     # Enough of the file protocol for pyarrow and `with`.
     def readable(self) -> bool:
@@ -108,12 +111,30 @@ class Utf8Stream:
             return self._read_raw(size)
         assert self._decoder is not None
         want = size if size > 0 else 1 << 62
-        while len(self._pending) < want and not self._eof:
+        if self._failed is not None and not self._pending:
+            raise self._failed
+        while len(self._pending) < want and not self._eof and self._failed is None:
             chunk = self._read_raw(1 << 16 if size > 0 else -1)
             self._eof = not chunk
-            self._pending += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+            try:
+                self._pending += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+            except UnicodeDecodeError as error:
+                # Hand over the text before the bad bytes first and fail at the next read, so that a reader
+                # keeps every record that stands before the damage.
+                good = self._good_prefix(error)
+                self._pending += good
+                self._failed = error
         out, self._pending = self._pending[:want], self._pending[want:]
+        self.lines_read += out.count(b"\n")
         return out
+
+    def _good_prefix(self, error: UnicodeDecodeError) -> bytes:
+        """The text before the bad bytes, as UTF-8. `error.object` is the decoder's buffer (what an earlier read
+        left of a character, then this chunk), which starts on a character boundary."""
+        try:
+            return bytes(error.object[: error.start]).decode(self._codec).encode("utf-8")
+        except UnicodeDecodeError:
+            return b""
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ class _Cursor:
 
     def __init__(self, chunks: Iterator[str]) -> None:
         self._chunks = chunks
-        self._decoder = json.JSONDecoder()
+        self._decoder = json.JSONDecoder(parse_int=_whole_number)
         self._buffer = ""
         self._position = 0
         self._ended = False
@@ -218,3 +218,12 @@ class _Cursor:
         self.line += self._buffer.count("\n", self._position, end)
         self._position = end
         return value
+
+
+_INT_DIGITS = 4000  # below Python's 4,300-digit limit on int() of text (a ValueError, not a JSON error)
+
+
+def _whole_number(text: str) -> int | str:
+    """A JSON integer; one too long for Python to convert stays text, and the dataset typing refuses it as a
+    located unreadable cell rather than crashing the read."""
+    return int(text) if len(text) <= _INT_DIGITS else text

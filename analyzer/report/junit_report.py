@@ -29,7 +29,7 @@ def _case(parent: etree._Element, result: dict[str, Any], classname: str) -> Non
     outcome = result["outcome"]
     if outcome == "fail":
         bad = [f for f in result["findings"] if f["outcome"] == "fail"]
-        lines = [f"{f['message']} [{f['source']['file']}:{f['source']['line']}]" for f in bad[:_LISTED]]
+        lines = [f"{f['message']} [{_where(f['source'])}]" for f in bad[:_LISTED]]
         if len(bad) > _LISTED:
             lines.append(f"… and {len(bad) - _LISTED} more")
         summary = _clean(f"{len(bad)} finding(s): {bad[0]['message'] if bad else ''}")
@@ -71,3 +71,7 @@ def render(report: dict[str, Any]) -> dict[str, bytes]:
         tags = result["tags"]
         _case(suite, result, "exaudit." + ("security" if "security" in tags else "readiness" if tags else "rules"))
     return {"junit.xml": etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True)}
+
+
+def _where(source: dict[str, Any]) -> str:
+    return f"{source['file']}:{source['line']}" if source["line"] else str(source["file"])

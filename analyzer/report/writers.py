@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import csv_report, html_report, json_report, junit_report, markdown_report
+from analyzer.report import csv_report, html_report, json_report, junit_report, markdown_report, output
 from analyzer.report.json_report import dumps
 
 Renderer = Callable[[dict[str, Any], str], dict[str, bytes]]
@@ -28,25 +28,36 @@ def write_reports(
     folder: Path,
     language: str = "en",
     comparison: dict[str, Any] | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> list[Path]:
-    """Write report.json and the files of every format asked for; the paths written, in a stable order. With a
-    `comparison` (scan --baseline), the HTML report gets its before/after section."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name in ["json", *(f for f in formats if f != "json")]:
-        # The two views that grow with the findings are streamed to disk; the others are small by design.
-        if name == "json":
-            written.append(json_report.write(report, folder / "report.json"))
-            continue
-        if name == "csv":
-            written.extend(csv_report.write(report, folder))
-            continue
-        if name == "html":  # the only view that shows a comparison inline
-            files = html_report.render(report, language, comparison)
-        else:
-            files = RENDERERS[name](report, language)
-        for filename, content in files.items():
-            target = folder / filename
-            target.write_bytes(content)
-            written.append(target)
-    return written
+    """Write report.json, the files of every format asked for and any `extra` files as one set (`output`: staged,
+    then moved into place with a completion marker); the paths written, in a stable order. With a `comparison`
+    (scan --baseline), the HTML report gets its before/after section."""
+    staging = output.staging_folder(folder)
+    names: list[str] = []
+    try:
+        for name in ["json", *(f for f in formats if f != "json")]:
+            # The two views that grow with the findings are streamed to disk; the others are small by design.
+            if name == "json":
+                names.append(json_report.write(report, staging / "report.json").name)
+                continue
+            if name == "csv":
+                names.extend(path.name for path in csv_report.write(report, staging))
+                continue
+            if name == "html":  # the only view that shows a comparison inline
+                files = html_report.render(report, language, comparison)
+            else:
+                files = RENDERERS[name](report, language)
+            for filename, content in files.items():
+                (staging / filename).write_bytes(content)
+                names.append(filename)
+        for filename, content in (extra or {}).items():
+            (staging / filename).write_bytes(content)
+            names.append(filename)
+    except OSError as error:
+        output.discard(staging)
+        raise output.OutputError(f"{folder}:0: cannot write the reports: {error.strerror or error}") from None
+    except BaseException:
+        output.discard(staging)
+        raise
+    return output.publish(staging, folder, names)

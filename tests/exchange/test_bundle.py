@@ -187,10 +187,27 @@ def test_damaged_file_keeps_what_it_could_read(tmp_path: Path) -> None:
     assert list(bundle.servers["server_key"]) == ["EXCH01"]
 
 
-def test_a_bundle_of_nothing_readable_is_an_error(tmp_path: Path) -> None:
+def test_a_bundle_of_nothing_readable_is_an_error_that_says_why(tmp_path: Path) -> None:
     _write(tmp_path, "empty.xml", b"")
-    with pytest.raises(InputError, match="nothing in the bundle could be read"):
+    with pytest.raises(InputError, match=r"empty\.xml: the file is empty"):  # one problem: that one
         load_bundle([tmp_path])
+    _write(tmp_path, "other.txt", b"no export here")
+    with pytest.raises(InputError, match=r"nothing in the bundle could be read as an export: .*empty\.xml: the file "
+                       r"is empty; .*other\.txt: format not recognised"):  # fmt: skip
+        load_bundle([tmp_path])
+
+
+def test_each_way_a_bundle_path_fails_has_its_own_message(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="missing: no such file or folder"):
+        load_bundle([tmp_path / "missing"])
+    cut = tmp_path / "bundle.zip"
+    cut.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    with pytest.raises(InputError, match=r"bundle\.zip: not a readable zip file"):
+        load_bundle([cut])
+    plain = tmp_path / "notes.bin"
+    plain.write_bytes(b"\x00\x01 nothing")
+    with pytest.raises(InputError, match=r"notes\.bin: format not recognised"):
+        load_bundle([plain])
 
 
 def test_sample_bundles_load_with_the_expected_shape() -> None:

@@ -23,4 +23,4 @@ def assert_only_located_errors(reader: Callable[[Path], Iterable[Any]], content:
         if problem is not None:
             assert problem.path == str(path)
             assert problem.line >= 0
-            assert str(problem).startswith(f"{path}:{problem.line}: ")
+            assert str(problem).startswith(f"{path}:{problem.line}: " if problem.line else f"{path}: ")

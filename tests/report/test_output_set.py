@@ -1,0 +1,138 @@
+"""A report set is written whole or not at all, into a folder checked before the scan; errors end in a located
+line and exit 2; an unexpected exception ends in one line, a traceback file and exit 3."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer import cli
+from analyzer.cli import app
+from analyzer.report import html_report, output
+
+runner = CliRunner()
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "healthy-2019"
+ARGS = ["scan", str(SAMPLE), "--as-of", "2026-11-05", "-f", "html,csv,json"]
+
+
+def _scan(out: Path, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, [*ARGS, "--out", str(out), *extra])
+    return result.exit_code, result.output
+
+
+def test_an_out_that_is_a_file_stops_before_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "reports"
+    target.write_text("mine")
+    monkeypatch.setattr(cli, "run_scan", lambda *a, **k: pytest.fail("the scan ran"))
+    code, text = _scan(target)
+    assert code == 2 and "--out must be a folder" in text and target.read_text() == "mine"
+    assert ":0:" not in text  # a whole-file message has no line number
+
+
+def test_a_failed_write_leaves_the_previous_complete_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "reports"
+    assert _scan(out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert output.MARKER in before
+
+    def full_disk(*_args: object, **_kwargs: object) -> dict[str, bytes]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(html_report, "render", full_disk)
+    code, text = _scan(out, "--param", "pop3_intended=disabled")
+    assert code == 2 and "No space left on device" in text and "Traceback" not in text
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left either
+
+
+def test_a_report_of_a_set_not_completely_written_is_refused_by_diff(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    assert _scan(out)[0] == 0
+    report = out / "report.json"
+    good = runner.invoke(app, ["diff", str(report), str(report)])
+    assert good.exit_code == 0, good.output
+    (out / output.MARKER).unlink()
+    (out / ".exaudit-partial-x").mkdir()  # what a run killed while writing leaves
+    cut = runner.invoke(app, ["diff", str(report), str(report)])
+    assert cut.exit_code == 2 and "did not finish" in cut.output
+    (out / ".exaudit-partial-x").rmdir()
+    assert _scan(out)[0] == 0
+    report.write_text(report.read_text().replace('"fail"', '"pass"', 1))
+    changed = runner.invoke(app, ["diff", str(report), str(report)])
+    assert changed.exit_code == 2 and "changed since the scan wrote it" in changed.output
+
+
+def test_files_of_an_earlier_set_that_this_run_does_not_write_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    assert _scan(out)[0] == 0
+    assert (out / "report.html").exists()
+    assert _scan(out, "-f", "json")[0] == 0
+    assert not (out / "report.html").exists()  # never an older report.html beside a newer report.json
+    assert json.loads((out / output.MARKER).read_text())["files"].keys() == {"report.json"}
+
+
+def test_a_symlink_at_a_reports_path_is_replaced_not_followed(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / "report.html").symlink_to(victim)
+    assert _scan(out)[0] == 0
+    assert victim.read_text() == "keep me"
+    assert not (out / "report.html").is_symlink() and b"<html" in (out / "report.html").read_bytes()
+
+
+def test_a_report_held_open_by_another_program_is_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "reports"
+    real_replace = os.replace
+
+    def locked(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if str(target).endswith("findings.csv"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr("analyzer.report.output.os.replace", locked)
+    code, text = _scan(out)
+    assert code == 2 and "findings.csv" in text and "open in another program" in text and "Traceback" not in text
+    assert not (out / output.MARKER).exists()  # the set is not claimed complete
+
+
+def test_an_unexpected_exception_is_one_line_a_file_and_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("server_key")
+
+    monkeypatch.setattr(cli, "run_scan", broken)
+    code, text = _scan(tmp_path / "reports")
+    assert code == 3
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("internal error: KeyError: 'server_key'; details in ")
+    details = Path(lines[0].rsplit("details in ", 1)[1])
+    assert "Traceback" in details.read_text() and "Traceback" not in text
+    details.unlink()
+
+
+def test_a_read_only_out_folder_stops_before_the_scan(tmp_path: Path) -> None:
+    """As root a mode stops nothing, so the scan runs with the capabilities that bypass file modes dropped."""
+    import shutil
+    import subprocess
+    import sys
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    out.chmod(0o555)
+    command = [sys.executable, "-m", "analyzer", *ARGS, "--out", str(out)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to drop root's file capabilities"
+        drop = "-dac_override,-dac_read_search"
+        command = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "cannot write the reports here: Permission denied" in done.stderr and "Traceback" not in done.stderr
+    assert list(out.iterdir()) == []

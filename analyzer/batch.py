@@ -57,6 +57,7 @@ class BundleOutcome:
     servers: int = 0
     reports: list[str] = field(default_factory=list)  # relative to the batch's --out
     seconds: float = 0.0  # console only: the portfolio files stay deterministic
+    internal: bool = False  # failed through a bug or a dead worker, not through its input: batch exits 3
 
     def worst_failing_severity(self) -> str | None:
         return next((s for s in SEVERITIES if self.failing_by_severity.get(s)), None)
@@ -142,7 +143,7 @@ def scan_bundle(job: BundleJob) -> BundleOutcome:
     except Exception as error:  # a bug must not stop the other bundles; its type and message go into the outcome
         detail = "".join(traceback.format_exception_only(error)).strip()
         return BundleOutcome(job.name, str(job.source), "failed", f"internal error: {detail}",
-                             seconds=time.perf_counter() - started)  # fmt: skip
+                             seconds=time.perf_counter() - started, internal=True)  # fmt: skip
     failing = [r for r in report["results"] if r["outcome"] == "fail"]
     return BundleOutcome(
         name=job.name,
@@ -165,8 +166,8 @@ Done = Callable[[BundleOutcome], None]
 
 
 def _died(job: BundleJob) -> BundleOutcome:
-    return BundleOutcome(job.name, str(job.source), "failed",
-                         "the worker process died while scanning this bundle (out of memory?)")  # fmt: skip
+    why = "the worker process died while scanning this bundle (out of memory?)"
+    return BundleOutcome(job.name, str(job.source), "failed", why, internal=True)
 
 
 def _pool_run(jobs: list[BundleJob], workers: int, worker: Worker, done: Done) -> list[BundleJob]:

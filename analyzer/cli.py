@@ -16,6 +16,7 @@ import traceback
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec
@@ -62,6 +63,7 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 SHOWN_RECORDS = 3
 SHOWN_VALUE_CHARS = 70
+SHOWN_PROPERTIES = 200
 
 
 def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
@@ -116,15 +118,32 @@ def _root(
     """Offline analyzer for Microsoft Exchange configuration exports."""
 
 
-def _read_file(path: Path, encoding: str | None) -> tuple[ExportReader, list[Record], InputError | None]:
-    """The reader, the records that could be read, and the error that stopped reading (if any)."""
-    reader = open_export(path, encoding=encoding)
-    records: list[Record] = []
+@dataclass
+class _FileRead:
+    """What `inspect` shows of one file, gathered while streaming it: never every record at once (a file of a
+    million records is counted, not held)."""
+
+    reader: ExportReader
+    count: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    first: list[Record] = field(default_factory=list)
+    error: InputError | None = None
+
+
+def _read_file(reader: ExportReader, each: Callable[[Record], None] | None = None) -> _FileRead:
+    """Stream the file; `each` sees every record (for --json), the summary keeps counts and the first few."""
+    read = _FileRead(reader)
     try:
-        records.extend(reader)
+        for record in read.reader:
+            read.count += 1
+            read.types[record.type_name or "(not stated in the file)"] += 1
+            if len(read.first) < SHOWN_RECORDS:
+                read.first.append(record)
+            if each is not None:
+                each(record)
     except InputError as error:
-        return reader, records, error
-    return reader, records, None
+        read.error = error
+    return read
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -154,32 +173,34 @@ def _record_json(record: Record) -> dict[str, Any]:
     return plain
 
 
-def _print_summary(path: Path, reader: ExportReader, records: list[Record], error: InputError | None) -> None:
-    types = Counter(record.type_name or "(not stated in the file)" for record in records)
-    state = "[bold red]INCOMPLETE[/] (read up to the damage)" if error else "complete"
+def _print_summary(path: Path, read: _FileRead) -> None:
+    reader = read.reader
+    state = "[bold red]INCOMPLETE[/] (read up to the damage)" if read.error else "complete"
     out.print(f"[bold]{_quoted(path)}[/]")
-    out.print(f"  format:   {reader.format}    encoding: {reader.encoding}    records: {len(records)}    {state}")
-    for type_name, count in types.most_common():
+    out.print(f"  format:   {reader.format}    encoding: {reader.encoding}    records: {read.count}    {state}")
+    for type_name, count in read.types.most_common():
         out.print(f"  type:     {_quoted(type_name)} × {count}")
     for column, reason in reader.lossy_columns.items():
         out.print(f"  [yellow]lossy:[/]    {_quoted(column)}: {_quoted(reason)}", highlight=False)
     for problem in reader.problems:
         out.print(f"  [yellow]problem:[/]  {_quoted(problem)}", highlight=False)
-    shown = records[:SHOWN_RECORDS]
+    shown = read.first
     if not shown:
         return
-    table = Table(title=f"first {len(shown)} of {len(records)} records", title_justify="left")
+    table = Table(title=f"first {len(shown)} of {read.count} records", title_justify="left")
     table.add_column("property", style="cyan", no_wrap=True)
     for record in shown:
         table.add_column(f"#{record.source.index} (line {record.source.line})", overflow="fold")
     if any(record.to_string is not None for record in shown):
         table.add_row("(ToString)", *(_shorten(record.to_string or "") for record in shown), style="dim")
     names = list(dict.fromkeys(name for record in shown for name in record.properties))
-    for name in names:
+    for name in names[:SHOWN_PROPERTIES]:
         cells = [
             _shorten(display(record.properties[name])) if name in record.properties else Text("—") for record in shown
         ]
         table.add_row(_shown(name), *cells)
+    if len(names) > SHOWN_PROPERTIES:  # a table of 100,000 rows would take minutes to draw and help nobody
+        table.add_row(f"… {len(names) - SHOWN_PROPERTIES:,} more", *(Text("(--json shows all)") for _ in shown))
     if not names:
         table.add_row("(value)", *(_shorten(display(record.value)) for record in shown))
     out.print(table)
@@ -221,37 +242,56 @@ def inspect(
         _inspect_bundle(files, as_json=as_json, encoding=encoding)
         return
     failed = False
-    documents: list[dict[str, Any]] = []
-    for path in files:
+    if as_json:
+        sys.stdout.write("[")
+    for number, path in enumerate(files):
+        if as_json:
+            sys.stdout.write(",\n" if number else "\n")
         try:
-            reader, records, error = _read_file(path, encoding)
+            read = _inspect_file(path, encoding, as_json=as_json)
         except InputError as problem:
             err.print(visible(problem), markup=False)
             failed = True
+            if as_json:
+                sys.stdout.write(_json_text({"file": str(path), "problem": {"line": problem.line,
+                                                                             "message": problem.message}}))  # fmt: skip
             continue
-        if error is not None:
-            err.print(visible(error), markup=False)
+        if read.error is not None:
+            err.print(visible(read.error), markup=False)
             failed = True
-        if as_json:
-            documents.append(
-                {
-                    "file": str(path),
-                    "format": reader.format,
-                    "encoding": reader.encoding,
-                    "complete": error is None,
-                    "problem": None if error is None else {"line": error.line, "message": error.message},
-                    "problems": [{"line": p.line, "message": p.message} for p in reader.problems],
-                    "lossy_columns": reader.lossy_columns,
-                    "records": [_record_json(record) for record in records],
-                }
-            )
-        else:
-            _print_summary(path, reader, records, error)
+        if not as_json:
+            _print_summary(path, read)
     if as_json:
-        sys.stdout.write(_json_text(documents))
-        sys.stdout.write("\n")
+        sys.stdout.write("\n]\n")
     if failed:
         raise typer.Exit(2)
+
+
+def _inspect_file(path: Path, encoding: str | None, *, as_json: bool) -> _FileRead:
+    """Read one file for `inspect`; with `as_json`, write its document as the records stream past."""
+    reader = open_export(path, encoding=encoding)  # a file that cannot be opened raises before any output
+    if not as_json:
+        return _read_file(reader)
+    written = 0
+
+    def write(record: Record) -> None:
+        nonlocal written
+        sys.stdout.write((",\n" if written else "\n") + _json_text(_record_json(record)))
+        written += 1
+
+    sys.stdout.write('{"file": ' + _json_text(str(path)) + ', "records": [')
+    read = _read_file(reader, write)
+    error = read.error
+    tail = {
+        "format": read.reader.format,
+        "encoding": read.reader.encoding,
+        "complete": error is None,
+        "problem": None if error is None else {"line": error.line, "message": error.message},
+        "problems": [{"line": p.line, "message": p.message} for p in read.reader.problems],
+        "lossy_columns": read.reader.lossy_columns,
+    }
+    sys.stdout.write("\n], " + _json_text(tail)[1:])  # the summary's keys after the records, in one object
+    return read
 
 
 def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -> None:
@@ -616,6 +656,7 @@ def batch(
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
                           _evaluation_date(as_of), encoding, split_large=jobs == 1)  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
+    check_output_folder(out_dir)
     found = discover(folders)
     work = make_jobs(found, out_dir, options, wanted, lang)
     for path, why in found.ignored:
@@ -635,12 +676,14 @@ def batch(
                       markup=False)  # fmt: skip
 
     outcomes = run_batch(work, jobs, progress)
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = render_portfolio(portfolio_rows(outcomes), found.ignored, generated_at_text(), lang)
     for name, content in files.items():
         (out_dir / name).write_bytes(content)
         out.print(str(out_dir / name), markup=False, highlight=False)
-    if any(o.status == "failed" for o in outcomes):
+    failed = [o for o in outcomes if o.status == "failed"]
+    if any(o.internal for o in failed):  # the worst code of any bundle: a bug or a dead worker is 3, never 2
+        raise typer.Exit(3)
+    if failed:
         raise typer.Exit(2)
     if fail_on is not None:
         worst = [o.worst_failing_severity() for o in outcomes]

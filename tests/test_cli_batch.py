@@ -139,3 +139,32 @@ def test_a_folder_without_bundles_is_an_error_not_an_empty_portfolio(tmp_path: P
     assert code == 2
     assert "no bundle to scan" in output and "notes.txt" in output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bug_in_one_bundle_is_exit_3_and_the_others_are_scanned(
+    tmp_path: Path, customers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worst code of any bundle: one that fails through a bug is 3 (2 means bad input), and says so."""
+    from analyzer import batch, cli
+
+    jobs = make_jobs(discover([customers]), tmp_path / "out", ScanOptions([]), ["json"], "en")
+    fabrikam = next(job for job in jobs if job.name == "fabrikam")
+
+    def buggy(options: ScanOptions) -> object:
+        raise KeyError("server_key")
+
+    monkeypatch.setattr(batch, "scan", buggy)
+    outcome = batch.scan_bundle(fabrikam)
+    assert outcome.status == "failed" and outcome.internal and outcome.error == "internal error: KeyError: 'server_key'"
+    monkeypatch.undo()
+
+    real_run = batch.run_batch
+
+    def with_one_bug(jobs: list[BundleJob], workers: int, done: object, **_: object) -> list[BundleOutcome]:
+        outcomes = [o for o in real_run(jobs, workers, lambda _o: None) if o.name != "fabrikam"]
+        return sorted([*outcomes, outcome], key=lambda o: o.name)
+
+    monkeypatch.setattr(cli, "run_batch", with_one_bug)
+    result = runner.invoke(app, ["batch", str(customers), "--out", str(tmp_path / "out")], env=ENV)
+    assert result.exit_code == 3, result.output
+    assert (tmp_path / "out" / "contoso" / "report.json").exists()

@@ -17,7 +17,6 @@ from typing import Any
 
 import nrbf
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
 # CertData is a serialized certificate-store element: (property id, 1, length, bytes) records. Property 2 is
 # CERT_KEY_PROV_INFO_PROP_ID: the store knows where the certificate's private key lives.
@@ -25,10 +24,10 @@ _KEY_PROVIDER_PROPERTY = 2
 
 
 def _key_size(certificate: x509.Certificate) -> int | None:
-    key = certificate.public_key()
-    if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey, ec.EllipticCurvePublicKey)):
-        return key.key_size
-    return None
+    """The key's size in bits. RSA, EC and DSA keys have one; the class is not named, since touching the
+    deprecated DSA class prints a warning on every scan (cryptography 46)."""
+    size = getattr(certificate.public_key(), "key_size", None)
+    return size if isinstance(size, int) else None
 
 
 def from_der(raw: bytes) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,66 +95,54 @@ class TextExport:
     records: list[Record] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     lossy_columns: dict[str, str] = field(default_factory=dict)
+    count: int = 0  # records made so far: the next one's index
 
 
 def read_text(path: str | Path, *, encoding: str | None = None) -> TextExport:
-    display = str(path)
-    try:
-        loaded = load_text(Path(path), encoding)
-        text = loaded.body.decode(loaded.codec, "replace" if loaded.encoding.lossy else "strict")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputError(display, 0, f"cannot decode the text: {error}") from None
-    lines = [_Line(number, _ANSI.sub("", raw).rstrip("\r")) for number, raw in enumerate(text.split("\n"), 1)]
-    export = TextExport(display, None, loaded.encoding.label)
-    if loaded.encoding.lossy:
-        export.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
-    wrap_width = max((cell_width(line.text) for line in lines), default=0)
-    kinds: set[str] = set()
-    blocks = _blocks(lines)
-    for index, block in enumerate(blocks):
-        if _PROMPT.match(block[0].text):  # blocks put each prompt line on its own
-            line = block[0]
-            export.problems.append(InputProblem(display, line.number, f"prompt line skipped: {line.text.strip()}"))
-            continue
-        first = block[0].text
-        if len(block) >= 2 and _DASHES.match(block[1].text) and not _LABEL.match(first):
-            kinds.add(FORMAT_TABLE)
-            _read_table(export, block)
-        elif _LABEL.match(first):
-            kinds.add(FORMAT_LIST)
-            _read_list_record(export, block, wrap_width, last=index == len(blocks) - 1)
-        else:
-            for line in block:
-                export.problems.append(
-                    InputProblem(
-                        display, line.number, f"not part of a list or table, ignored: {line.text.strip()[:80]}"
-                    )
-                )
-    export.kind = FORMAT_TABLE if kinds == {FORMAT_TABLE} else FORMAT_LIST if kinds else None
-    if len(kinds) > 1:
-        export.kind = "format-list+table"
-    return export
+    """The whole export at once (for tests and small files); `TextReader` streams it."""
+    reader = TextReader(path, encoding=encoding)
+    records = list(reader)
+    reader.export.records = records
+    return reader.export
 
 
-def _blocks(lines: list[_Line]) -> list[list[_Line]]:
+def _lines(text: str) -> Iterator[_Line]:
+    """The lines of the text, numbered from 1, without `\\r` and terminal colour codes; made one at a time."""
+    start, number = 0, 1
+    while True:
+        end = text.find("\n", start)
+        raw = text[start:] if end < 0 else text[start:end]
+        yield _Line(number, _ANSI.sub("", raw).rstrip("\r") if "\x1b" in raw else raw.rstrip("\r"))
+        if end < 0:
+            return
+        start, number = end + 1, number + 1
+
+
+def _kind_of(block: list[_Line]) -> str | None:
+    if _PROMPT.match(block[0].text):
+        return None
+    if len(block) >= 2 and _DASHES.match(block[1].text) and not _LABEL.match(block[0].text):
+        return FORMAT_TABLE
+    return FORMAT_LIST if _LABEL.match(block[0].text) else None
+
+
+def _blocks(lines: Iterable[_Line]) -> Iterator[list[_Line]]:
     """Runs of non-blank lines; a prompt line always starts a run of its own."""
-    blocks: list[list[_Line]] = []
     current: list[_Line] = []
     for line in lines:
         if not line.text.strip():
             if current:
-                blocks.append(current)
+                yield current
             current = []
         elif _PROMPT.match(line.text):
             if current:
-                blocks.append(current)
-            blocks.append([line])
+                yield current
+            yield [line]
             current = []
         else:
             current.append(line)
     if current:
-        blocks.append(current)
-    return blocks
+        yield current
 
 
 def _read_list_record(export: TextExport, block: list[_Line], wrap_width: int, *, last: bool) -> None:
@@ -282,15 +270,35 @@ def _read_table(export: TextExport, block: list[_Line]) -> None:
 def _add_record(export: TextExport, properties: dict[str, Any], lossy: dict[str, str], line: int) -> None:
     for name, reason in lossy.items():
         export.lossy_columns.setdefault(name, f"{reason} (first at line {line})")
-    index = len(export.records)
-    export.records.append(Record((), None, properties, SourceRef(export.path, line, index), lossy=lossy))
+    export.records.append(Record((), None, properties, SourceRef(export.path, line, export.count), lossy=lossy))
+    export.count += 1
 
 
 class TextReader:
-    """Iterates a Format-List or Format-Table capture as records."""
+    """Iterates a Format-List or Format-Table capture as records, a block of lines at a time: a first pass finds
+    the widest line (where PowerShell wrapped values) and the kinds of block, the second makes the records, so a
+    file of a million records is never held as records at once."""
 
     def __init__(self, path: str | Path, *, encoding: str | None = None) -> None:
-        self.export = read_text(path, encoding=encoding)
+        display = str(path)
+        try:
+            loaded = load_text(Path(path), encoding)
+            self._text = loaded.body.decode(loaded.codec, "replace" if loaded.encoding.lossy else "strict")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InputError(display, 0, f"cannot decode the text: {error}") from None
+        self.export = TextExport(display, None, loaded.encoding.label)
+        if loaded.encoding.lossy:
+            self.export.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
+        self._wrap_width = max((cell_width(line.text) for line in _lines(self._text)), default=0)
+        kinds: set[str] = set()
+        self._blocks = 0
+        for block in _blocks(_lines(self._text)):
+            self._blocks += 1
+            kind = _kind_of(block)
+            if kind:
+                kinds.add(kind)
+        kind_name = FORMAT_TABLE if kinds == {FORMAT_TABLE} else FORMAT_LIST if kinds else None
+        self.export.kind = "format-list+table" if len(kinds) > 1 else kind_name
         self.format = self.export.kind or FORMAT_LIST
 
     @property
@@ -306,4 +314,22 @@ class TextReader:
         return self.export.lossy_columns
 
     def __iter__(self) -> Iterator[Record]:
-        return iter(self.export.records)
+        export, display = self.export, self.export.path
+        export.count = 0
+        for index, block in enumerate(_blocks(_lines(self._text))):
+            kind = _kind_of(block)
+            if _PROMPT.match(block[0].text):  # blocks put each prompt line on its own
+                line = block[0]
+                export.problems.append(InputProblem(display, line.number, f"prompt line skipped: {line.text.strip()}"))
+            elif kind == FORMAT_TABLE:
+                _read_table(export, block)
+            elif kind == FORMAT_LIST:
+                _read_list_record(export, block, self._wrap_width, last=index == self._blocks - 1)
+            else:
+                for line in block:
+                    text = line.text.strip()[:80]
+                    export.problems.append(
+                        InputProblem(display, line.number, f"not part of a list or table, ignored: {text}")
+                    )
+            yield from export.records
+            export.records.clear()

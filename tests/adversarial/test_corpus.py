@@ -15,6 +15,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,37 @@ def test_the_sample_the_cases_break_is_ready_when_whole(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert {p: v["status"] for p, v in report["verdicts"].items()} == {"pop3": "ready", "imap4": "ready"}
+
+
+def _peak_rss_mb(code: str, *args: str) -> float:
+    """Peak resident memory of a child that runs `code` (the reading alone, in a process of its own)."""
+    probe = code + "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=TIME_LIMIT_S,
+                          check=True)  # fmt: skip
+    return int(done.stdout.split()[-1]) / 1024
+
+
+_READ_TEXT = (
+    "import sys\nfrom pathlib import Path\nfrom analyzer.readers.text import TextReader\n"
+    "print(sum(1 for _ in TextReader(Path(sys.argv[1]))))"
+)
+
+
+def test_a_format_list_file_is_read_in_flat_memory(tmp_path: Path) -> None:
+    """Records stream a block at a time: 300,000 one-line records cost about what 30,000 do (it was ~1 KB each)."""
+    peaks = []
+    for count in (30_000, 300_000):
+        path = tmp_path / f"list-{count}.txt"
+        path.write_text("".join(f"\nName : svc{i}\n" for i in range(count)))
+        peaks.append(_peak_rss_mb(_READ_TEXT, str(path)))
+    assert peaks[1] - peaks[0] < 60, peaks
+
+
+def test_a_csv_of_a_hundred_thousand_columns_is_refused_at_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f'"C{i}"' for i in range(100_000)) + "\n" + ",".join('"v"' for _ in range(100_000)) + "\n")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "analyzer", "inspect", str(path)], capture_output=True, text=True,
+                          timeout=TIME_LIMIT_S, preexec_fn=_limited, check=False)  # fmt: skip
+    assert done.returncode == 2 and f"{path}:1: the header names 100,000 columns" in done.stderr, done.stderr
+    assert time.perf_counter() - started < 10  # it took 46 s and 1.5 GB

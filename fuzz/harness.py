@@ -76,6 +76,17 @@ TARGETS = {
         ("tests/data/synthetic/*.csv", "samples/**/*.csv", "fuzz/seeds/csv_columnar/*"),
         ("analyzer/exchange/columnar.py", "analyzer/exchange/normalise.py"), check="columns_same_as_records",
     ),
+    # A bundle as a zip: structure, names and sizes of members are the input; only located errors may escape.
+    "bundle": Target(
+        "analyzer.exchange.sources", "load_bundle", "bundle.zip", ("fuzz/seeds/bundle/*",),
+        ("analyzer/exchange/sources.py", "analyzer/exchange/bundle.py", "analyzer/exchange/unread.py"),
+        check="bundle_loads_or_says_why",
+    ),
+    # A value put into a remediation command must read back as itself, or the command must be inert.
+    "remediation": Target(
+        "analyzer.engine.powershell", "quote", "value.txt", ("fuzz/seeds/remediation/*",),
+        ("analyzer/engine/powershell.py", "analyzer/hidden_chars.py"), check="remediation_reads_back",
+    ),
 }  # fmt: skip
 
 
@@ -187,7 +198,72 @@ def split_same_as_whole(target: Target) -> OneInput:
     return one_input
 
 
+def bundle_loads_or_says_why(target: Target) -> OneInput:
+    """A function that reads each input as a zip bundle: a bundle, or the project's error naming the zip."""
+    from analyzer.errors import ExauditError
+    from analyzer.exchange.bundle import load_bundle
+
+    path = scratch_file(target.file_name)
+
+    def one_input(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            load_bundle([path], split_large=False)
+        except ExauditError as error:
+            if not str(error).startswith(str(path)):
+                raise AssertionError(f"error does not name the zip: {error}") from error
+
+    return one_input
+
+
+POWERSHELL_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def read_single_quoted(literal: str) -> tuple[str, str]:
+    """A PowerShell single-quoted literal at the start of `literal` by the language's rule (any of the five quote
+    characters opens and closes it; two in a row stand for the second): (its value, what follows)."""
+    if not literal or literal[0] not in POWERSHELL_SINGLE_QUOTES:
+        raise AssertionError("not a single-quoted string")
+    value, position = [], 1
+    while position < len(literal):
+        char = literal[position]
+        if char in POWERSHELL_SINGLE_QUOTES:
+            if position + 1 < len(literal) and literal[position + 1] in POWERSHELL_SINGLE_QUOTES:
+                value.append(literal[position + 1])
+                position += 2
+                continue
+            return "".join(value), literal[position + 1 :]
+        value.append(char)
+        position += 1
+    raise AssertionError("the string is never closed")
+
+
+def remediation_reads_back(_target: Target) -> OneInput:
+    """A function that puts each input, as text, into a command: unless the command is made inert (hidden
+    characters), the value must read back exactly and nothing may follow it but the template's own text."""
+    from analyzer.engine.evaluate import render_commands
+    from analyzer.engine.powershell import is_inert
+    from analyzer.hidden_chars import HIDDEN
+
+    def one_input(data: bytes) -> None:
+        value = data.decode("utf-8", "replace")
+        command = render_commands("Set-CASMailbox -Identity {Name} -PopEnabled $true", [{"Name": value}])
+        if is_inert(command):
+            lines = command.split("\n")
+            assert all(line.startswith("#") for line in lines), command
+            assert not HIDDEN.search(command.replace("\n", "")), "a hidden character is left in an inert command"
+            return
+        assert not HIDDEN.search(value), "a hidden character was offered for copy-paste"
+        prefix = "Set-CASMailbox -Identity "
+        assert command.startswith(prefix), command
+        assert read_single_quoted(command[len(prefix) :]) == (value, " -PopEnabled $true"), command
+
+    return one_input
+
+
 CHECKS: dict[str, Callable[[Target], OneInput]] = {
+    "bundle_loads_or_says_why": bundle_loads_or_says_why,
+    "remediation_reads_back": remediation_reads_back,
     "located_errors": only_located_errors,
     "split_same_as_whole": split_same_as_whole,
     "columns_same_as_records": columns_same_as_records,

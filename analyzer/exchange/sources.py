@@ -6,10 +6,13 @@ is an archive that would expand past a size or ratio limit (a zip bomb); both be
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import lzma
 import os
 import stat
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,7 +24,11 @@ MAX_MEMBERS = 10_000  # a bundle holds a few hundred exports; a hundred thousand
 MAX_RATIO = 200  # compressed:expanded beyond this, for members over a few MB, is a bomb, not an export
 _SMALL_MEMBER = 4 << 20
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
-_UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8
+_UTF8_FLAG = 0x800
+# What reading a damaged member can raise: zipfile's own errors, and the decompressors' (fuzz/bundle.py found
+# zlib.error, which is none of the others).
+_MEMBER_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError, zlib.error,
+                  lzma.LZMAError)  # fmt: skip  # general purpose bit 11: the name is UTF-8
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,16 @@ def _safe_member_name(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts)
 
 
+def _suffix(name: PurePosixPath) -> str:
+    suffix = name.suffix.lower()
+    return suffix if len(suffix) <= 8 and suffix[1:].isalnum() else ""
+
+
+def _is_folder(info: zipfile.ZipInfo) -> bool:
+    """ZipInfo.is_dir fails on an empty name (fuzz/bundle.py); a folder member's name ends with a slash."""
+    return info.filename.endswith(("/", "\\"))
+
+
 def _names_encoding(infos: list[zipfile.ZipInfo]) -> str:
     """How the archiving tool wrote the names that lack the UTF-8 flag: zipfile reads them as cp437, but Japanese
     Windows writes cp932 and some tools write UTF-8 without saying so. One encoding per archive: the first of
@@ -213,11 +230,11 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
             return extracted
         encoding = _names_encoding(infos)
         named = [(info, _member_name(info, encoding)) for info in infos]
-        members = [(info, text) for info, text in named if not info.is_dir()]
+        members = [(info, text) for info, text in named if not _is_folder(info)]
         safe = [(info, text, _safe_member_name(text)) for info, text in members]
         seen = Counter(str(name).lower() for _info, _text, name in safe if name is not None)
         folders = {str(parent).lower() for _i, _t, name in safe if name for parent in name.parents if parent.parts}
-        folders |= {str(_safe_member_name(text)).lower() for info, text in named if info.is_dir()}
+        folders |= {str(_safe_member_name(text)).lower() for info, text in named if _is_folder(info)}
         refusals = {id(info): _refusal(info, name, seen, folders) for info, _text, name in safe}
         # Many members each under the per-member limit can still expand a thousandfold together.
         kept = [info for info, _text, _name in safe if refusals[id(info)] is None]
@@ -226,15 +243,17 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
             reason = f"refused: would expand to {expanded:,} bytes from {packed:,} (a zip bomb)"
             unread.append(Unread(shown_path(archive), archive.name, reason))
             return extracted
-        for info, text, name in sorted(safe, key=lambda item: item[1].lower()):
+        into.mkdir(parents=True, exist_ok=True)
+        for number, (info, text, name) in enumerate(sorted(safe, key=lambda item: item[1].lower())):
             display = f"{shown_path(archive)}!{text}"
             refusal = refusals[id(info)]
             if refusal is not None or name is None:
                 unread.append(Unread(display, text.replace("\\", "/"), refusal or "refused"))
                 continue
-            target = into.joinpath(*name.parts)
+            # On disk under a name of ours: a member's own name may be too long, reserved or clash with a folder.
+            # Reports show `display`; the manifest and attribution use `relative`.
+            target = into / f"m{number:06d}{_suffix(name)}"
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
                 with bundle.open(info) as source, target.open("wb") as sink:
                     copied = 0
                     while chunk := source.read(1 << 20):
@@ -242,9 +261,10 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
                         if copied > info.file_size:  # the header lied about the size
                             raise zipfile.BadZipFile("member larger than its header says")
                         sink.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError) as error:
+            except _MEMBER_ERRORS as error:
                 unread.append(Unread(display, str(name), f"member could not be extracted: {error}"))
-                target.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
                 continue
             extracted.append(SourceFile(target, display, str(name)))
     return extracted

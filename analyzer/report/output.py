@@ -32,9 +32,11 @@ def check_output_folder(folder: Path) -> None:
     written to."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}:0: --out must be a folder; this is a file")
+    existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), None)  # created when written
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=folder)
+        if existing is None or not existing.is_dir():
+            raise NotADirectoryError(20, "not a folder", str(existing))
+        probe = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=existing)
         os.rmdir(probe)
     except OSError as error:
         raise OutputError(f"{folder}:0: cannot write the reports here: {error.strerror or error}") from None
@@ -42,6 +44,10 @@ def check_output_folder(folder: Path) -> None:
 
 def staging_folder(folder: Path) -> Path:
     check_output_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{folder}:0: cannot write the reports here: {error.strerror or error}") from None
     return Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=folder))
 
 

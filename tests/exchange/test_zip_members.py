@@ -48,9 +48,12 @@ def test_names_written_in_cp932_without_the_utf8_flag_are_read_as_japanese(tmp_p
     placeholder = "a" * len(raw)
     data = _rename(_zip({placeholder: b"<Objs/>"}), placeholder, raw, utf8_flag=False)
     assert zipfile.ZipFile(io.BytesIO(data)).namelist()[0] != JAPANESE_NAME  # zipfile alone shows cp437 mojibake
-    files, unread = _extract(tmp_path, data)
-    assert files == [JAPANESE_NAME] and not unread
-    assert (tmp_path / "x" / "サーバー" / "メールボックス.xml").read_bytes() == b"<Objs/>"
+    archive = tmp_path / "bundle.zip"
+    archive.write_bytes(data)
+    unread: list[Unread] = []
+    [member] = extract_zip(archive, tmp_path / "x", unread)
+    assert not unread and member.relative == JAPANESE_NAME and member.display == f"{archive}!{JAPANESE_NAME}"
+    assert member.path.read_bytes() == b"<Objs/>"
 
 
 def test_utf8_names_without_the_flag_are_read_as_utf8(tmp_path: Path) -> None:

@@ -1,12 +1,15 @@
 """Remediation commands: no value can leave its quoted string, and no hidden character is offered for pasting.
 
-The oracle reads a single-quoted literal by PowerShell's documented rule, written here from the language's own
-definition rather than from the code under test: any of `'`, U+2018, U+2019, U+201A, U+201B opens and closes the
+The oracle (`read_single_quoted` in fuzz/harness.py, shared with the `remediation` fuzz target) reads a
+single-quoted literal by PowerShell's documented rule, written from the language's own definition rather than
+from the code under test: any of `'`, U+2018, U+2019, U+201A, U+201B opens and closes the
 string (`IsSingleQuote`), and inside it two quote characters in a row stand for the second one. A grammar that
 knows only the ASCII quote cannot catch the curly-quote escape, so none is used.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 from hypothesis import given, settings
@@ -14,26 +17,11 @@ from hypothesis import strategies as st
 
 from analyzer.engine.evaluate import _render_column, render, render_commands
 from analyzer.engine.powershell import INERT_MARK, is_inert, quote, quote_column
+from tests.conftest import fuzz_harness
 
-POWERSHELL_SINGLE_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
-
-
-def read_single_quoted(literal: str) -> tuple[str, str]:
-    """One single-quoted literal at the start of `literal`, by PowerShell's rule: (its value, what follows it)."""
-    assert literal and literal[0] in POWERSHELL_SINGLE_QUOTES, "not a single-quoted string"
-    value: list[str] = []
-    position = 1
-    while position < len(literal):
-        char = literal[position]
-        if char in POWERSHELL_SINGLE_QUOTES:
-            if position + 1 < len(literal) and literal[position + 1] in POWERSHELL_SINGLE_QUOTES:
-                value.append(literal[position + 1])
-                position += 2
-                continue
-            return "".join(value), literal[position + 1 :]
-        value.append(char)
-        position += 1
-    raise AssertionError("the string is never closed")
+_HARNESS = fuzz_harness()
+POWERSHELL_SINGLE_QUOTES = frozenset(_HARNESS.POWERSHELL_SINGLE_QUOTES)
+read_single_quoted: Callable[[str], tuple[str, str]] = _HARNESS.read_single_quoted
 
 
 QUOTE_HEAVY = st.text(alphabet=st.sampled_from(["'", "\u2018", "\u2019", "\u201a", "\u201b", "a", ";", " ", "$"]))

@@ -3,17 +3,16 @@ hypothesis run mutates the shipped rules (the readers' own runs are in tests/rea
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.engine.loader import RuleError, load_rule
+from tests.conftest import fuzz_harness
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ = ROOT / "fuzz"
@@ -21,16 +20,7 @@ REGRESSIONS = ROOT / "tests" / "data" / "fuzz-regressions"
 SHIPPED_RULES = sorted((ROOT / "rules").rglob("*.yaml"))
 
 
-def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_harness", FUZZ / "harness.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
+HARNESS = fuzz_harness()
 REGRESSION_INPUTS = sorted(p for p in REGRESSIONS.rglob("*") if p.is_file())
 
 

@@ -80,6 +80,12 @@ def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors: typer's own
             raise
+        except BrokenPipeError:  # `exaudit inspect … | head`: the reader has what it wanted
+            raise typer.Exit(0) from None
+        except OSError as error:  # writing where the user pointed (a folder given as a file, a full disk)
+            where = f"{error.filename}: " if error.filename else ""
+            err.print(visible(f"{where}{error.strerror or error}"), markup=False)
+            raise typer.Exit(2) from None
         except Exception as error:  # the one place every unexpected exception ends
             _internal_error(error)
             raise typer.Exit(3) from None

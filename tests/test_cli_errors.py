@@ -53,6 +53,13 @@ def _policy_bomb(tmp: Path) -> list[str]:
     return ["scan", str(SAMPLE), "--policy", str(tmp / "policy.yaml")]
 
 
+def _bomb_rule(tmp: Path) -> Path:
+    _policy_bomb(tmp)
+    rule = tmp / "rule.yaml"
+    rule.write_text((tmp / "policy.yaml").read_text().replace("params:\n", "").replace("\n  ", "\n").lstrip())
+    return rule
+
+
 MATRIX: dict[str, tuple[Setup, int, str]] = {
     "missing path": (lambda t: ["scan", str(t / "nope")], 2, "nope: no such file or folder"),
     "cut zip": (_cut_zip, 2, "bundle.zip: not a readable zip file"),
@@ -86,6 +93,9 @@ MATRIX: dict[str, tuple[Setup, int, str]] = {
     "inspect --json of a huge JSON number": (_big_json, 0, ""),
     "inspect --json of a lone surrogate": (_surrogate, 0, ""),
     "rules show of an unknown rule": (lambda t: ["rules", "show", "POP-NOPE-1"], 2, "POP-NOPE-1"),
+    "rules validate of an alias bomb": (lambda t: ["rules", "validate", str(_bomb_rule(t))], 2, "alias bomb"),
+    "collect-script into a folder": (lambda t: ["collect-script", "--out", str(t)], 2, "Is a directory"),
+    "samples of an unknown scenario": (lambda t: ["samples", "nope", str(t / "s")], 2, "choose one of healthy-2019"),
 }
 
 

@@ -82,15 +82,16 @@ def is_documentation(relative: str) -> bool:
 
 class _Walk:
     """A folder's files in a stable order. Nothing is passed over silently: a folder that cannot be listed, a FIFO,
-    socket or device, and a symlink that is broken, loops or leaves the bundle each become an `Unread`. A symlink
-    whose target stays inside the bundle is followed (a folder once)."""
+    socket or device, and a symlink each become an `Unread`. A symlink that is broken, loops or leaves the bundle
+    is refused (its data is missing: it degrades what it would supply); one whose target stays inside the bundle
+    is only listed, since the walk reads that target where it stands — following it would read it twice, or not
+    at all, depending on the order the folder lists its entries in."""
 
     def __init__(self, root: Path, unread: list[Unread]) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.unread = unread
         self.files: list[Path] = []
-        self.seen = {self.real_root}
 
     def refuse(self, path: Path, reason: str, *, export_like: bool = True) -> None:
         self.unread.append(Unread(shown_path(path), self.relative(path), reason, export_like))
@@ -111,7 +112,6 @@ class _Walk:
                 if entry.is_symlink():
                     self.link(path)
                 elif entry.is_dir(follow_symlinks=False):
-                    self.seen.add(path.resolve())
                     self.visit(path)
                 elif not entry.is_file(follow_symlinks=False):
                     self.refuse(path, "not a regular file (a FIFO, socket or device): not read")
@@ -133,16 +133,11 @@ class _Walk:
             return
         if not target.is_relative_to(self.real_root):
             self.refuse(path, "symlink to a place outside the bundle: refused")
-        elif target.is_dir():
-            if target in self.seen or self.real_root.is_relative_to(target):
-                self.refuse(path, "symlink to a folder already read (a loop): not read again")
-                return
-            self.seen.add(target)
-            self.visit(path)
-        elif target.is_file():
-            self.files.append(path)
-        else:
+        elif not (target.is_file() or target.is_dir()):
             self.refuse(path, "symlink to something that is not a regular file: not read")
+        else:
+            inside = target.relative_to(self.real_root).as_posix() or "."
+            self.refuse(path, f"symlink to {inside} inside the bundle: read there, not twice", export_like=False)
 
 
 def _walk(root: Path, unread: list[Unread]) -> list[Path]:

@@ -196,7 +196,7 @@ CASES: tuple[Case, ...] = (
     Case("symlink-leaving-the-bundle", _symlink_outside, "symlink to a place outside the bundle: refused"),
     Case("symlink-broken", _symlink_broken, "symlink whose target does not exist"),
     Case("symlink-to-itself", _symlink_loop, "symlink that loops"),
-    Case("symlink-folder-loop", _symlink_folder_loop, "already read (a loop)"),
+    Case("symlink-folder-loop", _symlink_folder_loop, "symlink to . inside the bundle: read there, not twice"),
     Case("fifo", _fifo, "not a regular file (a FIFO, socket or device)"),
     Case("file-permission-denied", _unreadable_file, "cannot be read: Permission denied", drop_file_capabilities=True),
     Case(

@@ -254,3 +254,23 @@ def test_win32_service_output_is_a_service_dataset(tmp_path: Path) -> None:
     )
     assert frame.loc["MSExchangeIMAP4", "StartType"] == "Disabled"
     assert set(frame["server_key"]) == {"EXCH02"} and set(frame["attributed_by"]) == {"SystemName"}
+
+
+def test_a_symlink_that_stays_inside_the_bundle_is_listed_and_its_target_read_once(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "samples" / "healthy-2019", bundle)
+    (bundle / "manifest.json").unlink()
+    (bundle / "copies").mkdir()
+    (bundle / "copies" / "servers.xml").symlink_to(bundle / "Get-ExchangeServer.xml")
+    (bundle / "again").symlink_to(bundle / "EXCH01", target_is_directory=True)
+    loaded = load_bundle([bundle])
+    read = [entry.path for entry in loaded.inputs]
+    assert (
+        read.count(str(bundle / "Get-ExchangeServer.xml")) == 1
+        and str(bundle / "EXCH01" / "Get-PopSettings.xml") in read
+    )
+    assert not any("copies" in path or "again" in path for path in read)
+    assert loaded.unread == []  # nothing is missing: the targets were read where they stand
+    listed = {p.path: p.message for p in loaded.problems}
+    assert listed[str(bundle / "again")] == "symlink to EXCH01 inside the bundle: read there, not twice"
+    assert listed[str(bundle / "copies" / "servers.xml")].startswith("symlink to Get-ExchangeServer.xml inside")

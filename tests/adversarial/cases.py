@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import struct
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,7 +163,9 @@ def _zip_duplicate(into: Path) -> Path:
     doctored = second_export().replace(b">true</B>", b">false</B>")
 
     def add(archive: zipfile.ZipFile) -> None:
-        archive.writestr("Get-CASMailbox.xml", doctored)
+        with warnings.catch_warnings():  # zipfile warns of the duplicate it is asked to write
+            warnings.simplefilter("ignore", UserWarning)
+            archive.writestr("Get-CASMailbox.xml", doctored)
 
     return _zip_bundle(into, add)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,3 +25,17 @@ def fuzz_harness() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def require(module: str, why: str) -> ModuleType:
+    """An optional test dependency (psrpcore, atheris): skipped on a developer's machine without it, but a failure
+    under CI (`CI=true`), where `.ci/run` installs it — a test that quietly stops running is no test."""
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        message = f"needs {module} ({why}): {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

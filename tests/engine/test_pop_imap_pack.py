@@ -191,3 +191,58 @@ def test_a_server_check_without_any_data_leaves_no_server_ready() -> None:
     assert verdict["servers"] == {"EX1": "unknown", "EX2": "unknown"}  # from POP-SET-001, a server check
     mailbox_only = compute_verdicts(rules, [RuleResult("POP-SET-001", "pass", None, (), 2), results[1]], ["EX1"], {})
     assert mailbox_only["pop3"]["servers"] == {"EX1": "ready"}  # mailbox data says nothing about a server
+
+
+def _mailbox_findings(count: int) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(
+            f"m{i}",
+            "POP-USR-001",
+            "fail",
+            f"user{i}@contoso.com",
+            None,
+            "cas_mailbox",
+            "PopEnabled",
+            "False",
+            "True",
+            "",
+            None,
+            None,
+            None,
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    ("disabled", "in_scope", "status"),
+    [(3, 3, "not_ready"), (1, 1, "not_ready"), (2, 3, "partial"), (1, 40, "partial"), (0, 3, "ready")],
+)
+def test_the_verdict_counts_the_mailboxes_in_scope(disabled: int, in_scope: int, status: str) -> None:
+    """Every in-scope mailbox disabled is not_ready ("no mailbox in scope is enabled"); some is partial."""
+    rules = [r for r in load_rules([ROOT / "rules" / "pop-imap"]) if r.id in ("POP-SET-001", "POP-USR-001")]
+    results = [
+        RuleResult("POP-SET-001", "pass", None, (), evaluated=2),
+        RuleResult("POP-USR-001", "fail" if disabled else "pass", None, _mailbox_findings(disabled), in_scope),
+    ]
+    verdict = compute_verdicts(rules, results, ["EX1", "EX2"], {})["pop3"]
+    assert verdict["status"] == status, verdict["summary"]
+    if status == "not_ready":
+        assert verdict["summary"] == "no mailbox in scope is enabled"
+    if status == "partial":
+        assert f"POP-USR-001: {disabled} of {in_scope} mailboxes" in verdict["summary"]
+
+
+def test_a_bundle_whose_every_mailbox_has_pop3_off_is_not_ready(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(SAMPLES / "healthy-2019", bundle)
+    (bundle / "manifest.json").unlink()
+    export = bundle / "Get-CASMailbox.xml"
+    raw = export.read_bytes()
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    text = raw.decode(encoding)
+    assert text.count('<B N="PopEnabled">true</B>') > 1
+    export.write_text(text.replace('<B N="PopEnabled">true</B>', '<B N="PopEnabled">false</B>'), encoding="utf-8")
+    result = _scan(bundle)
+    assert _status(result) == {"pop3": "not_ready", "imap4": "ready"}
+    assert result.verdicts["pop3"]["summary"] == "no mailbox in scope is enabled"

@@ -103,3 +103,45 @@ def test_a_bad_waiver_file_is_a_located_error(tmp_path: Path, old: str, new: str
     assert str(caught.value).startswith(f"{path}:") and caught.value.line > 1
     result = runner.invoke(app, ["scan", "--demo", "--waivers", str(path), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 2 and f"{path}:" in result.output
+
+
+def _finding(rule: str, outcome: str, obj: str, server: str = "EX1") -> Any:
+    from analyzer.model import Finding
+
+    return Finding(
+        f"{rule}-{obj}", rule, outcome, obj, server, "cas_mailbox", "PopEnabled", "", "", "", None, None, None
+    )
+
+
+def test_a_waiver_touches_only_failing_findings_and_cites_the_first_that_matches() -> None:
+    from analyzer.engine.waivers import Waiver, apply_waivers
+    from analyzer.model import RuleResult
+
+    broad = Waiver(id="W1", rule="POP-*", reason="first in the file")
+    narrow = Waiver(id="W2", rule="POP-USR-001", object="a@*", reason="second, narrower")
+    results = [
+        RuleResult("POP-USR-001", "not_evaluated", "some objects could not be judged", (
+            _finding("POP-USR-001", "fail", "a@contoso.com"),
+            _finding("POP-USR-001", "not_evaluated", "b@contoso.com"),
+        ), evaluated=2),
+        RuleResult("POP-SEC-001", "not_evaluated", "no data", (), evaluated=0),
+    ]  # fmt: skip
+    changed, statuses = apply_waivers(results, [broad, narrow], dt.datetime(2026, 11, 27, tzinfo=dt.UTC))
+    first, second = changed[0].findings
+    assert (first.outcome, first.waiver) == ("waived", "W1")  # the first matching waiver, not the last
+    assert (second.outcome, second.waiver) == ("not_evaluated", None)  # what could not be judged is not accepted
+    assert changed[0].outcome == "not_evaluated" and changed[1].outcome == "not_evaluated"
+    assert {s["id"]: s["matched"] for s in statuses} == {"W1": 1, "W2": 0}
+
+
+def test_a_rule_whose_every_failure_is_waived_is_waived_and_one_left_keeps_it_failing() -> None:
+    from analyzer.engine.waivers import Waiver, apply_waivers
+    from analyzer.model import RuleResult
+
+    waiver = Waiver(id="W1", rule="POP-USR-001", object="a@*", reason="shared desk")
+    one = [RuleResult("POP-USR-001", "fail", None, (_finding("POP-USR-001", "fail", "a@c.com"),), 1)]
+    two = [RuleResult("POP-USR-001", "fail", None, (_finding("POP-USR-001", "fail", "a@c.com"),
+                                                     _finding("POP-USR-001", "fail", "z@c.com")), 2)]  # fmt: skip
+    when = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    assert apply_waivers(one, [waiver], when)[0][0].outcome == "waived"
+    assert apply_waivers(two, [waiver], when)[0][0].outcome == "fail"

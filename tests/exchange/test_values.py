@@ -206,3 +206,36 @@ def test_unknown_types_are_not_recognised() -> None:
 def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:
     assert flags_list(v.RECEIVE_AUTH_MECHANISMS)("Tls, BasicAuthRequireTLS") == ["Tls", "BasicAuthRequireTLS"]
     assert flags_list(v.PERMISSION_GROUPS)(0) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # en-US (Export-Csv and Format-List on a US server): month first, 12-hour clock
+        ("11/20/2022 9:27:45 AM", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
+        ("2/3/2024 11:05:00 PM", dt.datetime(2024, 2, 3, 23, 5, tzinfo=dt.UTC)),
+        ("12/31/2030 12:00:00 AM", dt.datetime(2030, 12, 31, 0, 0, tzinfo=dt.UTC)),
+        # de-DE: day first, dotted, 24-hour
+        ("20.11.2022 09:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
+        ("03.02.2024 23:05:00", dt.datetime(2024, 2, 3, 23, 5, tzinfo=dt.UTC)),
+        # ja-JP: year first with slashes
+        ("2022/11/20 9:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
+        # ISO-like and ISO 8601 (JSON of PowerShell 7, an offset converted to UTC)
+        ("2022-11-20 09:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
+        ("2022-11-20T09:27:45+09:00", dt.datetime(2022, 11, 20, 0, 27, 45, tzinfo=dt.UTC)),
+    ],
+)
+def test_culture_dates_are_read_to_the_exact_moment(text: str, expected: dt.datetime) -> None:
+    """Each layout pinned to its value: a month-first date read day-first (or the reverse) fails here."""
+    from analyzer.exchange.catalog import as_datetime
+
+    assert as_datetime(text) == expected
+
+
+def test_a_day_first_slashed_date_is_not_read_as_month_first() -> None:
+    """`20/11/2022` (en-GB) cannot be month-first; it must not be accepted as a wrong date. (Deciding the order of
+    ambiguous dates such as 12/02/2018 from evidence is issue 17.)"""
+    from analyzer.exchange.catalog import as_datetime
+
+    with pytest.raises(ValueError, match="expected a date"):
+        as_datetime("20/11/2022 09:27:45")

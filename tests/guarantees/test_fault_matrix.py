@@ -59,8 +59,10 @@ def test_cut_at_every_line_boundary_and_mid_line_gives_only_located_errors(fmt: 
     ends = _line_ends(data)
     assert len(ends) > 10, "the sample is big enough to have structure"
     cuts = sorted({*ends, *(max(1, end - 3) for end in ends), 1, 2, 3, len(data) - 1})
+    structured = fmt in ("clixml", "json")  # their end is marked: a cut before it can always be told
+    closing = len(data.rstrip()) if structured else len(data)
     for cut in cuts:
-        assert_only_located_errors(reader, data[:cut])
+        assert_only_located_errors(reader, data[:cut], must_fail=structured and cut < closing)
 
 
 @pytest.mark.parametrize("fmt", ["clixml", "json"])
@@ -74,6 +76,7 @@ def test_a_structured_export_cut_at_any_line_keeps_its_verdicts_from_being_ready
         (bundle / "manifest.json").unlink(missing_ok=True)
         (bundle / path.relative_to(sample)).write_bytes(data[:cut])
         result = scan(ScanOptions([bundle], as_of=AS_OF))
+        assert [r.rule_id for r in result.results if r.outcome == "error"] == [], cut
         damaged = next(i for i in result.bundle.inputs if i.path.endswith(path.name))
         assert damaged.problems and not damaged.complete, (cut, damaged)
         protocols = {"pop-settings.xml": ["pop3"], "exchangeserver.json": ["pop3", "imap4"]}[path.name]
@@ -81,13 +84,27 @@ def test_a_structured_export_cut_at_any_line_keeps_its_verdicts_from_being_ready
             assert result.verdicts[protocol]["status"] not in ("ready", "partial"), (cut, protocol)
 
 
-@pytest.mark.parametrize("given", ["utf-16", "cp932", "utf-8", "latin-1", "ascii"])
-def test_a_wrong_encoding_given_never_crashes_a_scan(given: str) -> None:
+# The files of mixed-formats that the given encoding cannot read as they are (UTF-8 CSV and JSON, UTF-16 text with
+# a BOM): each must say so; silent acceptance of a wrong encoding is the failure this guards against.
+_MISREAD = {
+    "utf-16": {"casmailbox.csv", "certificates.csv", "exchangeserver.json", "services.csv"},
+    "cp932": {"casmailbox.csv", "imap.txt", "pop.txt"},
+    "utf-8": {"imap.txt", "pop.txt"},
+    "latin-1": {"casmailbox.csv", "imap.txt", "pop.txt"},
+    "ascii": {"casmailbox.csv", "imap.txt", "pop.txt"},
+}
+
+
+@pytest.mark.parametrize("given", list(_MISREAD))
+def test_a_wrong_encoding_given_is_a_problem_at_each_file_it_misreads_never_a_crash(given: str) -> None:
     result = scan(ScanOptions([SAMPLES / "mixed-formats"], as_of=AS_OF, encoding=given))
     assert result.bundle.inputs
+    flagged = {Path(item.path).name for item in result.bundle.inputs if item.problems}
+    assert _MISREAD[given] <= flagged, (given, flagged)
     for item in result.bundle.inputs:
         for problem in item.problems:
             assert problem.path == item.path and problem.line >= 0
+    assert [r.rule_id for r in result.results if r.outcome == "error"] == []  # damaged data is no rule's crash
 
 
 def test_an_xml_declaration_that_lies_about_the_encoding_is_a_located_problem(tmp_path: Path) -> None:

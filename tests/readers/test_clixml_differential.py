@@ -17,9 +17,9 @@ import pytest
 
 from analyzer.readers.clixml import read_clixml
 from analyzer.readers.psvalues import PSDateTime, PSEnum, PSObject, PSTimeSpan
-from tests.conftest import REAL_CLIXML
+from tests.conftest import REAL_CLIXML, require
 
-psrp = pytest.importorskip("psrpcore.types")
+psrp = require("psrpcore.types", "the independent CLIXML oracle; the test extra installs it")
 
 
 def _strip(name: str) -> str:

@@ -65,7 +65,8 @@ def _by_file_name(relative: str) -> tuple[str, ...]:
 
 
 def _by_content(path: Path | None) -> tuple[str, ...]:
-    """Datasets whose type names appear in the file's first bytes (a CLIXML `<T>` or a CSV `#TYPE` line)."""
+    """Datasets whose type names appear in the file's first bytes (a CLIXML `<T>` or a CSV `#TYPE` line), else
+    whose recognising columns all do (a CSV header, Format-List labels)."""
     if path is None:
         return ()
     try:
@@ -74,7 +75,13 @@ def _by_content(path: Path | None) -> tuple[str, ...]:
     except OSError:
         return ()
     text = head.replace(b"\x00", b"").decode("latin-1")  # UTF-16 text loses its zero bytes; type names are ASCII
-    return tuple(name for name, pattern in _TYPE_PATTERNS.items() if pattern.search(text))
+    typed = tuple(name for name, pattern in _TYPE_PATTERNS.items() if pattern.search(text))
+    if typed:
+        return typed
+    words = set(re.findall(r"[A-Za-z][A-Za-z0-9]*", text))  # column or property names (a CSV header, `fl` labels)
+    return tuple(
+        name for name, spec in BY_NAME.items() if any(signature <= words for signature in spec.signatures)
+    )
 
 
 def datasets_of_unread(relative: str, path: Path | None, manifest_entry: Mapping[str, Any] | None) -> tuple[str, ...]:

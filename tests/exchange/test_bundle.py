@@ -274,3 +274,20 @@ def test_a_symlink_that_stays_inside_the_bundle_is_listed_and_its_target_read_on
     listed = {p.path: p.message for p in loaded.problems}
     assert listed[str(bundle / "again")] == "symlink to EXCH01 inside the bundle: read there, not twice"
     assert listed[str(bundle / "copies" / "servers.xml")].startswith("symlink to Get-ExchangeServer.xml inside")
+
+
+def test_an_unread_input_is_tied_to_the_datasets_it_would_supply(tmp_path: Path) -> None:
+    """From the manifest's cmdlet, then type names or recognising columns in its first bytes, then its name."""
+    from analyzer.exchange.unread import EVERY_DATASET, datasets_of_unread
+
+    prompt = tmp_path / "export.csv"
+    prompt.write_text('PS C:\\> Get-CASMailbox | Export-Csv x.csv\r\n"Name","PopEnabled","ImapEnabled"\r\n')
+    assert datasets_of_unread("export.csv", prompt, None) == ("cas_mailbox",)
+    typed = tmp_path / "a.xml"
+    typed.write_bytes("x<T>Deserialized.Microsoft.Exchange.Data.Directory.SystemConfiguration.Pop3AdConfiguration</T>"
+                      .encode("utf-16-le"))  # fmt: skip
+    assert datasets_of_unread("a.xml", typed, None) == ("pop_settings",)
+    assert datasets_of_unread("x.bin", None, {"cmdlet": "Get-ImapSettings"}) == ("imap_settings",)
+    assert datasets_of_unread("EXCH01/Get-CASMailbox-2.xml", None, None) == ("cas_mailbox",)
+    assert datasets_of_unread("mailboxes.xml", None, None) == ("mailbox",)
+    assert datasets_of_unread("notes.bin", None, None) == EVERY_DATASET

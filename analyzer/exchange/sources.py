@@ -1,7 +1,9 @@
 """The files of a bundle: folders walked in a stable order, zip members extracted safely, each file hashed.
 
-A zip member whose name would land outside the extraction folder (`../x`, an absolute path) is refused, and so
-is an archive that would expand past a size or ratio limit (a zip bomb); both become problems, not crashes.
+Nothing is passed over silently: whatever is not read — a symlink leaving the bundle, a FIFO, a folder that
+cannot be listed, a zip member whose name leaves the extraction folder, is duplicated, encrypted or damaged, an
+archive that would expand past a size or ratio limit (a zip bomb) — becomes an `Unread` with its reason, which
+the bundle turns into a problem and, where it would have held data, into a verdict that cannot be vouched for.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ MAX_MEMBERS = 10_000  # a bundle holds a few hundred exports; a hundred thousand
 MAX_RATIO = 200  # compressed:expanded beyond this, for members over a few MB, is a bomb, not an export
 _SMALL_MEMBER = 4 << 20
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
-_UTF8_FLAG = 0x800
+_UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8
 # What reading a damaged member can raise: zipfile's own errors, and the decompressors' (fuzz/bundle.py found
 # zlib.error, which is none of the others).
 _MEMBER_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError, NotImplementedError, zlib.error,
-                  lzma.LZMAError)  # fmt: skip  # general purpose bit 11: the name is UTF-8
+                  lzma.LZMAError)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,9 @@ def shown_path(path: Path | str) -> str:
     """A path as report text: bytes of a file name that are not UTF-8 (Python keeps them as lone surrogates, which
     no UTF-8 report can hold) written as `\\xff` escapes."""
     text = str(path)
-    return (
-        text
-        if text.isprintable() or not any("\udc80" <= c <= "\udcff" for c in text)
-        else (text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-    )
+    if text.isprintable() or not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def sha256_of(path: Path) -> str:

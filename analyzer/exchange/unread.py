@@ -79,9 +79,7 @@ def _by_content(path: Path | None) -> tuple[str, ...]:
     if typed:
         return typed
     words = set(re.findall(r"[A-Za-z][A-Za-z0-9]*", text))  # column or property names (a CSV header, `fl` labels)
-    return tuple(
-        name for name, spec in BY_NAME.items() if any(signature <= words for signature in spec.signatures)
-    )
+    return tuple(name for name, spec in BY_NAME.items() if any(signature <= words for signature in spec.signatures))
 
 
 def datasets_of_unread(relative: str, path: Path | None, manifest_entry: Mapping[str, Any] | None) -> tuple[str, ...]:

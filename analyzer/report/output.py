@@ -99,7 +99,7 @@ def check_complete(report_json: Path) -> None:
     folder = report_json.parent
     marker = folder / MARKER
     if not marker.exists():
-        if any(p.name.startswith(_STAGING_PREFIX) for p in folder.iterdir() if p.is_dir()):
+        if folder.is_dir() and any(p.name.startswith(_STAGING_PREFIX) for p in folder.iterdir() if p.is_dir()):
             raise OutputError(f"{report_json}:0: the scan that wrote this folder did not finish; run it again")
         return
     try:

@@ -190,3 +190,17 @@ def test_bulk_findings_fill_every_field_of_a_finding() -> None:
     users = next(r for r in result.results if r.rule_id == "POP-USR-001")
     assert users.findings and all(len(f) == len(Finding._fields) for f in users.findings)
     assert all(f.waiver is None and f.object_key and f.message_ja for f in users.findings)
+
+
+def test_a_finding_has_the_same_fingerprint_whichever_path_made_it() -> None:
+    """One finding at a time and a whole column at once must agree, missing server and identity included: a
+    mismatch would class the same failure as new in every comparison between the two paths."""
+    from analyzer.engine.fingerprints import fingerprints, object_key, object_keys
+
+    servers = pd.Series(["ex1", None, "EX2", None], dtype="string")
+    identities = pd.Series(["A@C.com", "b@c.com", None, None], dtype="string")
+    scalar = [fingerprint("R-1", "cas_mailbox", s, i) for s, i in zip([*servers.astype(object).where(servers.notna(), None)],
+                                                                       [*identities.astype(object).where(identities.notna(), None)], strict=True)]  # fmt: skip
+    assert fingerprints("R-1", "cas_mailbox", servers, identities) == scalar
+    assert object_keys("cas_mailbox", servers, identities)[1] == object_key("cas_mailbox", None, "B@C.COM")
+    assert fingerprint("R-1", "cas_mailbox", "EX1", "a@c.com") == scalar[0]  # server and identity case do not count

@@ -84,6 +84,8 @@ def test_zero_width_and_line_breaks_in_values_make_a_command_inert_in_both_paths
     one_by_one = [render_commands("Set-User -Identity {Name}", [{"Name": n}]) for n in names]
     assert vectorised == one_by_one
     assert [is_inert(c) for c in vectorised] == [True, True, False]
+    two = render_commands("Set-User -Identity {Name}", [{"Name": "a\u202eb\u200bc"}]).split("\n")[0]
+    assert "(U+202E, U+200B)" in two  # every hidden character is named, in order
     assert "U+200B" in vectorised[0] and "U+000A" in vectorised[1]
     assert vectorised[1].split("\n")[1:] == ["# Set-User -Identity 'c<U+000A>Set-Mailbox x'"]
 

@@ -145,3 +145,33 @@ def test_a_rule_whose_every_failure_is_waived_is_waived_and_one_left_keeps_it_fa
     when = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
     assert apply_waivers(one, [waiver], when)[0][0].outcome == "waived"
     assert apply_waivers(two, [waiver], when)[0][0].outcome == "fail"
+
+
+def test_a_waiver_for_one_server_leaves_the_others_and_counts_every_match() -> None:
+    from analyzer.engine.waivers import Waiver, apply_waivers
+    from analyzer.model import RuleResult
+
+    waiver = Waiver(id="W1", rule="POP-USR-001", server="ex1", reason="migration")
+    findings = (_finding("POP-USR-001", "fail", "a@c.com", "EX1"), _finding("POP-USR-001", "fail", "b@c.com", "EX1"),
+                _finding("POP-USR-001", "fail", "c@c.com", "EX2"))  # fmt: skip
+    changed, statuses = apply_waivers([RuleResult("POP-USR-001", "fail", None, findings, 3)], [waiver],
+                                      dt.datetime(2026, 11, 27, tzinfo=dt.UTC))  # fmt: skip
+    assert [f.outcome for f in changed[0].findings] == ["waived", "waived", "fail"]
+    assert statuses[0]["matched"] == 2
+
+
+def test_expiry_is_judged_in_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """20:00 UTC on the expiry day is still that day in UTC, but already the next day in Tokyo."""
+    import time
+
+    from analyzer.engine.waivers import Waiver
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        waiver = Waiver(id="W1", rule="*", reason="r", expires="2027-03-31")
+        assert not waiver.expired(dt.datetime(2027, 3, 31, 20, 0, tzinfo=dt.UTC))
+        assert waiver.expired(dt.datetime(2027, 4, 1, 0, 0, tzinfo=dt.UTC))
+    finally:
+        monkeypatch.undo()
+        time.tzset()

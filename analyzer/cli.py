@@ -572,11 +572,16 @@ def scan(
         if not quiet:
             _print_difference(difference)
     for target in written:
-        out.print(str(target), markup=False, highlight=False)
+        _print_path(target)
     if fail_on is not None and _reaches(fail_on, report):
         raise typer.Exit(1)
     if fail_on_new and new_failures:
         raise typer.Exit(1)
+
+
+def _print_path(path: Path) -> None:
+    """A written file's path, whole on one line whatever the console width: scripts read these lines."""
+    out.print(visible(str(path)), markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -685,7 +690,7 @@ def batch(
     files = render_portfolio(portfolio_rows(outcomes), found.ignored, generated_at_text(), lang)
     for name, content in files.items():
         (out_dir / name).write_bytes(content)
-        out.print(str(out_dir / name), markup=False, highlight=False)
+        _print_path(out_dir / name)
     failed = [o for o in outcomes if o.status == "failed"]
     if any(o.internal for o in failed):  # the worst code of any bundle: a bug or a dead worker is 3, never 2
         raise typer.Exit(3)

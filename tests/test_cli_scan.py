@@ -135,3 +135,11 @@ def test_rules_show_in_japanese_reads_as_written_and_prints_brackets_as_text(tmp
     result = runner.invoke(app, ["rules", "show", "TEST-JOIN-001", str(tmp_path / "r.yaml")])
     assert result.exit_code == 0 and "Bindings like [::]:995 [/b]" in result.stdout
     assert runner.invoke(app, ["rules", "show", "POP-SEC-002", "--lang", "fr"]).exit_code == 2
+
+
+def test_report_paths_are_printed_whole_however_long(tmp_path: Path) -> None:
+    """Scripts read the printed paths; a console width of 80 must not break a long one over two lines."""
+    out = tmp_path / ("a-folder-name-long-enough-to-pass-eighty-columns-" * 2) / "reports"
+    result = runner.invoke(app, ["scan", "--demo", "--out", str(out), "--quiet", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [str(out / "report.json")]

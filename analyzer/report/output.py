@@ -31,7 +31,7 @@ def check_output_folder(folder: Path) -> None:
     """Fail before a scan when the reports could not be written: `folder` is a file, or cannot be created or
     written to."""
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}:0: --out must be a folder; this is a file")
+        raise OutputError(f"{folder}: --out must be a folder; this is a file")
     existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), None)  # created when written
     try:
         if existing is None or not existing.is_dir():
@@ -39,7 +39,7 @@ def check_output_folder(folder: Path) -> None:
         probe = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=existing)
         os.rmdir(probe)
     except OSError as error:
-        raise OutputError(f"{folder}:0: cannot write the reports here: {error.strerror or error}") from None
+        raise OutputError(f"{folder}: cannot write the reports here: {error.strerror or error}") from None
 
 
 def staging_folder(folder: Path) -> Path:
@@ -47,7 +47,7 @@ def staging_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{folder}:0: cannot write the reports here: {error.strerror or error}") from None
+        raise OutputError(f"{folder}: cannot write the reports here: {error.strerror or error}") from None
     return Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=folder))
 
 
@@ -79,11 +79,11 @@ def publish(staging: Path, folder: Path, names: list[str]) -> list[Path]:
         os.replace(marker, folder / MARKER)
     except PermissionError as error:
         raise OutputError(
-            f"{error.filename or folder}:0: cannot replace this report: it is open in another program (Excel "
+            f"{error.filename or folder}: cannot replace this report: it is open in another program (Excel "
             "locks a CSV it shows) or not writable; close it and run again"
         ) from None
     except OSError as error:
-        raise OutputError(f"{folder}:0: cannot write the reports: {error.strerror or error}") from None
+        raise OutputError(f"{folder}: cannot write the reports: {error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [folder / name for name in names]
@@ -100,12 +100,12 @@ def check_complete(report_json: Path) -> None:
     marker = folder / MARKER
     if not marker.exists():
         if folder.is_dir() and any(p.name.startswith(_STAGING_PREFIX) for p in folder.iterdir() if p.is_dir()):
-            raise OutputError(f"{report_json}:0: the scan that wrote this folder did not finish; run it again")
+            raise OutputError(f"{report_json}: the scan that wrote this folder did not finish; run it again")
         return
     try:
         listed = json.loads(marker.read_text("utf-8")).get("files", {})
     except (OSError, ValueError, AttributeError):
-        raise OutputError(f"{marker}:0: completion marker not readable; run the scan again") from None
+        raise OutputError(f"{marker}: completion marker not readable; run the scan again") from None
     expected = listed.get(report_json.name)
     if expected is not None and expected != _sha256(report_json):
-        raise OutputError(f"{report_json}:0: changed since the scan wrote it (SHA-256 differs from {MARKER})")
+        raise OutputError(f"{report_json}: changed since the scan wrote it (SHA-256 differs from {MARKER})")

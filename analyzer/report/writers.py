@@ -56,7 +56,7 @@ def write_reports(
             names.append(filename)
     except OSError as error:
         output.discard(staging)
-        raise output.OutputError(f"{folder}:0: cannot write the reports: {error.strerror or error}") from None
+        raise output.OutputError(f"{folder}: cannot write the reports: {error.strerror or error}") from None
     except BaseException:
         output.discard(staging)
         raise

@@ -136,3 +136,35 @@ def test_a_read_only_out_folder_stops_before_the_scan(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "cannot write the reports here: Permission denied" in done.stderr and "Traceback" not in done.stderr
     assert list(out.iterdir()) == []
+
+
+def test_the_output_folder_checks_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same checks as the read-only test above, in this process (where a mutation tool can see them)."""
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(output.OutputError, match=r"file: --out must be a folder; this is a file"):
+        output.check_output_folder(a_file)
+    with pytest.raises(output.OutputError, match=r"cannot write the reports here: not a folder"):
+        output.check_output_folder(a_file / "below" / "reports")  # a parent is a file
+    deep = tmp_path / "new" / "deeper" / "reports"
+    output.check_output_folder(deep)
+    assert not (tmp_path / "new").exists()  # checked, not created: a failed scan leaves no empty folder
+
+    def refused(*_args: object, **_kwargs: object) -> str:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(output.tempfile, "mkdtemp", refused)
+    with pytest.raises(output.OutputError, match=r"reports: cannot write the reports here: Permission denied"):
+        output.check_output_folder(tmp_path / "reports")
+
+
+def test_the_marker_lists_every_file_of_the_set_with_its_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    out = tmp_path / "reports"
+    assert _scan(out)[0] == 0
+    listed = json.loads((out / output.MARKER).read_text())["files"]
+    on_disk = {p.name for p in out.iterdir()} - {output.MARKER}
+    assert set(listed) == on_disk == {"report.json", "report.html", "findings.csv", "results.csv"}
+    assert all(listed[name] == hashlib.sha256((out / name).read_bytes()).hexdigest() for name in listed)
+    assert not [p for p in out.iterdir() if p.name.startswith(".exaudit-partial-")]  # the staging folder is gone

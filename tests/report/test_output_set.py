@@ -153,7 +153,7 @@ def test_the_output_folder_checks_in_process(tmp_path: Path, monkeypatch: pytest
     def refused(*_args: object, **_kwargs: object) -> str:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(output.tempfile, "mkdtemp", refused)
+    monkeypatch.setattr("analyzer.report.output.tempfile.mkdtemp", refused)
     with pytest.raises(output.OutputError, match=r"reports: cannot write the reports here: Permission denied"):
         output.check_output_folder(tmp_path / "reports")
 

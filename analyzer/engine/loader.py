@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -450,12 +451,29 @@ def rule_files(paths: list[Path]) -> list[Path]:
     return found
 
 
+# Rules already loaded in this process, by file path and content: parsing and validating a pack costs ~80 ms, and
+# a batch (or the test suite) loads the same pack for every bundle. Keyed by the bytes, so an edited file is read
+# again; a Rule is frozen and no caller changes the plain data it holds.
+_LOADED: dict[tuple[str, bytes], Rule] = {}
+
+
+def _load_cached(path: Path) -> Rule:
+    try:
+        key = (str(path), hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        return load_rule(path)  # load_rule says what is wrong with it
+    rule = _LOADED.get(key)
+    if rule is None:
+        rule = _LOADED[key] = load_rule(path)
+    return rule
+
+
 def load_rules(paths: list[Path]) -> list[Rule]:
     """Every rule under `paths`; ids must be unique across them."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in rule_files(paths):
-        rule = load_rule(path)
+        rule = _load_cached(path)
         if rule.id in seen:
             raise RuleError(str(path), 1, 1, f"duplicate rule id {rule.id!r}, also in {seen[rule.id]}", "$.id")
         seen[rule.id] = str(path)

@@ -209,3 +209,14 @@ def test_deep_nesting_and_self_reference_are_refused(tmp_path: Path) -> None:
         load_rule(_write(tmp_path, "id: " + "[" * 500 + "]" * 500, "deep.yaml"))
     with pytest.raises(RuleError, match="refers to a node that contains it"):
         load_rule(_write(tmp_path, "id: &a [*a]\n", "self.yaml"))
+
+
+def test_a_rule_file_edited_between_two_loads_is_read_again(tmp_path: Path) -> None:
+    """Loaded rules are reused within a process (a batch loads the pack once per bundle), keyed by the bytes."""
+    from analyzer.engine.loader import load_rules
+
+    path = _write(tmp_path, RULE, "rule.yaml")
+    first = load_rules([path])
+    assert load_rules([path])[0] is first[0]  # the same bytes: not parsed again
+    path.write_text(RULE.replace("severity: medium", "severity: low"), encoding="utf-8")
+    assert load_rules([path])[0].severity == "low"

@@ -79,7 +79,7 @@ def _not_itself_a_bundle(root: Path) -> None:
     exports = [p.name for p in sorted(root.iterdir()) if p.is_file() and _is_export(p)]
     if exports:
         raise ExauditError(
-            f"{root}:0: this folder is itself one bundle (it holds {', '.join(exports[:3])}"
+            f"{root}: this folder is itself one bundle (it holds {', '.join(exports[:3])}"
             f"{', …' if len(exports) > 3 else ''}): scan it with `exaudit scan {root}`; `batch` takes a folder "
             "whose sub-folders or zips are bundles"
         )
@@ -114,7 +114,7 @@ def discover(roots: Sequence[Path]) -> Discovery:
                 else:
                     ignored.append((child, "not_a_bundle"))
         else:
-            raise ExauditError(f"{root}:0: not a folder of bundles nor a zip")
+            raise ExauditError(f"{root}: not a folder of bundles nor a zip")
     names: dict[str, int] = {}
     bundles = []
     for path in found:

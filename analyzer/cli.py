@@ -36,7 +36,16 @@ from analyzer.errors import ExauditError, InputError
 from analyzer.exchange.bundle import load_bundle
 from analyzer.inventory import inventory
 from analyzer.model import Record
-from analyzer.pipeline import ScanOptions, generated_at_text, load_policy, packaged_demo, packaged_rules, prepare_rules
+from analyzer.pipeline import (
+    EARLIEST_AS_OF,
+    LATEST_AS_OF,
+    ScanOptions,
+    generated_at_text,
+    load_policy,
+    packaged_demo,
+    packaged_rules,
+    prepare_rules,
+)
 from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
@@ -76,7 +85,7 @@ def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
         try:
             command(*args, **kwargs)
         except ExauditError as error:
-            err.print(visible(_located(error)), markup=False)
+            err.print(visible(error), markup=False)
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors: typer's own
             raise
@@ -91,11 +100,6 @@ def reports_errors(command: Callable[P, None]) -> Callable[P, None]:
             raise typer.Exit(3) from None
 
     return run
-
-
-def _located(error: ExauditError) -> str:
-    """The message, without the `:0` of an error that concerns a whole file (`file: message`, not `file:0:`)."""
-    return re.sub(r"^(.*?):0: ", r"\1: ", str(error), count=1)
 
 
 def _internal_error(error: BaseException) -> None:
@@ -611,11 +615,6 @@ def _formats(formats: str) -> list[str]:
     return wanted
 
 
-# Dates are compared with pandas timestamps, which hold the years 1677–2262: a date outside the range below is a
-# typo (0999 for 1999), never an audit date.
-EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
-
-
 def _evaluation_date(as_of: str | None) -> dt.datetime | None:
     if not as_of:
         return None
@@ -673,7 +672,7 @@ def batch(
     for path, why in found.ignored:
         err.print(visible(f"{path}: not scanned — {IGNORED_BECAUSE[why]}"), markup=False)
     if not work:
-        raise ExauditError(f"{folders[0]}:0: no bundle to scan: a bundle is a sub-folder or a zip of the folder given")
+        raise ExauditError(f"{folders[0]}: no bundle to scan: a bundle is a sub-folder or a zip of the folder given")
 
     def progress(outcome: BundleOutcome) -> None:
         if quiet:
@@ -784,7 +783,7 @@ def main() -> None:
     try:
         app()
     except ExauditError as error:
-        err.print(visible(_located(error)), markup=False)
+        err.print(visible(error), markup=False)
         sys.exit(2)
     except Exception as error:  # outside any command (typer itself)
         _internal_error(error)

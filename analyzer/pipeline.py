@@ -71,6 +71,11 @@ def generated_at() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+# Dates are compared with pandas timestamps, which hold the years 1677–2262: an evaluation date outside the range
+# below (given with --as-of or found in a manifest) is a typo — 0999 for 1999 — never an audit date.
+EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
 def load_policy(path: Path) -> dict[str, Any]:
     """A policy file: `params: {name: value, RULE-ID.name: value}` (YAML)."""
     try:
@@ -97,7 +102,7 @@ def _as_of(bundle: Bundle, given: dt.datetime | None) -> dt.datetime:
         except (ValueError, OverflowError):
             bundle.problems.append(InputProblem(MANIFEST, 0, f"exported_at is not a date: {exported!r}; using now"))
         else:
-            if 1900 <= when.year <= 2200:
+            if EARLIEST_AS_OF <= when.date() <= LATEST_AS_OF:
                 return when
             bundle.problems.append(InputProblem(MANIFEST, 0, f"exported_at {exported!r} is out of range; using now"))
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -184,11 +189,10 @@ def dataset_health(bundle: Bundle) -> dict[str, DatasetHealth]:
     for item in bundle.unread:
         for name in item.datasets:
             unread.setdefault(name, []).append(f"{item.path}: not read ({item.reason}); it would supply {name}")
-    unread_paths = {item.path for item in bundle.unread}
     health: dict[str, DatasetHealth] = {}
     for name in sorted(set(bundle.datasets) | set(unread)):
         dataset = bundle.datasets.get(name)
-        damaged = tuple(s for s in dataset.incomplete_sources if s not in unread_paths) if dataset else ()
+        damaged = tuple(dataset.incomplete_sources) if dataset else ()
         health[name] = DatasetHealth(damaged, dict(dataset.lossy) if dataset else {}, tuple(unread.get(name, ())))
     return health
 

@@ -35,7 +35,7 @@ from analyzer.engine.conditions import (
 )
 from analyzer.engine.fingerprints import fingerprint, fingerprints, object_key, object_keys
 from analyzer.engine.linear_regex import compile_linear
-from analyzer.engine.loader import Param, Rule, regex_params
+from analyzer.engine.loader import Param, Rule, fits_type, regex_params
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
@@ -93,17 +93,13 @@ def _dates(value: Any) -> dict[str, str | None]:
     return dates
 
 
-_PARAM_KINDS: dict[str, type | tuple[type, ...]] = {
-    "string": str, "integer": int, "number": (int, float), "boolean": bool, "list": list, "date": (str, dt.date),
-}  # fmt: skip
-
-
 def coerce_param(kind: str, value: Any) -> Any:
     """A parameter value given as text (command line) or YAML, as the declared type."""
     if kind == "dates":
         return _dates(value)
     if not isinstance(value, str) or kind == "string":
-        if not isinstance(value, _PARAM_KINDS[kind]) or (kind in ("integer", "number") and isinstance(value, bool)):
+        # A policy file's unquoted date reaches here as a date; a rule file's default must be quoted text.
+        if not (fits_type(kind, value) or (kind == "date" and isinstance(value, dt.date))):
             raise ValueError(f"expected a {kind}, got {value!r}")
         return value
     if kind == "integer":
@@ -357,7 +353,7 @@ class _Evaluator:
             column = spec.column(actual)
             if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
-        self.incomplete.extend(found.incomplete_sources)
+        self.incomplete.extend(found.incomplete_sources + found.unread_sources)
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
         return frame

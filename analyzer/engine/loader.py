@@ -40,7 +40,8 @@ class RuleError(ExauditError):
 
     def __init__(self, path: str, line: int, column: int, message: str, json_path: str = "") -> None:
         where = f" (at {json_path})" if json_path else ""
-        super().__init__(f"{path}:{line}:{column}: {message}{where}")
+        position = f":{line}:{column}" if line else ""  # 0: the file as a whole
+        super().__init__(f"{path}{position}: {message}{where}")
         self.path, self.line, self.column, self.message, self.json_path = path, line, column, message, json_path
 
 
@@ -332,13 +333,8 @@ def _literal_patterns(node: Any, at: Path_) -> Iterator[tuple[str, Path_]]:
 
 
 def regex_params(node: Any) -> set[str]:
-    """The parameters a rule's check uses as regular expressions."""
-    if isinstance(node, dict):
-        found = {node["regex"]["param"]} if isinstance(node.get("regex"), dict) and "param" in node["regex"] else set()
-        return found.union(*(regex_params(value) for value in node.values()))
-    if isinstance(node, list):
-        return set().union(*(regex_params(item) for item in node))
-    return set()
+    """The parameters a rule's check uses as regular expressions (`regex: {param: NAME}`)."""
+    return {name for name, at in _param_refs(node, ()) if at[-2:-1] == ("regex",)}
 
 
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
@@ -347,9 +343,13 @@ _PARAM_TYPES: dict[str, tuple[type, ...]] = {
 }  # fmt: skip
 
 
+def fits_type(kind: str, value: Any) -> bool:
+    """Whether `value` has the type a parameter of `kind` declares (a YAML `true` is no number)."""
+    return isinstance(value, _PARAM_TYPES[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+
+
 def _check_param_value(located: _Located, kind: str, value: Any, at: Path_) -> None:
-    ok = isinstance(value, _PARAM_TYPES[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
-    if not ok:
+    if not fits_type(kind, value):
         raise located.error(at, f"expected a {kind}, got {value!r}")
     if kind == "dates":
         for key, date in value.items():

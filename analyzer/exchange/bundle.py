@@ -66,6 +66,7 @@ class Dataset:
     frame: pd.DataFrame
     lossy: dict[str, str] = field(default_factory=dict)
     incomplete_sources: list[str] = field(default_factory=list)
+    unread_sources: list[str] = field(default_factory=list)  # inputs not read that would have supplied it
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def load_bundle(
     for item in unread:  # a rule over these datasets must not pass on what was read without it
         for name in item.datasets:
             if name in datasets:
-                datasets[name].incomplete_sources.append(item.path)
+                datasets[name].unread_sources.append(item.path)
     return Bundle(inputs, datasets, server_table, problems, manifest, unread)
 
 
@@ -201,10 +202,8 @@ def _if_unread(
 ) -> list[UnreadInput]:
     """The input as unread when it yielded no dataset's rows because it could not be opened, parsed or recognised,
     or was empty or damaged; documentation is told apart and degrades nothing (its problem says it was ignored)."""
-    if read_some or (entry.complete and entry.format != "unrecognised" and entry.records):
-        return []
-    if entry.format != "unrecognised" and entry.complete and entry.size:
-        return []  # read to its end: an empty result, or records no dataset uses
+    if read_some or (entry.format != "unrecognised" and entry.complete and entry.size):
+        return []  # rows for a dataset, or read to its end: an empty result, or records no dataset uses
     if entry.format == "unrecognised" and is_documentation(source.relative):
         entry.problems = [InputProblem(source.display, 0, "ignored: documentation or an image, not an export")]
         return []

@@ -229,7 +229,8 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
         safe = [(info, text, _safe_member_name(text)) for info, text in members]
         seen = Counter(str(name).lower() for _info, _text, name in safe if name is not None)
         folders = {str(parent).lower() for _i, _t, name in safe if name for parent in name.parents if parent.parts}
-        folders |= {str(_safe_member_name(text)).lower() for info, text in named if _is_folder(info)}
+        folder_names = (_safe_member_name(text) for info, text in named if _is_folder(info))
+        folders |= {str(folder).lower() for folder in folder_names if folder is not None}
         refusals = {id(info): _refusal(info, name, seen, folders) for info, _text, name in safe}
         # Many members each under the per-member limit can still expand a thousandfold together.
         kept = [info for info, _text, _name in safe if refusals[id(info)] is None]

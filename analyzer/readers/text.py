@@ -289,10 +289,10 @@ class TextReader:
         self.export = TextExport(display, None, loaded.encoding.label)
         if loaded.encoding.lossy:
             self.export.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
-        self._wrap_width = max((cell_width(line.text) for line in _lines(self._text)), default=0)
+        self._wrap_width = 0
         kinds: set[str] = set()
         self._blocks = 0
-        for block in _blocks(_lines(self._text)):
+        for block in _blocks(self._measured(_lines(self._text))):
             self._blocks += 1
             kind = _kind_of(block)
             if kind:
@@ -300,6 +300,12 @@ class TextReader:
         kind_name = FORMAT_TABLE if kinds == {FORMAT_TABLE} else FORMAT_LIST if kinds else None
         self.export.kind = "format-list+table" if len(kinds) > 1 else kind_name
         self.format = self.export.kind or FORMAT_LIST
+
+    def _measured(self, lines: Iterator[_Line]) -> Iterator[_Line]:
+        """The lines, passed through while noting the widest: where PowerShell wrapped values."""
+        for line in lines:
+            self._wrap_width = max(self._wrap_width, cell_width(line.text))
+            yield line
 
     @property
     def encoding(self) -> str:

@@ -225,7 +225,7 @@ def mistakes_2016(folder: Path, *, after_change: bool = False) -> None:
             ]
             + [ex.service("MSExchangeIMAP4BE", "Microsoft Exchange IMAP4 Backend", "Stopped", "Automatic")]
         ),
-        # The seed procedure's `Get-PopSettings | fl`: only the server the shell was connected to.
+        # Microsoft's procedure runs `Get-PopSettings | fl`: only the server the shell was connected to.
         "pop-settings.xml": clixml_bytes(
             [
                 ex.protocol_settings(
@@ -278,7 +278,7 @@ def mixed_formats(folder: Path) -> None:
             "utf-8"
         ),
         "services.csv": export_csv(services, CsvStyle()).encode("utf-8"),
-        # The seed procedure: `Get-PopSettings | fl > pop.txt` in Windows PowerShell (UTF-16LE, 120 columns).
+        # As Microsoft's procedure does it: `Get-PopSettings | fl > pop.txt` in Windows PowerShell (UTF-16LE, 120 columns).
         "pop.txt": b"\xff\xfe"
         + format_list(plain([ex.protocol_settings("pop", name, domain, endpoint=fqdn)])).encode("utf-16-le"),
         "imap.txt": b"\xff\xfe"

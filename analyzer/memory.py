@@ -40,6 +40,18 @@ def release_unused(*, collect: bool = True) -> None:
         libc.malloc_trim(0)
 
 
+# Below this many bytes of input the hand-back saves a few MB and costs a full collection each time (it walks every
+# live object: ~25 ms in a test process, three a scan). Measured, whole scan's peak RSS with and without: 3 MB of
+# CSV (2,000 mailboxes) 175 → 179 MB; 15 MB of CSV 210 → 222 MB; 44 MB of CLIXML 180 → 194 MB.
+HAND_BACK_FROM = 16 * 1024 * 1024
+
+
+def release_after(input_bytes: int) -> None:
+    """`release_unused` after a stage that read `input_bytes`, when that is enough for the hand-back to matter."""
+    if input_bytes >= HAND_BACK_FROM:
+        release_unused()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused meanwhile. A scan's stages make millions of short-lived objects

@@ -21,7 +21,7 @@ from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import MANIFEST, Bundle, FileProgress, load_bundle
-from analyzer.memory import release_unused
+from analyzer.memory import release_after
 from analyzer.model import InputProblem, RuleResult
 
 
@@ -164,13 +164,14 @@ def scan(
     bundle = load_bundle(
         list(options.paths), encoding=options.encoding, progress=files, split_large=options.split_large
     )
-    release_unused()
+    input_bytes = sum(entry.size for entry in bundle.inputs)
+    release_after(input_bytes)
     as_of = _as_of(bundle, options.as_of)
     evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)
-    release_unused()
+    release_after(input_bytes)
     intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
     server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
     health = dataset_health(bundle)

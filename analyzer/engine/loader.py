@@ -40,7 +40,8 @@ class RuleError(ExauditError):
 
     def __init__(self, path: str, line: int, column: int, message: str, json_path: str = "") -> None:
         where = f" (at {json_path})" if json_path else ""
-        super().__init__(f"{path}:{line}:{column}: {message}{where}")
+        position = f":{line}:{column}" if line else ""  # 0: the file as a whole (unreadable, missing)
+        super().__init__(f"{path}{position}: {message}{where}")
         self.path, self.line, self.column, self.message, self.json_path = path, line, column, message, json_path
 
 

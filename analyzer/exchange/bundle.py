@@ -31,7 +31,7 @@ from analyzer.exchange.sources import SourceFile, Unread, collect, is_documentat
 from analyzer.exchange.split_read import SplitReader
 from analyzer.exchange.unread import datasets_of_unread
 from analyzer.exchange.values import ServerVersion
-from analyzer.memory import collector_paused, release_unused
+from analyzer.memory import collector_paused, release_after
 from analyzer.model import InputProblem, Record
 from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.csv import CsvReader
@@ -176,7 +176,7 @@ def load_bundle(
             unread.append(UnreadInput(missing, "listed in the manifest but not in the bundle", supplies))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
         raise _nothing_read(paths, problems)
-    release_unused()  # the reading's transients, before the tables are joined up
+    release_after(sum(entry.size for entry in inputs))  # the reading's transients, before the tables are joined
     datasets = _build_datasets(batches, listed, problems)
     server_table = _server_table(datasets)
     _flag_unknown_servers(datasets, server_table, problems)

@@ -8,121 +8,18 @@ Format-List text, JSON, Select-Object output), from a signature of columns only 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
 from analyzer.exchange import values as v
-from analyzer.readers.psvalues import PSDateTime, PSObject
-from analyzer.readers.text import parse_collection
-
-Parser = Callable[[Any], Any]
-
-
-class LossyValue(ValueError):
-    """The value is a stand-in for data the export did not keep (a collection's type name)."""
-
-
-as_text = v.text_of  # the same function: no extra call per cell
-
-
-_INT64 = range(-(2**63), 2**63)  # what a column of nullable 64-bit integers holds
-
-
-def as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value  # a <U64> may still be past what Int64 holds
-    else:
-        text = (v.text_of(value) or "").strip().replace(",", "")
-        if text == "":
-            return None
-        number = int(text)
-    if number not in _INT64:
-        raise ValueError(f"{number} is outside the range of a 64-bit integer")
-    return number
-
-
-_CULTURE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
-
-
-def as_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime. Culture-formatted text (CSV, Format-List) carries no zone: it is read as UTC,
-    which can be off by the exporting machine's offset — certificate dates are taken from RawData instead."""
-    if value is None:
-        return None
-    if isinstance(value, PSDateTime):
-        value = value.value
-    if isinstance(value, datetime):
-        try:
-            return _in_range(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
-        except OverflowError:  # year 1 or 9999 moved across midnight by its offset
-            raise ValueError(f"{value!s} is outside the dates exaudit can compare (1678 to 2262)") from None
-    text = (v.text_of(value) or "").strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        for pattern in _CULTURE_FORMATS:
-            try:
-                parsed = datetime.strptime(text, pattern)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"expected a date, got {text!r}") from None
-    return _in_range(parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-
-
-# What a pandas timestamp column holds (nanoseconds since 1970 in 64 bits), with a day to spare at each end.
-_EARLIEST, _LATEST = datetime(1677, 9, 23, tzinfo=UTC), datetime(2262, 4, 10, tzinfo=UTC)
-
-
-def _in_range(moment: datetime) -> datetime:
-    """A date a column can hold; DateTime.MinValue (`1/1/0001`), year 9999 and the like are refused as
-    unreadable cells (each a located problem) rather than crashing the typing of the whole column."""
-    if not _EARLIEST <= moment <= _LATEST:
-        raise ValueError(f"{moment.date().isoformat()} is outside the dates exaudit can compare (1678 to 2262)")
-    return moment
-
-
-def as_text_list(value: Any) -> list[str] | None:
-    """A multi-valued property as a list of strings."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [v.text_of(item) or "" for item in value]
-    if isinstance(value, PSObject) and isinstance(value.value, list):
-        return [v.text_of(item) or "" for item in value.value]
-    text = (v.text_of(value) or "").strip()
-    parsed, _truncated = parse_collection(text)
-    if isinstance(parsed, list):
-        return parsed
-    return [] if text == "" else [text]
-
-
-def enum(spec: v.EnumSpec) -> Parser:
-    return spec.parse
-
-
-def flags_list(spec: v.EnumSpec) -> Parser:
-    """A flags enum as the list of its names (`["IMAP", "POP", "IIS", "SMTP"]`), for `contains` conditions."""
-
-    def parse(value: Any) -> list[str] | None:
-        if isinstance(value, list):  # some exports list the flags
-            value = ", ".join(v.text_of(item) or "" for item in value)
-        name = spec.parse(value)
-        return None if name is None else [part for part in name.split(", ") if part and part != "None"]
-
-    return parse
-
-
-def version_text(value: Any) -> str | None:
-    parsed = v.parse_server_version(value)
-    return None if parsed is None else str(parsed)
+from analyzer.exchange.cells import (
+    Parser,
+    as_datetime,
+    as_int,
+    as_text,
+    as_text_list,
+    flags_list,
+)
 
 
 @dataclass(frozen=True)

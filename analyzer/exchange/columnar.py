@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.exchange.catalog import Column, DatasetSpec, as_text, recognise
+from analyzer.exchange.catalog import Column, DatasetSpec, recognise
+from analyzer.exchange.cells import as_text
 from analyzer.exchange.normalise import (
     LONE_SURROGATE,
     FileRead,

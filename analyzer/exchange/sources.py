@@ -136,7 +136,7 @@ class _Walk:
         elif not (target.is_file() or target.is_dir()):
             self.refuse(path, "symlink to something that is not a regular file: not read")
         else:
-            inside = target.relative_to(self.real_root).as_posix() or "."
+            inside = target.relative_to(self.real_root).as_posix()  # the root itself is "."
             self.refuse(path, f"symlink to {inside} inside the bundle: read there, not twice", export_like=False)
 
 
@@ -148,11 +148,11 @@ def _walk(root: Path, unread: list[Unread]) -> list[Path]:
 
 def _safe_member_name(name: str) -> PurePosixPath | None:
     """The member's path inside the extraction folder, or None when it would leave it or name nothing."""
-    member = PurePosixPath(name.replace("\\", "/"))
-    parts = [part for part in member.parts if part not in ("", ".")]
-    if member.is_absolute() or ".." in member.parts or not parts or (":" in parts[0]) or "\0" in name:
+    member = PurePosixPath(name.replace("\\", "/"))  # drops empty and `.` parts: `a/./b//c` is `a/b/c`
+    parts = member.parts
+    if member.is_absolute() or ".." in parts or not parts or (":" in parts[0]) or "\0" in name:
         return None
-    return PurePosixPath(*parts)
+    return member
 
 
 def _suffix(name: PurePosixPath) -> str:
@@ -181,7 +181,7 @@ def _names_encoding(infos: list[zipfile.ZipInfo]) -> str:
 
 
 def _member_name(info: zipfile.ZipInfo, encoding: str) -> str:
-    if info.flag_bits & _UTF8_FLAG or encoding == "cp437" or info.filename.isascii():
+    if info.flag_bits & _UTF8_FLAG or info.filename.isascii():
         return info.filename
     return info.filename.encode("cp437").decode(encoding)
 

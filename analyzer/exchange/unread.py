@@ -51,7 +51,7 @@ _TYPE_PATTERNS = {
 
 
 def _by_cmdlet(cmdlet: str) -> tuple[str, ...]:
-    wanted = cmdlet.strip().split(" ")[0].lower()
+    wanted = (cmdlet.split() or [""])[0].lower()
     return tuple(name for name, spec in BY_NAME.items() if spec.cmdlet.split()[0].lower() == wanted)
 
 

@@ -131,10 +131,7 @@ class Utf8Stream:
     def _good_prefix(self, error: UnicodeDecodeError) -> bytes:
         """The text before the bad bytes, as UTF-8. `error.object` is the decoder's buffer (what an earlier read
         left of a character, then this chunk), which starts on a character boundary."""
-        try:
-            return bytes(error.object[: error.start]).decode(self._codec).encode("utf-8")
-        except UnicodeDecodeError:
-            return b""
+        return bytes(error.object[: error.start]).decode(self._codec).encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -246,12 +243,6 @@ def choose_encoding(data: bytes | bytearray, override: str | None = None) -> Tex
     return TextEncoding(LEGACY_WESTERN, "cp1252 (Western ANSI code page, chosen by evidence)")
 
 
-def decode_text(data: bytes, chosen: TextEncoding) -> str:
-    """The file's text, without newline translation (a CR inside a CSV field is data)."""
-    errors = "replace" if chosen.codec == LEGACY_WESTERN else "strict"
-    return data[chosen.bom_length :].decode(chosen.codec, errors)
-
-
 @dataclass(frozen=True, slots=True)
 class LoadedText:
     """A text export's bytes, BOM removed and re-encoded as UTF-8 when the file was UTF-16/32, so every reader
@@ -276,8 +267,6 @@ def load_text(path: Path, override: str | None = None) -> LoadedText:
             text = data[chosen.bom_length :].decode(chosen.codec)
         except UnicodeDecodeError as error:
             raise ValueError(f"not valid {chosen.label}: {error.reason} at byte {error.start}") from None
-        except UnicodeError as error:  # e.g. --encoding utf-16 for a file without a BOM
-            raise ValueError(f"not valid {chosen.label}: {error}") from None
         del data
         return LoadedText(bytearray(text.encode("utf-8")), "utf-8", chosen)
     del data[: chosen.bom_length]

@@ -18,7 +18,7 @@ _JUDGED = ("pass", "fail", "waived")
 
 def _failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
-        f["fingerprint"]: {**f, "rule_id": r["rule_id"], "severity": r["severity"], "title": r["title"]}
+        f["fingerprint"]: {**f, "rule_id": r["rule_id"], "severity": r["severity"]}
         for r in report["results"]
         for f in r["findings"]
         if f["outcome"] in ("fail", "waived")  # a waived finding still fails: it is accepted, not fixed

@@ -122,7 +122,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "t": words,
         "titles": titles,
         "when": lambda text: timestamp(text, language),
-        "num": lambda value: number(int(value), language),
+        "num": lambda value: number(int(value)),
         "inert": is_inert,  # a command whose values hold hidden characters: text only, no copy button
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,

@@ -137,6 +137,6 @@ def timestamp(text: str, language: str) -> str:
     return f"{moment.day} {moment:%B} {moment.year}, {moment:%H:%M} UTC"
 
 
-def number(value: int, language: str) -> str:
+def number(value: int) -> str:
     """Thousands separated; Japanese reports use the same comma grouping."""
     return f"{value:,}"

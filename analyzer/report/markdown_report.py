@@ -44,10 +44,10 @@ def _verdicts(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list
     return [*lines, ""]
 
 
-def _counts(report: dict[str, Any], t: dict[str, Any], language: str) -> list[str]:
+def _counts(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     summary = report["summary"]
     names = [name for name in summary if summary[name]]
-    counts = " | ".join(number(summary[n], language) for n in names)
+    counts = " | ".join(number(summary[n]) for n in names)
     return [f"## {t['rule_counts']}", "", "| " + " | ".join(t["outcomes"][n] for n in names) + " |",
             "|" + " --- |" * len(names), f"| {counts} |", ""]  # fmt: skip
 
@@ -94,12 +94,12 @@ def _waivers(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _inputs(report: dict[str, Any], t: dict[str, Any], language: str) -> list[str]:
+def _inputs(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     lines = [f"## {t['inputs']}", "", f"| {t['file']} | SHA-256 | {t['format']} | {t['records']} | {t['problems']} |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for item in report["inputs"]:
         lines.append(f"| {escape(item['path'])} | `{item['sha256']}` | {escape(item['format'])} | "
-                     f"{number(item['records'], language)} | {len(item['problems'])} |")  # fmt: skip
+                     f"{number(item['records'])} | {len(item['problems'])} |")  # fmt: skip
     return [*lines, ""]
 
 
@@ -115,10 +115,10 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
     body = [
         *head,
         *_verdicts(report, t, language == "ja"),
-        *_counts(report, t, language),
+        *_counts(report, t),
         *_failing(report, t, language == "ja"),
         *_not_evaluated(report, t),
         *_waivers(report, t),
-        *_inputs(report, t, language),
+        *_inputs(report, t),
     ]
     return {"summary.md": ("\n".join(body).rstrip("\n") + "\n").encode("utf-8")}

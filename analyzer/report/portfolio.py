@@ -36,7 +36,7 @@ def render(rows: list[dict[str, Any]], ignored: list[tuple[Path, str]], generate
             ignored=skipped,
             generated=timestamp(generated_at, language),
             version=__version__,
-            num=lambda value: number(int(value), language),
+            num=lambda value: number(int(value)),
             style=style,
             csp=f"default-src 'none'; style-src {csp_hash(style)}; base-uri 'none'; form-action 'none'",
         )

@@ -220,3 +220,11 @@ def test_a_rule_file_edited_between_two_loads_is_read_again(tmp_path: Path) -> N
     assert load_rules([path])[0] is first[0]  # the same bytes: not parsed again
     path.write_text(RULE.replace("severity: medium", "severity: low"), encoding="utf-8")
     assert load_rules([path])[0].severity == "low"
+
+
+def test_a_whole_file_error_names_the_file_without_a_position(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(RuleError) as caught:
+        load_rules([missing])
+    assert str(caught.value) == f"{missing}: no such rule file or folder"
+    assert (caught.value.line, caught.value.column) == (0, 0)

@@ -175,3 +175,16 @@ def test_expiry_is_judged_in_utc_whatever_the_machines_zone(monkeypatch: pytest.
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_waiver_file_that_cannot_be_read_or_has_a_bad_created_date_says_so(tmp_path: Path) -> None:
+    binary = tmp_path / "waivers.yaml"
+    binary.write_bytes(b"waivers:\n  - rule: \xff\n")
+    with pytest.raises(RuleError) as unreadable:
+        load_waivers(binary)
+    assert str(unreadable.value).startswith(f"{binary}: cannot read the waiver file: 'utf-8' codec can't decode")
+    bad = tmp_path / "created.yaml"
+    bad.write_text(WAIVERS.replace("approved_by: j.smith", 'approved_by: j.smith\n    created: "2026-02-30"'))
+    with pytest.raises(RuleError) as caught:
+        load_waivers(bad)
+    assert str(caught.value) == f"{bad}:7:14: '2026-02-30' is not a date (at $.waivers[0].created)"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analyzer.exchange.bundle import load_bundle
-from analyzer.exchange.catalog import as_int
+from analyzer.exchange.cells import as_int
 from analyzer.synthetic.exchange_objects import protocol_settings
 from analyzer.synthetic.samples import clixml_bytes
 from analyzer.synthetic.text_writers import CsvStyle, export_csv

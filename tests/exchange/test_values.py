@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from analyzer.exchange import values as v
-from analyzer.exchange.catalog import flags_list, recognise
+from analyzer.exchange.catalog import recognise
+from analyzer.exchange.cells import flags_list
 from analyzer.exchange.certificates import certificate_properties, covers, from_der
 from analyzer.exchange.servers import server_from_distinguished_name, server_from_identity, server_key
 from analyzer.readers.clixml import read_clixml
@@ -206,6 +207,12 @@ def test_unknown_types_are_not_recognised() -> None:
 def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:
     assert flags_list(v.RECEIVE_AUTH_MECHANISMS)("Tls, BasicAuthRequireTLS") == ["Tls", "BasicAuthRequireTLS"]
     assert flags_list(v.PERMISSION_GROUPS)(0) == []
+    assert flags_list(v.RECEIVE_AUTH_MECHANISMS)(["Tls", "BasicAuthRequireTLS"]) == ["Tls", "BasicAuthRequireTLS"]
+    assert flags_list(v.RECEIVE_AUTH_MECHANISMS)(PSEnum("x", "Tls, Integrated", 0)) == ["Tls", "Integrated"]
+    assert flags_list(v.RECEIVE_AUTH_MECHANISMS)(None) is None
+    with pytest.raises(ValueError, match=r"^'' is not a AuthMechanisms value$"):
+        flags_list(v.RECEIVE_AUTH_MECHANISMS)(["Tls", None])  # a null in the list is no flag name
+    assert flags_list(v.RECEIVE_AUTH_MECHANISMS)("None") == []  # the flags value 0 by its name
 
 
 @pytest.mark.parametrize(
@@ -227,7 +234,7 @@ def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:
 )
 def test_culture_dates_are_read_to_the_exact_moment(text: str, expected: dt.datetime) -> None:
     """Each layout pinned to its value: a month-first date read day-first (or the reverse) fails here."""
-    from analyzer.exchange.catalog import as_datetime
+    from analyzer.exchange.cells import as_datetime
 
     assert as_datetime(text) == expected
 
@@ -235,7 +242,7 @@ def test_culture_dates_are_read_to_the_exact_moment(text: str, expected: dt.date
 def test_a_day_first_slashed_date_is_not_read_as_month_first() -> None:
     """`20/11/2022` (en-GB) cannot be month-first; it must not be accepted as a wrong date. (Deciding the order of
     ambiguous dates such as 12/02/2018 from evidence is issue 17.)"""
-    from analyzer.exchange.catalog import as_datetime
+    from analyzer.exchange.cells import as_datetime
 
     with pytest.raises(ValueError, match="expected a date"):
         as_datetime("20/11/2022 09:27:45")

@@ -63,10 +63,28 @@ def test_utf8_names_without_the_flag_are_read_as_utf8(tmp_path: Path) -> None:
     assert files == [JAPANESE_NAME]
 
 
+def test_a_flagged_name_beside_unflagged_utf8_names_is_read_as_written(tmp_path: Path) -> None:
+    raw = JAPANESE_NAME.encode("utf-8")
+    placeholder = "a" * len(raw)
+    data = bytearray(_zip({placeholder: b"x", "山田.xml": b"y"}).replace(placeholder.encode(), raw))
+    for signature, flag_offset, name_offset in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            if data[start + name_offset : start + name_offset + len(raw)] == raw:  # only the renamed member
+                (flags,) = struct.unpack_from("<H", data, start + flag_offset)
+                struct.pack_into("<H", data, start + flag_offset, flags & ~0x800)
+            start += 4
+    files, unread = _extract(tmp_path, bytes(data))
+    assert sorted(files) == sorted([JAPANESE_NAME, "山田.xml"]) and unread == []
+
+
 def test_a_name_marked_utf8_that_is_not_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     data = _rename(_zip({"ab.xml": b"x"}), "ab", b"\xff\xfe", utf8_flag=True)
     files, unread = _extract(tmp_path, data)
-    assert files == [] and [u.reason for u in unread] == ["not a readable zip file: a member name marked UTF-8 is not"]
+    archive = tmp_path / "bundle.zip"
+    assert files == [] and unread == [
+        Unread(str(archive), "bundle.zip", "not a readable zip file: a member name marked UTF-8 is not")
+    ]
 
 
 def test_members_that_name_nothing_or_leave_the_folder_are_refused(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -34,27 +35,38 @@ def _variants(data: bytes, seed: int) -> list[tuple[str, bytes]]:
     return [("cut", cut), ("flip", bytes(flipped)), ("empty", b"")]
 
 
-@pytest.mark.parametrize("sample", SAMPLES)
-def test_damaged_files_never_crash_a_scan_nor_leave_it_ready(tmp_path: Path, sample: str) -> None:
+@cache
+def _datasets_read_from(sample: str) -> dict[str, list[str]]:
+    """Which datasets each file of the whole sample supplies (one scan per sample, shared by its files' tests)."""
+    baseline = scan(ScanOptions([ROOT / "samples" / sample], as_of=AS_OF))
+    return {item.path: item.datasets for item in baseline.bundle.inputs}
+
+
+_CASES = [(sample, index, path) for sample in SAMPLES for index, path in enumerate(_files(sample))]
+
+
+@pytest.mark.parametrize(
+    ("sample", "index", "path"), _CASES, ids=[p.relative_to(ROOT / "samples").as_posix() for _s, _i, p in _CASES]
+)
+def test_damaged_files_never_crash_a_scan_nor_leave_it_ready(tmp_path: Path, sample: str, index: int,
+                                                             path: Path) -> None:  # fmt: skip
     original = ROOT / "samples" / sample
-    baseline = scan(ScanOptions([original], as_of=AS_OF))
-    datasets = {item.path: item.datasets for item in baseline.bundle.inputs}
-    for index, path in enumerate(_files(sample)):
-        for kind, content in _variants(path.read_bytes(), seed=index):
-            bundle = tmp_path / f"{path.stem}-{kind}"
-            shutil.rmtree(bundle, ignore_errors=True)
-            shutil.copytree(original, bundle)
-            (bundle / "manifest.json").unlink(missing_ok=True)
-            (bundle / path.relative_to(original)).write_bytes(content)
-            result = scan(ScanOptions([bundle], as_of=AS_OF))  # any exception fails the test
-            crashed = [r.rule_id for r in result.results if r.outcome == "error"]
-            assert crashed == [], (path.name, kind, crashed)  # a rule over damaged data is not_evaluated, not error
-            damaged = next(i for i in result.bundle.inputs if i.path == str(bundle / path.relative_to(original)))
-            assert kind != "empty" or damaged.problems, f"{path.name}: an empty file must be an input problem"
-            structured = path.suffix in (".xml", ".json")
-            if kind == "cut" and structured:
-                assert damaged.problems, f"{path.name} cut to {len(content)} bytes went unnoticed"
-                for dataset in datasets.get(str(path), []):
-                    for protocol in _READ_BY.get(dataset, set()) & set(result.verdicts):
-                        status = result.verdicts[protocol]["status"]
-                        assert status not in ("ready", "partial"), (path.name, len(content), protocol, status)
+    datasets = _datasets_read_from(sample)
+    for kind, content in _variants(path.read_bytes(), seed=index):
+        bundle = tmp_path / f"{path.stem}-{kind}"
+        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.copytree(original, bundle)
+        (bundle / "manifest.json").unlink(missing_ok=True)
+        (bundle / path.relative_to(original)).write_bytes(content)
+        result = scan(ScanOptions([bundle], as_of=AS_OF))  # any exception fails the test
+        crashed = [r.rule_id for r in result.results if r.outcome == "error"]
+        assert crashed == [], (path.name, kind, crashed)  # a rule over damaged data is not_evaluated, not error
+        damaged = next(i for i in result.bundle.inputs if i.path == str(bundle / path.relative_to(original)))
+        assert kind != "empty" or damaged.problems, f"{path.name}: an empty file must be an input problem"
+        structured = path.suffix in (".xml", ".json")
+        if kind == "cut" and structured:
+            assert damaged.problems, f"{path.name} cut to {len(content)} bytes went unnoticed"
+            for dataset in datasets.get(str(path), []):
+                for protocol in _READ_BY.get(dataset, set()) & set(result.verdicts):
+                    status = result.verdicts[protocol]["status"]
+                    assert status not in ("ready", "partial"), (path.name, len(content), protocol, status)

@@ -170,3 +170,104 @@ def test_the_before_and_after_samples_show_exactly_what_the_change_fixed(
     still = {(f["rule_id"], f["object"]) for f in difference["findings"]["still_failing"]}
     assert ("POP-CRT-004", "EX16A") in still  # still self-signed
     assert ("POP-USR-001", "user000011@contoso.com") in still
+
+
+def _brief_finding(rule_id: str, message: str) -> dict[str, Any]:
+    return {"fingerprint": rule_id + message, "rule_id": rule_id, "message": message}
+
+
+def test_the_comparison_paragraph_is_exactly_this() -> None:
+    fixed = [_brief_finding("POP-USR-001", f"user{i:02d}: PopEnabled is False | *shown*") for i in range(3)]
+    difference: dict[str, Any] = {
+        "old": {"as_of": "2026-11-01T00:00:00Z"},
+        "new": {"as_of": "2026-11-27T00:00:00Z"},
+        "summary": {
+            "new": 1,
+            "fixed": 3,
+            "still_failing": 5,
+            "unresolved": 0,
+            "gone": 0,
+            "newly_waived": 1,
+            "waiver_expired": 0,
+        },
+        "findings": {
+            "new": [_brief_finding("CAS-ROLE-002", "EX01: no <b>Client Access</b>")],
+            "fixed": fixed,
+            "still_failing": [],
+            "unresolved": [],
+            "gone": [],
+            "newly_waived": [_brief_finding("POP-SET-001", "EX02: PlainTextLogin")],
+            "waiver_expired": [],
+        },
+        "verdicts": [
+            {"protocol": "pop3", "scope": "organisation", "old": "not_ready", "new": "ready"},
+            {"protocol": "imap4", "scope": "EX_01|x", "old": "partial", "new": None},
+        ],
+    }
+    assert markdown(difference, listed=2) == (
+        "## Before and after\n"
+        "\n"
+        "Before: evaluated as of 2026-11-01T00:00:00Z; after: 2026-11-27T00:00:00Z. Fixed 3, new 1, still failing 5, "
+        "unresolved 0, gone 0, newly waived 1, waiver expired 0.\n"
+        "\n"
+        "- POP3 organisation: not_ready → ready\n"
+        "- IMAP4 EX\\_01\\|x: partial → None\n"
+        "\n"
+        "### New (1)\n"
+        "\n"
+        "- CAS-ROLE-002: EX01: no &lt;b\\>Client Access&lt;/b\\>\n"
+        "\n"
+        "### Fixed (3)\n"
+        "\n"
+        "- POP-USR-001: user00: PopEnabled is False \\| \\*shown\\*\n"
+        "- POP-USR-001: user01: PopEnabled is False \\| \\*shown\\*\n"
+        "- … and 1 more\n"
+        "\n"
+        "### Newly waived (1)\n"
+        "\n"
+        "- POP-SET-001: EX02: PlainTextLogin\n"
+    )
+    assert "… and" not in markdown(difference, listed=3)
+    difference["findings"]["fixed"] = [_brief_finding("POP-USR-001", f"u{i}") for i in range(21)]
+    default = markdown(difference)
+    assert default.count("- POP-USR-001") == 20 and "- … and 1 more\n" in default  # twenty unless told otherwise
+
+
+def test_an_old_failure_in_a_dataset_the_new_run_never_read_is_unresolved(before: dict[str, Any]) -> None:
+    after = copy.deepcopy(before)
+    users = next(r for r in after["results"] if r["rule_id"] == "POP-USR-001")
+    gone = users["findings"].pop(0)
+    del after["objects"]["cas_mailbox"]  # the rule ran, but no CAS mailbox object was read at all
+    difference = compare(before, after)
+    assert gone["fingerprint"] in {f["fingerprint"] for f in difference["findings"]["unresolved"]}
+    assert difference["summary"]["fixed"] == difference["summary"]["gone"] == 0
+
+
+def test_verdict_changes_name_the_protocol_the_scope_and_both_states(before: dict[str, Any]) -> None:
+    after = copy.deepcopy(before)
+    old_pop = before["verdicts"]["pop3"]
+    after["verdicts"]["pop3"] = dict(old_pop, status="ready", servers={"EX16A": "ready", "EX16C": "ready"})
+    del after["verdicts"]["imap4"]  # the new run judged no IMAP4 at all
+    changes = compare(before, after)["verdicts"]
+    imap = before["verdicts"]["imap4"]
+    assert changes == [
+        {"protocol": "imap4", "scope": "organisation", "old": imap["status"], "new": None},
+        *({"protocol": "imap4", "scope": server, "old": state, "new": None}
+          for server, state in sorted(imap["servers"].items())),
+        {"protocol": "pop3", "scope": "organisation", "old": old_pop["status"], "new": "ready"},
+        {"protocol": "pop3", "scope": "EX16A", "old": old_pop["servers"]["EX16A"], "new": "ready"},
+        {"protocol": "pop3", "scope": "EX16B", "old": old_pop["servers"]["EX16B"], "new": None},
+        {"protocol": "pop3", "scope": "EX16C", "old": None, "new": "ready"},
+    ]  # fmt: skip
+    assert compare(after, before)["verdicts"][0] == {"protocol": "imap4", "scope": "organisation", "old": None,
+                                                     "new": imap["status"]}  # fmt: skip
+
+
+def test_a_failure_waived_in_both_runs_is_still_failing_and_briefs_keep_the_severity(before: dict[str, Any]) -> None:
+    old = copy.deepcopy(before)
+    result = next(r for r in old["results"] if r["rule_id"] == "POP-SEC-001")
+    result["findings"][0]["outcome"] = "waived"
+    difference = compare(old, copy.deepcopy(old))
+    [carried] = [f for f in difference["findings"]["still_failing"] if f["rule_id"] == "POP-SEC-001"]
+    assert carried["outcome"] == "waived" and carried["severity"] == result["severity"]
+    assert difference["summary"]["newly_waived"] == 0

@@ -168,3 +168,39 @@ def test_the_marker_lists_every_file_of_the_set_with_its_digest(tmp_path: Path) 
     assert set(listed) == on_disk == {"report.json", "report.html", "findings.csv", "results.csv"}
     assert all(listed[name] == hashlib.sha256((out / name).read_bytes()).hexdigest() for name in listed)
     assert not [p for p in out.iterdir() if p.name.startswith(".exaudit-partial-")]  # the staging folder is gone
+
+
+def test_check_complete_in_process(tmp_path: Path) -> None:
+    """Each answer of `check_complete`, called directly (where a mutation tool can see it)."""
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    output.check_complete(report)  # no marker, no unfinished run beside it: taken as it is (exaudit 0.1)
+    marker = tmp_path / output.MARKER
+    marker.write_text("{}")  # a marker that lists nothing vouches for nothing and refuses nothing
+    output.check_complete(report)
+    import hashlib
+
+    marker.write_text(json.dumps({"files": {"report.json": hashlib.sha256(b"{}").hexdigest()}}))
+    output.check_complete(report)
+    report.write_text("{} ")
+    with pytest.raises(output.OutputError) as changed:
+        output.check_complete(report)
+    assert str(changed.value) == f"{report}: changed since the scan wrote it (SHA-256 differs from {output.MARKER})"
+    for damaged in ("{not json", "[1, 2]"):
+        marker.write_text(damaged)
+        with pytest.raises(output.OutputError) as unreadable:
+            output.check_complete(report)
+        assert str(unreadable.value) == f"{marker}: completion marker not readable; run the scan again"
+    marker.unlink()
+    (tmp_path / ".exaudit-partial-x1").mkdir()
+    with pytest.raises(output.OutputError) as unfinished:
+        output.check_complete(report)
+    assert str(unfinished.value) == f"{report}: the scan that wrote this folder did not finish; run it again"
+
+
+def test_discarding_a_staging_folder_already_gone_is_quiet(tmp_path: Path) -> None:
+    staging = output.staging_folder(tmp_path / "reports")
+    (staging / "report.json").write_text("{}")
+    output.discard(staging)
+    assert not staging.exists()
+    output.discard(staging)  # a second time, or after the folder was removed by hand: no error

@@ -135,6 +135,18 @@ def _json_path(at: Path_) -> str:
     return text
 
 
+def _position(error: yaml.YAMLError, text: str) -> tuple[int, int]:
+    """Line and column (from 1) of a YAML error: its mark, or for a character YAML refuses (a NUL, a control
+    character) the offset the reader gives."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    offset = getattr(error, "position", None)
+    if isinstance(offset, int):
+        return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return 0, 0
+
+
 def _read(path: Path, what: str = "rule file") -> _Located:
     display = str(path)
     try:
@@ -144,8 +156,7 @@ def _read(path: Path, what: str = "rule file") -> _Located:
     try:
         node, data = safe_yaml.compose_and_construct(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        line, column = _position(error, text)
         raise RuleError(display, line, column, f"not valid YAML: {getattr(error, 'problem', error)}") from None
     values: dict[Path_, tuple[int, int]] = {}
     keys: dict[Path_, tuple[int, int]] = {}

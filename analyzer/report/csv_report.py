@@ -62,13 +62,13 @@ def _waiver(waiver_id: str | None, waivers: dict[str, dict[str, Any]]) -> str:
     """The waiver a waived finding cites, in one cell: id, ticket, expiry and reason."""
     if waiver_id is None:
         return ""
-    waiver = waivers.get(waiver_id, {})
+    waiver = waivers[waiver_id]  # a finding cites a waiver of the same report
     parts = [waiver_id, waiver.get("ticket"), f"until {waiver['expires']}" if waiver.get("expires") else None]
-    return ", ".join(p for p in parts if p) + f": {waiver.get('reason', '')}"
+    return ", ".join(p for p in parts if p) + f": {waiver['reason']}"
 
 
 def _finding_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
-    waivers = {w["id"]: w for w in report.get("waivers", [])}
+    waivers = {w["id"]: w for w in report["waivers"]}
     for result in report["results"]:
         for finding in result["findings"]:
             source = finding["source"]

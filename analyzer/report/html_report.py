@@ -127,7 +127,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
         "report": report,
         "comparison": comparison,
-        "waivers": {w["id"]: w for w in report.get("waivers", [])},
+        "waivers": {w["id"]: w for w in report["waivers"]},
         "style": style,
         "script": script,
         "csp": f"default-src 'none'; style-src {csp_hash(style)}; script-src {csp_hash(script)}; img-src data:; "

@@ -83,7 +83,7 @@ def _not_evaluated(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
 
 
 def _waivers(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
-    if not report.get("waivers"):
+    if not report["waivers"]:
         return []
     lines = [f"## {t['waivers']}", ""]
     for w in report["waivers"]:

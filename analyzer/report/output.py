@@ -52,11 +52,14 @@ def staging_folder(folder: Path) -> Path:
 
 
 def _previous_set(folder: Path) -> list[str]:
+    """The files our last marker here lists; nothing when it is missing or not a marker of ours."""
     try:
-        listed = json.loads((folder / MARKER).read_text("utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
+        listed = json.loads((folder / MARKER).read_text("utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
         return []
-    return [name for name in listed if isinstance(name, str) and "/" not in name and "\\" not in name]
+    if not isinstance(listed, dict):
+        return []
+    return [name for name in listed if "/" not in name and "\\" not in name]
 
 
 def _sha256(path: Path) -> str:

@@ -228,3 +228,11 @@ def test_a_whole_file_error_names_the_file_without_a_position(tmp_path: Path) ->
         load_rules([missing])
     assert str(caught.value) == f"{missing}: no such rule file or folder"
     assert (caught.value.line, caught.value.column) == (0, 0)
+
+
+def test_a_character_yaml_refuses_is_located_at_its_line_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "id: X\ntitle: a\x00b\n")
+    with pytest.raises(RuleError) as caught:
+        load_rule(path)
+    assert (caught.value.line, caught.value.column) == (2, 9)
+    assert str(caught.value).startswith(f"{path}:2:9: not valid YAML: unacceptable character #x0000")

@@ -351,3 +351,13 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped() -> None:
 )  # fmt: skip
 def test_documentation_beside_the_exports_is_told_apart(name: str, documentation: bool) -> None:
     assert is_documentation(name) is documentation
+
+
+def test_a_member_longer_than_its_header_says_is_not_extracted(tmp_path: Path) -> None:
+    data = bytearray(_zip({"a.xml": b"x" * 100_000, "b.xml": b"fine"}))
+    for signature, size_offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # a.xml's headers come first
+        struct.pack_into("<I", data, data.find(signature) + size_offset, 10)  # declare 10 bytes
+    files, unread, path = _extract(tmp_path, bytes(data))
+    assert [f.relative for f in files] == ["b.xml"]
+    assert unread == [Unread(f"{path}!a.xml", "a.xml", "member could not be extracted: Bad CRC-32 for file 'a.xml'")]
+    assert sorted(p.name for p in (path.parent / "into").iterdir()) == ["m000001.xml"]  # nothing of a.xml is left

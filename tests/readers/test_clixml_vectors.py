@@ -143,6 +143,8 @@ def test_datetime_kinds_and_seven_digit_fractions() -> None:
     assert unspecified.kind == "Unspecified" and unspecified.value.tzinfo is None
     assert unspecified.isoformat() == "0001-01-01T00:00:00"
     assert parse_datetime("2020-01-01T00:00:00.5-05:30").isoformat() == "2020-01-01T00:00:00.5-05:30"
+    east = parse_datetime("2020-01-01T23:59-10:45")  # two-digit hours of an offset; no seconds written
+    assert east.value == datetime(2020, 1, 1, 23, 59, 0, tzinfo=timezone(-timedelta(hours=10, minutes=45)))
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,42 @@ def test_a_failure_waived_in_both_runs_is_still_failing_and_briefs_keep_the_seve
     [carried] = [f for f in difference["findings"]["still_failing"] if f["rule_id"] == "POP-SEC-001"]
     assert carried["outcome"] == "waived" and carried["severity"] == result["severity"]
     assert difference["summary"]["newly_waived"] == 0
+
+
+def test_a_report_without_object_keys_is_refused_by_name(before: dict[str, Any]) -> None:
+    old = copy.deepcopy(before)
+    del old["objects"]
+    with pytest.raises(
+        ValueError, match=r"^the new report has no object keys: scan again with this version of exaudit$"
+    ):
+        compare(before, old)
+
+
+def test_an_old_failure_the_new_run_could_not_judge_is_unresolved_and_classes_run_in_rule_and_object_order(
+    before: dict[str, Any],
+) -> None:
+    after = copy.deepcopy(before)
+    users = next(r for r in after["results"] if r["rule_id"] == "POP-USR-001")
+    unjudged = users["findings"][0]
+    unjudged["outcome"] = "not_evaluated"  # the rule ran, but not for this mailbox
+    imap = next(r for r in after["results"] if r["rule_id"] == "IMAP-USR-001")
+    for number, fingerprint in ((2, "a" * 20), (1, "b" * 20)):  # fingerprints in the opposite order to objects
+        imap["findings"].append(dict(imap["findings"][0], fingerprint=fingerprint, object=f"new{number}@contoso.com"))
+    difference = compare(before, after)
+    assert unjudged["fingerprint"] in [f["fingerprint"] for f in difference["findings"]["unresolved"]]
+    assert unjudged["fingerprint"] not in [f["fingerprint"] for f in difference["findings"]["fixed"]]
+    assert [f["object"] for f in difference["findings"]["new"]] == ["new1@contoso.com", "new2@contoso.com"]
+    assert difference["old"] == {"generated_at": before["generated_at"], "as_of": before["as_of"]}
+    assert difference["new"] == {"generated_at": after["generated_at"], "as_of": after["as_of"]}
+
+
+def test_fixed_findings_are_listed_by_rule_and_object_not_by_fingerprint(before: dict[str, Any]) -> None:
+    old = copy.deepcopy(before)
+    imap = next(r for r in old["results"] if r["rule_id"] == "IMAP-USR-001")
+    objects = sorted(f["object"] for f in imap["findings"])
+    for finding in imap["findings"]:  # the later object gets the earlier fingerprint
+        finding["fingerprint"] = "0" * 19 + str(9 - objects.index(finding["object"]))
+    new = copy.deepcopy(old)
+    next(r for r in new["results"] if r["rule_id"] == "IMAP-USR-001")["findings"] = []
+    fixed = [f["object"] for f in compare(old, new)["findings"]["fixed"] if f["rule_id"] == "IMAP-USR-001"]
+    assert fixed == objects and len(objects) == 2

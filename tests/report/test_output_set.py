@@ -204,3 +204,15 @@ def test_discarding_a_staging_folder_already_gone_is_quiet(tmp_path: Path) -> No
     output.discard(staging)
     assert not staging.exists()
     output.discard(staging)  # a second time, or after the folder was removed by hand: no error
+
+
+def test_a_previous_marker_that_lists_nothing_or_odd_names_removes_nothing_else(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own file")
+    for marker in ("{}", "[1]", '{"files": {"../notes.txt": "x", "a\\\\b": "y", "7": 1}}', '{"files": ["notes.txt"]}'):
+        (folder / output.MARKER).write_text(marker)
+        staging = output.staging_folder(folder)
+        (staging / "report.json").write_text("{}")
+        assert output.publish(staging, folder, ["report.json"]) == [folder / "report.json"]
+        assert sorted(p.name for p in folder.iterdir()) == [output.MARKER, "notes.txt", "report.json"]

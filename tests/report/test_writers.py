@@ -141,3 +141,13 @@ def test_streamed_json_and_csv_files_hold_exactly_the_rendered_bytes(tmp_path: P
     written = {path.name: path.read_bytes() for path in write_reports(report, ["csv"], tmp_path)}
     expected = {**RENDERERS["json"](report, "en"), **RENDERERS["csv"](report, "en")}
     assert written == expected
+
+
+def test_the_waiver_cell_names_only_what_the_waiver_gives() -> None:
+    from analyzer.report.csv_report import _waiver
+
+    waivers = {"W1": {"id": "W1", "ticket": "CHG-1", "expires": "2027-03-31", "reason": "migration"},
+               "W2": {"id": "W2", "reason": "shared desk"}}  # fmt: skip
+    assert _waiver("W1", waivers) == "W1, CHG-1, until 2027-03-31: migration"
+    assert _waiver("W2", waivers) == "W2: shared desk"
+    assert _waiver(None, waivers) == ""

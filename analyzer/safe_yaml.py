@@ -41,7 +41,6 @@ def check_bounds(root: yaml.Node) -> None:
         node, depth, done = stack.pop()
         key = id(node)
         if done:
-            open_nodes.discard(key)
             size[key] = 1 + sum(size[id(child)] for child in _children(node))
             if size[key] > MAX_EXPANDED_NODES:
                 raise YamlLimitError(None, None, f"expands to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
@@ -49,7 +48,7 @@ def check_bounds(root: yaml.Node) -> None:
             continue
         if key in size:
             continue
-        if key in open_nodes:
+        if key in open_nodes:  # opened, not yet measured: we are inside it
             raise YamlLimitError(None, None, "an alias refers to a node that contains it", node.start_mark)
         if depth > MAX_DEPTH:
             raise YamlLimitError(None, None, f"nested more than {MAX_DEPTH} levels deep", node.start_mark)

@@ -20,7 +20,7 @@ Parser = Callable[[Any], Any]
 as_text = v.text_of  # the same function: no extra call per cell
 
 
-_INT64 = range(-(2**63), 2**63)  # what a column of nullable 64-bit integers holds
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # what a column of nullable 64-bit integers holds
 
 
 def as_int(value: Any) -> int | None:
@@ -33,7 +33,7 @@ def as_int(value: Any) -> int | None:
         if text == "":
             return None
         number = int(text)
-    if number not in _INT64:
+    if not _INT64_MIN <= number <= _INT64_MAX:
         raise ValueError(f"{number} is outside the range of a 64-bit integer")
     return number
 

@@ -32,12 +32,12 @@ def check_output_folder(folder: Path) -> None:
     written to."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: --out must be a folder; this is a file")
-    existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), None)  # created when written
+    # The nearest folder that exists (the root always does): what is missing below it is created when written.
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{folder}: cannot write the reports here: {existing} is a file, not a folder")
     try:
-        if existing is None or not existing.is_dir():
-            raise NotADirectoryError(20, "not a folder", str(existing))
-        probe = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=existing)
-        os.rmdir(probe)
+        os.rmdir(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=existing))
     except OSError as error:
         raise OutputError(f"{folder}: cannot write the reports here: {error.strerror or error}") from None
 

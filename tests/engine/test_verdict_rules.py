@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from analyzer.engine.verdicts import _disabled_status, _enabled_status
+from analyzer.engine.loader import Rule
+from analyzer.engine.verdicts import DatasetHealth, _disabled_status, _enabled_status, compute_verdicts
+from analyzer.model import Finding, RuleResult
 
 
 def _c(outcome: str, role: str = "required", measures: str = "servers", intent: str = "enabled", failing: int = 0,
@@ -82,3 +84,104 @@ _MISSING = ("unknown", "the data to tell is missing", "判断するためのデ�
 )
 def test_the_disabled_verdict_rules(checks: list[dict[str, Any]], expected: tuple[str, str, str]) -> None:
     assert _disabled_status(checks) == expected
+
+
+# -- compute_verdicts over hand-made rules and results: which checks take part, server states, degraded inputs --
+
+
+def _rule(rule_id: str, role: str = "required", measures: str = "servers", intent: str = "enabled",
+          protocols: tuple[str, ...] = ("pop3",), dataset: str = "service", column: str = "Status") -> Rule:  # fmt: skip
+    check = {"each": {"dataset": dataset}, "assert": {"column": column, "eq": "Running"}}
+    verdict = {"protocols": list(protocols), "role": role, "measures": measures, "intent": intent}
+    return Rule(rule_id, f"title {rule_id}", "high", check, "why", {"text": "fix"}, "x.yaml", verdict=verdict)
+
+
+def _finding(rule_id: str, outcome: str, server: str | None) -> Finding:
+    return Finding(f"{rule_id}-{server}", rule_id, outcome, server or "org", server, "service", "Status", "", "", "m",
+                   None, None, None)  # fmt: skip
+
+
+def _result(
+    rule_id: str, outcome: str, *findings: Finding, evaluated: int = 2, reason: str | None = None
+) -> RuleResult:
+    return RuleResult(rule_id, outcome, reason, tuple(findings), evaluated)
+
+
+def test_server_states_follow_their_own_findings() -> None:
+    rules = [_rule("A"), _rule("B", role="advisory"), _rule("I", role="information")]
+    results = [
+        _result("A", "fail", _finding("A", "fail", "EX1"), _finding("A", "not_evaluated", "EX2")),
+        _result("B", "fail", _finding("B", "not_evaluated", "EX3"), _finding("B", "fail", "GONE")),
+        _result("I", "fail", _finding("I", "fail", "EX4")),  # information never changes a state
+    ]
+    verdict = compute_verdicts(rules, results, ["EX1", "EX2", "EX3", "EX4"], {})["pop3"]
+    assert verdict["servers"] == {"EX1": "not_ready", "EX2": "unknown", "EX3": "ready", "EX4": "ready"}
+    assert verdict["status"] == "not_ready" and verdict["intent"] == "enabled"
+    assert [c["rule_id"] for c in verdict["checks"]] == ["A", "B", "I"]
+    assert verdict["checks"][0] == {"rule_id": "A", "title": "title A", "role": "required", "intent": "enabled",
+                                    "measures": "servers", "outcome": "fail", "reason": None, "failing": 1,
+                                    "evaluated": 2}  # fmt: skip
+
+
+def test_a_required_server_check_without_data_leaves_no_server_ready() -> None:
+    rules = [_rule("A"), _rule("M", measures="mailboxes", dataset="cas_mailbox", column="PopEnabled")]
+    results = [_result("A", "pass"), _result("M", "not_evaluated", reason="no cas_mailbox data", evaluated=0)]
+    verdict = compute_verdicts(rules, results, ["EX1"], {})["pop3"]
+    assert verdict["servers"] == {"EX1": "ready"}  # a mailbox check says nothing about one server
+    assert verdict["status"] == "unknown"
+    results = [_result("A", "error", reason="boom", evaluated=0), _result("M", "pass")]
+    assert compute_verdicts(rules, results, ["EX1", "EX2"], {})["pop3"]["servers"] == {"EX1": "unknown",
+                                                                                      "EX2": "unknown"}  # fmt: skip
+
+
+def test_only_checks_of_the_protocol_and_intent_take_part_and_not_applicable_ones_are_left_out() -> None:
+    rules = [_rule("P"), _rule("Q", protocols=("imap4",)), _rule("OFF", intent="disabled"), _rule("ANY", intent="any"),
+             _rule("NA")]  # fmt: skip
+    results = [_result("P", "pass"), _result("Q", "fail", _finding("Q", "fail", "EX1")), _result("OFF", "fail"),
+               _result("ANY", "pass"), _result("NA", "not_applicable")]  # fmt: skip
+    verdicts = compute_verdicts(rules, results, ["EX1"], {"imap4": "enabled"})
+    assert [c["rule_id"] for c in verdicts["pop3"]["checks"]] == ["P", "ANY", "NA"]
+    assert verdicts["pop3"]["status"] == "ready" and verdicts["imap4"]["status"] == "not_ready"
+    off = compute_verdicts(rules, results, ["EX1"], {"pop3": "disabled"})["pop3"]
+    assert [c["rule_id"] for c in off["checks"]] == ["OFF", "ANY"] and off["status"] == "exposed"
+    assert compute_verdicts([_rule("Q", protocols=("imap4",))], [_result("Q", "pass")], [], {}).keys() == {"imap4"}
+
+
+def test_advisory_checks_without_data_are_listed_as_not_checked() -> None:
+    rules = [_rule("A"), _rule("B", role="advisory"), _rule("C", role="advisory")]
+    results = [_result("A", "pass"), _result("B", "not_evaluated", reason="no data"), _result("C", "pass")]
+    verdict = compute_verdicts(rules, results, ["EX1"], {})["pop3"]
+    assert verdict["not_checked"] == ["B"] and verdict["status"] == "ready"
+
+
+def test_a_damaged_input_turns_good_news_unknown_and_is_named() -> None:
+    rules = [_rule("A"), _rule("I", role="information", dataset="exchange_server", column="Name")]
+    results = [_result("A", "pass"), _result("I", "pass")]
+    health = {"service": DatasetHealth(("EX1/services.xml",), {"Status": "values lost", "Other": "x"}, ("u: unread",)),
+              "exchange_server": DatasetHealth(("servers.xml",))}  # fmt: skip
+    verdict = compute_verdicts(rules, results, ["EX1"], {}, health)["pop3"]
+    assert verdict["status"] == "unknown"
+    assert verdict["summary"] == "every required check passed, but an input it depends on is damaged, cut off or lossy"
+    assert verdict["summary_ja"].startswith("必須のチェックはすべて合格しました。ただし、")
+    assert verdict["degraded_inputs"] == ["EX1/services.xml: service incomplete (damaged or cut off)",
+                                          "service.Status: values lost", "u: unread"]  # fmt: skip
+    assert verdict["servers"] == {"EX1": "unknown"}  # services are per server: no server can be vouched for
+    failing = [_result("A", "fail", _finding("A", "fail", "EX1")), _result("I", "pass")]
+    bad = compute_verdicts(rules, failing, ["EX1"], {}, health)["pop3"]
+    assert bad["status"] == "not_ready" and bad["degraded_inputs"]  # bad news stands, and the damage is named
+
+
+def test_damage_to_a_dataset_no_judged_check_reads_changes_nothing() -> None:
+    rules = [_rule("A"), _rule("NA", dataset="cas_mailbox", column="PopEnabled")]
+    results = [_result("A", "pass"), _result("NA", "not_applicable")]
+    health = {"cas_mailbox": DatasetHealth(("cas.xml",))}
+    verdict = compute_verdicts(rules, results, ["EX1"], {}, health)["pop3"]
+    assert (verdict["status"], verdict["degraded_inputs"], verdict["servers"]) == ("ready", [], {"EX1": "ready"})
+
+
+def test_mailbox_data_damage_leaves_server_states_alone() -> None:
+    rules = [_rule("A"), _rule("M", measures="mailboxes", dataset="cas_mailbox", column="PopEnabled")]
+    results = [_result("A", "pass"), _result("M", "pass")]
+    health = {"cas_mailbox": DatasetHealth(("cas.xml",))}
+    verdict = compute_verdicts(rules, results, ["EX1"], {}, health)["pop3"]
+    assert verdict["status"] == "unknown" and verdict["servers"] == {"EX1": "ready"}

@@ -51,6 +51,9 @@ def test_a_csv_type_line_and_a_header_each_tell(tmp_path: Path) -> None:
     header = tmp_path / "b.csv"
     header.write_text('"Name","PopEnabled","ImapEnabled"\n"a","True","True"\n')
     assert datasets_of_unread("b.csv", header, None) == ("cas_mailbox",)
+    exactly = tmp_path / "d.csv"
+    exactly.write_text('"PopEnabled","ImapEnabled"\n')  # the recognising columns and nothing else
+    assert datasets_of_unread("d.csv", exactly, None) == ("cas_mailbox",)
     partial = tmp_path / "c.csv"
     partial.write_text('"Name","PopEnabled"\n')  # one column of the two that recognise the dataset
     assert datasets_of_unread("c.csv", partial, None) == EVERY_DATASET

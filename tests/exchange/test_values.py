@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -246,3 +247,184 @@ def test_a_day_first_slashed_date_is_not_read_as_month_first() -> None:
 
     with pytest.raises(ValueError, match="expected a date"):
         as_datetime("20/11/2022 09:27:45")
+
+
+# -- Each parser at its edges: every form a value arrives in, every refusal with its exact message -----------------
+
+
+def _exactly(message: str) -> str:
+    return f"^{re.escape(message)}$"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("as is ", "as is "),
+        (None, None),
+        (PSEnum("x.LoginType", "SecureLogin", 3), "SecureLogin"),
+        (PSObject(("x",), "shown", {}, 5), "shown"),  # ToString first
+        (PSObject(("x",), None, {}, 5), "5"),  # else the object's own value
+        (PSObject(("x",), None, {}), None),
+        (True, "True"),
+        (False, "False"),
+        (995, "995"),
+    ],
+)
+def test_the_text_a_value_shows(value: object, text: str | None) -> None:
+    assert v.text_of(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [(True, True), (False, False), (None, None), ("True", True), ("false", False), (" TRUE ", True), ("1", True),
+     ("$true", True), ("0", False), ("$False", False), ("", None), ("  ", None), (1, True), (0, False)],
+)  # fmt: skip
+def test_booleans_in_every_spelling(value: object, parsed: bool | None) -> None:
+    assert v.parse_bool(value) is parsed
+
+
+def test_a_boolean_that_is_neither_is_refused() -> None:
+    with pytest.raises(ValueError, match=_exactly("expected True or False, got 'yes'")):
+        v.parse_bool(" yes ")
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [("securelogin", "SecureLogin"), (" PlainTextAuthentication ", "PlainTextAuthentication"),
+     (PSEnum("x.LoginType", "PlainTextLogin", 1), "PlainTextLogin"), ("2", "Number(2)"), (3, "Number(3)"),
+     ("-1", "Number(-1)"), ("", None), (None, None)],
+)  # fmt: skip
+def test_login_types_by_name_any_case_and_numbers_kept(value: object, name: str | None) -> None:
+    assert v.parse_login_type(value) == name
+
+
+def test_an_unknown_login_type_is_refused() -> None:
+    message = "'Kerberos' is not a LoginType (PlainTextLogin, PlainTextAuthentication or SecureLogin)"
+    with pytest.raises(ValueError, match=_exactly(message)):
+        v.parse_login_type(" Kerberos ")
+
+
+def test_bindings_in_each_form() -> None:
+    assert v.parse_bindings("{0.0.0.0:995, [::]:995}") == [v.Binding("0.0.0.0", 995), v.Binding("[::]", 995)]
+    assert v.parse_bindings("0.0.0.0:110 [fe80::1%4]:110") == [v.Binding("0.0.0.0", 110), v.Binding("[fe80::1%4]", 110)]
+    assert v.parse_bindings(["10.0.0.1:993"]) == [v.Binding("10.0.0.1", 993)]
+    assert v.parse_bindings("{}") == [] and v.parse_bindings(None) is None
+    assert str(v.Binding("[::]", 995)) == "[::]:995"
+    with pytest.raises(
+        ValueError, match=_exactly("expected an IP binding like 0.0.0.0:995 or [::]:995, got '0.0.0.0'")
+    ):
+        v.parse_bindings("0.0.0.0")
+    with pytest.raises(ValueError, match=_exactly("expected an IP binding like 0.0.0.0:995 or [::]:995, got '::995'")):
+        v.parse_binding("::995")
+
+
+def test_connection_settings_in_each_form() -> None:
+    assert v.parse_connection_settings("{mail.contoso.com:993:ssl, mail.contoso.com:143:TLS, x:110}") == [
+        v.ConnectionSetting("mail.contoso.com", 993, "SSL"), v.ConnectionSetting("mail.contoso.com", 143, "TLS"),
+        v.ConnectionSetting("x", 110, None),
+    ]  # fmt: skip
+    assert v.parse_connection_settings([" ", "a:995:", ""]) == [v.ConnectionSetting("a", 995, None)]
+    assert v.parse_connection_settings("{X1.contoso.com:995:SSL}") == [
+        v.ConnectionSetting("X1.contoso.com", 995, "SSL")
+    ]
+    assert v.parse_connection_settings(PSObject(("x",), None, {})) == []  # an object that shows no text
+    assert v.parse_connection_settings(None) is None and v.parse_connection_settings("{}") == []
+    assert str(v.ConnectionSetting("a", 1, None)) == "a:1" and str(v.ConnectionSetting("a", 1, "SSL")) == "a:1:SSL"
+    for bad, message in (("a:b", "expected host:port[:SSL|TLS], got 'a:b'"),
+                         ("a:1:2:3", "expected host:port[:SSL|TLS], got 'a:1:2:3'"),
+                         ("a", "expected host:port[:SSL|TLS], got 'a'"),
+                         ("a:1:STARTTLS", "unknown encryption 'STARTTLS' in 'a:1:STARTTLS'")):  # fmt: skip
+        with pytest.raises(ValueError, match=_exactly(message)):
+            v.parse_connection_settings(bad)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PSObject(("System.Version",), None, {"Major": 15, "Minor": 2, "Build": 1544, "Revision": 4}),  # no ToString
+        {"Major": 15, "Minor": 2, "Build": 1544, "Revision": 4},  # ConvertTo-Json's object
+        {"Major": "15", "Minor": "2", "Build": "1544", "Revision": "4"},
+        "Version 15.2 (Build 1544.4)",
+        "version 15.2 (build 1544.4)",
+        " 15.2.1544.4 ",
+    ],
+)
+def test_a_server_version_in_every_form(value: object) -> None:
+    assert v.parse_server_version(value) == v.ServerVersion(15, 2, 1544, 4)
+
+
+def test_a_server_version_that_is_empty_or_unreadable() -> None:
+    assert v.parse_server_version(None) is None and v.parse_server_version("  ") is None
+    with pytest.raises(ValueError, match=re.escape("got \"{'Major': 15}\"") + "$"):
+        v.parse_server_version({"Major": 15})  # a partial object is no version
+    message = "expected an Exchange version like 'Version 15.2 (Build 986.5)', got '15.2'"
+    with pytest.raises(ValueError, match=_exactly(message)):
+        v.parse_server_version("15.2")
+
+
+@pytest.mark.parametrize(
+    ("version", "product"),
+    [((15, 2, 2561, 0), "Exchange 2019"), ((15, 2, 2562, 0), "Exchange Server SE"), ((15, 1, 1, 1), "Exchange 2016"),
+     ((15, 0, 1, 1), "Exchange 2013"), ((15, 3, 1, 1), "Exchange 15.3"), ((14, 3, 1, 1), "Exchange 2010"),
+     ((8, 3, 1, 1), "Exchange 2007"), ((16, 0, 1, 1), "Exchange 16.0")],
+)  # fmt: skip
+def test_each_build_names_its_product(version: tuple[int, int, int, int], product: str) -> None:
+    assert v.ServerVersion(*version).product == product
+    assert str(v.ServerVersion(*version)) == ".".join(map(str, version))
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [(None, None), ("", None), ("  ", None), (" 1,234 ", 1234), (42, 42), (2**63 - 1, 2**63 - 1),
+     (-(2**63), -(2**63)), (PSObject(("x",), "995", {}), 995)],
+)  # fmt: skip
+def test_integers_in_every_form(value: object, number: int | None) -> None:
+    from analyzer.exchange.cells import as_int
+
+    assert as_int(value) == number
+
+
+def test_integers_a_column_cannot_hold_or_that_are_no_integers_are_refused() -> None:
+    from analyzer.exchange.cells import as_int
+
+    with pytest.raises(ValueError, match=_exactly(f"{2**63} is outside the range of a 64-bit integer")):
+        as_int(2**63)
+    with pytest.raises(ValueError, match=_exactly(f"{-(2**63) - 1} is outside the range of a 64-bit integer")):
+        as_int(str(-(2**63) - 1))
+    with pytest.raises(ValueError, match="invalid literal"):
+        as_int(True)  # a boolean is no count
+
+
+def test_dates_in_every_form_and_at_the_edges_of_a_column() -> None:
+    from analyzer.exchange.cells import as_datetime
+    from analyzer.readers.psvalues import PSDateTime
+
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    assert as_datetime(None) is None and as_datetime("  ") is None
+    assert as_datetime(PSDateTime(dt.datetime(2026, 1, 1, 9, tzinfo=tokyo), "Local", 0)) == dt.datetime(
+        2026, 1, 1, 0, tzinfo=dt.UTC)  # fmt: skip
+    assert as_datetime(dt.datetime(2026, 1, 1, 9)) == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)  # no zone: UTC
+    assert as_datetime("2026-01-01T09:00:00Z") == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
+    assert as_datetime("1677-09-23T00:00:00Z") == dt.datetime(1677, 9, 23, tzinfo=dt.UTC)
+    assert as_datetime("2262-04-10T00:00:00Z") == dt.datetime(2262, 4, 10, tzinfo=dt.UTC)
+    for outside, day in (("1677-09-22T23:59:59Z", "1677-09-22"), ("2262-04-10T00:00:01Z", "2262-04-10")):
+        with pytest.raises(
+            ValueError, match=_exactly(f"{day} is outside the dates exaudit can compare (1678 to 2262)")
+        ):
+            as_datetime(outside)
+    east = dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))  # moved to UTC: before year 1
+    with pytest.raises(ValueError, match=_exactly(f"{east!s} is outside the dates exaudit can compare (1678 to 2262)")):
+        as_datetime(east)
+    with pytest.raises(ValueError, match=_exactly("expected a date, got 'soon'")):
+        as_datetime(" soon ")
+
+
+@pytest.mark.parametrize(
+    ("value", "items"),
+    [(None, None), (["a", None, 3], ["a", "", "3"]), (PSObject(("x",), None, {}, ["p", "q"]), ["p", "q"]),
+     ("{IMAP, POP}", ["IMAP", "POP"]), ("  ", []), ("single", ["single"])],
+)  # fmt: skip
+def test_multi_valued_properties_become_lists(value: object, items: list[str] | None) -> None:
+    from analyzer.exchange.cells import as_text_list
+
+    assert as_text_list(value) == items

@@ -77,3 +77,35 @@ def test_an_encoding_given_is_taken_whatever_the_bytes(tmp_path: Path) -> None:
     path = _file(tmp_path, "山田".encode())
     assert choose_file_encoding(path, "shift_jis") == TextEncoding("shift_jis", "shift_jis (given with --encoding)", 0)
     assert SNIFF_BYTES >= 4  # enough for any BOM
+
+
+_CP932 = TextEncoding("cp932", "cp932 (Japanese ANSI code page, chosen by evidence)")
+_CP1252 = TextEncoding("cp1252", "cp1252 (Western ANSI code page, chosen by evidence)")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # one Japanese character (2 bytes) among 4 non-ASCII bytes: exactly half the bytes are Japanese → cp932
+        ("あ".encode("cp932") + b"\xb1\xb2 x", _CP932),
+        # the same character among 5: less than half → the Western code page
+        ("あ".encode("cp932") + b"\xb1\xb2\xb3 x", _CP1252),
+    ],
+)
+def test_japanese_is_chosen_when_at_least_half_the_non_ascii_bytes_are_japanese(data: bytes,
+                                                                               expected: TextEncoding) -> None:  # fmt: skip
+    assert choose_encoding(data) == expected
+
+
+def test_a_byte_cp1252_does_not_define_is_named_as_lost() -> None:
+    data = b"caf\xe9 \x81 x"  # 0x81 has no character in cp1252, and this is neither UTF-8 nor Japanese
+    assert choose_encoding(data) == TextEncoding(
+        "cp1252", "cp1252 (Western ANSI code page, chosen by evidence)", 0,
+        "byte 0x81 at offset 5 is undefined in cp1252 and was replaced",
+    )  # fmt: skip
+
+
+def test_an_encoding_given_as_utf8_still_skips_a_bom() -> None:
+    assert choose_encoding(codecs.BOM_UTF8 + b"x", "UTF8") == TextEncoding("utf-8", "utf-8 (given with --encoding)", 3)
+    assert choose_encoding(b"x", "utf-8") == TextEncoding("utf-8", "utf-8 (given with --encoding)", 0)
+    assert choose_encoding(codecs.BOM_UTF8 + b"x", "cp1252").bom_length == 0  # a BOM is only UTF-8's

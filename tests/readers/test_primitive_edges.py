@@ -146,3 +146,12 @@ def test_a_stream_hands_over_the_text_before_bad_bytes_then_fails(tmp_path: Path
 def test_strings_are_escaped_as_powershell_writes_them_and_read_back(text: str, encoded: str) -> None:
     assert p.encode_string(text) == encoded
     assert p.decode_string(encoded) == text
+
+
+def test_booleans_and_bytes_as_xml_writes_them() -> None:
+    assert [p.CONVERTERS["B"](text) for text in ("true", " 1 ", "false", "0")] == [True, True, False, False]
+    with pytest.raises(ValueError, match=_exactly("expected true or false, got 'True'")):
+        p.CONVERTERS["B"]("True")  # XML booleans are lower case
+    assert p.CONVERTERS["BA"]("AQID\n  BA==") == b"\x01\x02\x03\x04"  # base64 wrapped over lines
+    with pytest.raises(ValueError, match=r"^invalid base64: "):
+        p.CONVERTERS["BA"]("AQ*D")

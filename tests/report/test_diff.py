@@ -310,3 +310,20 @@ def test_fixed_findings_are_listed_by_rule_and_object_not_by_fingerprint(before:
     next(r for r in new["results"] if r["rule_id"] == "IMAP-USR-001")["findings"] = []
     fixed = [f["object"] for f in compare(old, new)["findings"]["fixed"] if f["rule_id"] == "IMAP-USR-001"]
     assert fixed == objects and len(objects) == 2
+
+
+def test_fingerprints_are_the_same_in_every_version() -> None:
+    """Reports of earlier runs are compared by these keys: a change here would make every finding `new`."""
+    import pandas as pd
+
+    from analyzer.engine.fingerprints import fingerprint, fingerprints, object_key, object_keys
+
+    assert fingerprint("POP-SET-001", "pop_settings", "ex01", "EX01\\POP3") == "63cba6faedbfc20e55ea"
+    assert fingerprint("POP-USR-001", "cas_mailbox", None, "User1@Contoso.com") == "eeb1739cf7cf6c9079ba"
+    assert object_key("cas_mailbox", None, "user1@contoso.com") == "620fbd668edf5693b94b"
+    servers = pd.Series(["ex01", None], dtype="string")
+    identities = pd.Series(["EX01\\POP3", None], dtype="string")
+    assert fingerprints("POP-SET-001", "pop_settings", servers, identities) == [
+        "63cba6faedbfc20e55ea", fingerprint("POP-SET-001", "pop_settings", None, None)]  # fmt: skip
+    assert object_keys("cas_mailbox", pd.Series([None], dtype="string"), pd.Series(["USER1@contoso.com"])) == [
+        "620fbd668edf5693b94b"]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -144,8 +145,12 @@ def test_the_output_folder_checks_in_process(tmp_path: Path, monkeypatch: pytest
     a_file.write_text("x")
     with pytest.raises(output.OutputError, match=r"file: --out must be a folder; this is a file"):
         output.check_output_folder(a_file)
-    with pytest.raises(output.OutputError, match=r"cannot write the reports here: not a folder"):
+    with pytest.raises(output.OutputError) as under_a_file:
         output.check_output_folder(a_file / "below" / "reports")  # a parent is a file
+    assert (
+        str(under_a_file.value) == f"{a_file / 'below' / 'reports'}: cannot write the reports here: {a_file} is a "
+        "file, not a folder"
+    )
     deep = tmp_path / "new" / "deeper" / "reports"
     output.check_output_folder(deep)
     assert not (tmp_path / "new").exists()  # checked, not created: a failed scan leaves no empty folder
@@ -216,3 +221,85 @@ def test_a_previous_marker_that_lists_nothing_or_odd_names_removes_nothing_else(
         (staging / "report.json").write_text("{}")
         assert output.publish(staging, folder, ["report.json"]) == [folder / "report.json"]
         assert sorted(p.name for p in folder.iterdir()) == [output.MARKER, "notes.txt", "report.json"]
+
+
+def test_the_write_probe_and_the_staging_folder_are_made_where_the_reports_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[tuple[str | None, str | None]] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(prefix: str | None = None, dir: str | Path | None = None) -> str:
+        made.append((prefix, str(dir)))
+        return real_mkdtemp(prefix=prefix, dir=dir)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
+    deep = tmp_path / "a" / "b" / "reports"
+    staging = output.staging_folder(deep)  # checks, creates every missing folder, then stages inside
+    assert made == [(".exaudit-partial-", str(tmp_path)), (".exaudit-partial-", str(deep))]
+    assert staging.parent == deep and staging.name.startswith(".exaudit-partial-")
+    assert [p.name for p in tmp_path.iterdir()] == ["a"]  # the probe left nothing behind
+
+
+def test_a_folder_that_cannot_be_created_or_written_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "mkdir", full_disk)
+    with pytest.raises(output.OutputError) as refused:
+        output.staging_folder(tmp_path / "new")
+    assert str(refused.value) == f"{tmp_path / 'new'}: cannot write the reports here: No space left on device"
+
+
+def test_publish_names_a_locked_report_and_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "reports"
+    for raised, expected in (
+        (PermissionError(errno.EACCES, "Permission denied", str(folder / "findings.csv")),
+         f"{folder / 'findings.csv'}: cannot replace this report: it is open in another program (Excel locks a CSV it "
+         "shows) or not writable; close it and run again"),
+        (OSError(errno.ENOSPC, "No space left on device"), f"{folder}: cannot write the reports: No space left on device"),
+    ):  # fmt: skip
+        staging = output.staging_folder(folder)
+        (staging / "findings.csv").write_text("x")
+
+        def failing_replace(*_args: object, error: OSError = raised) -> None:
+            raise error
+
+        monkeypatch.setattr(os, "replace", failing_replace)
+        with pytest.raises(output.OutputError) as refused:
+            output.publish(staging, folder, ["findings.csv"])
+        assert str(refused.value) == expected
+        assert not staging.exists()  # the staging folder is removed whatever happened
+        monkeypatch.undo()
+
+
+def test_the_marker_is_written_the_same_way_every_time(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    staging = output.staging_folder(folder)
+    for name in ("report.json", "findings.csv"):
+        (staging / name).write_bytes(name.encode())
+    output.publish(staging, folder, ["report.json", "findings.csv"])
+    import hashlib
+
+    digest = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("findings.csv", "report.json")}
+    assert (folder / output.MARKER).read_bytes() == (
+        '{\n  "files": {\n'
+        f'    "findings.csv": "{digest["findings.csv"]}",\n'
+        f'    "report.json": "{digest["report.json"]}"\n'
+        "  }\n}\n"
+    ).encode()
+
+
+def test_a_file_of_the_previous_set_already_removed_by_hand_is_no_error(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    staging = output.staging_folder(folder)
+    (staging / "summary.md").write_text("old")
+    (staging / "report.json").write_text("old")
+    output.publish(staging, folder, ["summary.md", "report.json"])
+    (folder / "summary.md").unlink()  # the user deleted it since
+    staging = output.staging_folder(folder)
+    (staging / "report.json").write_text("new")
+    output.publish(staging, folder, ["report.json"])
+    assert sorted(p.name for p in folder.iterdir()) == [output.MARKER, "report.json"]

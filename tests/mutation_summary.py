@@ -2,7 +2,8 @@
 
 Reads `mutmut results --all true` (one `NAME: STATUS` line per mutant). A mutant named in
 `docs/mutation-survivors.txt` with a reason is counted as explained, not as a survivor to fix; the table's last
-column is what is left: survivors without a reason, which the 10 % target is measured on.
+columns are the survivors with a reason and those still without one (a missing test, until written); the last
+is every survivor's share of the mutants that ran.
 """
 
 from __future__ import annotations
@@ -46,16 +47,15 @@ def main() -> int:
         elif status in ("survived", "no tests"):
             unexplained.append(name)
         counts[match["module"]][status] += 1
-    print("| module | mutants | killed | explained | left | left % |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| module | mutants | not run | killed | survived, explained | survived, unexplained | survived % of run |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for module, seen in sorted(counts.items()):
-        total = sum(seen.values())
+        total, not_run = sum(seen.values()), seen["not checked"]
         left = seen["survived"] + seen["no tests"]
         killed = seen["killed"] + seen["timeout"]
-        print(f"| `{module}` | {total} | {killed} | {seen['explained']} | {left} | {100 * left / total:.1f} |")
-    not_run = sum(seen["not checked"] for seen in counts.values())
-    if not_run:
-        print(f"\n{not_run} mutants not run yet")
+        run = total - not_run
+        share = 100 * (seen["explained"] + left) / run if run else 0.0
+        print(f"| `{module}` | {total} | {not_run} | {killed} | {seen['explained']} | {left} | {share:.1f} |")
     for name in unexplained:
         print(f"left: {name}", file=sys.stderr)
     return 0

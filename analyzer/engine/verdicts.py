@@ -164,7 +164,7 @@ def compute_verdicts(
         status, why, why_ja = _enabled_status(in_play) if intent == "enabled" else _disabled_status(in_play)
         judged = [p for p in pairs if p[1].outcome != "not_applicable" and p[0].verdict["role"] != "information"]
         degraded = _degraded_inputs([rule for rule, _result in judged], health or {})
-        server_states = _server_states([p for p in pairs if p[1].outcome != "not_applicable"], servers)
+        server_states = _server_states(pairs, servers)  # a check not applicable has no finding and ran
         if degraded and status in _GOOD_NEWS:
             status, why = "unknown", f"{why}, but an input it depends on is damaged, cut off or lossy"
             why_ja = f"{why_ja}。ただし、依存する入力が破損しているか、途中で切れているか、値が失われています"

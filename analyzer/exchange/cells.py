@@ -57,7 +57,7 @@ def as_datetime(value: Any) -> datetime | None:
     if not text:
         return None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)  # ISO 8601, `Z` included
     except ValueError:
         for pattern in _CULTURE_FORMATS:
             try:

@@ -187,7 +187,7 @@ LOGIN_TYPES = ("PlainTextLogin", "PlainTextAuthentication", "SecureLogin")
 def parse_login_type(value: Any) -> str | None:
     """A LoginType name. A bare number (ConvertTo-Json) has no documented meaning, so it is returned as
     `Number(n)` — rules then see it matches no name — instead of being guessed."""
-    text = text_of(value.name if isinstance(value, PSEnum) else value)
+    text = text_of(value)  # an enum by its name
     if text is None or text.strip() == "":
         return None
     text = text.strip()

@@ -169,6 +169,7 @@ def test_a_damaged_input_turns_good_news_unknown_and_is_named() -> None:
     failing = [_result("A", "fail", _finding("A", "fail", "EX1")), _result("I", "pass")]
     bad = compute_verdicts(rules, failing, ["EX1"], {}, health)["pop3"]
     assert bad["status"] == "not_ready" and bad["degraded_inputs"]  # bad news stands, and the damage is named
+    assert bad["servers"] == {"EX1": "not_ready"}  # damage makes no failing server look merely unknown
 
 
 def test_damage_to_a_dataset_no_judged_check_reads_changes_nothing() -> None:
@@ -185,3 +186,51 @@ def test_mailbox_data_damage_leaves_server_states_alone() -> None:
     health = {"cas_mailbox": DatasetHealth(("cas.xml",))}
     verdict = compute_verdicts(rules, results, ["EX1"], {}, health)["pop3"]
     assert verdict["status"] == "unknown" and verdict["servers"] == {"EX1": "ready"}
+
+
+def test_a_rule_that_leaves_intent_and_measures_out_checks_any_intent_on_servers() -> None:
+    rule = _rule("A")
+    rule.verdict.pop("intent")
+    rule.verdict.pop("measures")
+    [check] = compute_verdicts([rule], [_result("A", "pass")], ["EX1"], {})["pop3"]["checks"]
+    assert (check["intent"], check["measures"]) == ("any", "servers")
+
+
+def test_a_server_already_not_ready_stays_so_when_a_later_check_has_no_data_and_findings_on_unknown_servers_are_skipped(
+) -> None:  # fmt: skip
+    rules = [_rule("F"), _rule("A"), _rule("G")]
+    results = [_result("F", "fail", _finding("F", "fail", "EX1")), _result("A", "not_evaluated", evaluated=0),
+               _result("G", "fail", _finding("G", "fail", None), _finding("G", "fail", "GONE"),
+                       _finding("G", "fail", "EX2"))]  # fmt: skip
+    verdict = compute_verdicts(rules, results, ["EX1", "EX2", "EX3"], {})["pop3"]
+    assert verdict["servers"] == {"EX1": "not_ready", "EX2": "not_ready", "EX3": "unknown"}
+
+
+def test_a_lossy_column_named_anywhere_in_a_check_degrades_it() -> None:
+    rule = _rule("A")
+    rule.check["assert"] = {"all": [{"column": "Name", "eq": "x"}, {"any": [{"column": "Status", "eq": "Running"}]}]}
+    health = {"service": DatasetHealth(lossy_columns={"Status": "values lost"})}
+    verdict = compute_verdicts([rule], [_result("A", "pass")], ["EX1"], {}, health)["pop3"]
+    assert verdict["status"] == "unknown" and verdict["degraded_inputs"] == ["service.Status: values lost"]
+
+
+def test_a_check_with_no_data_for_a_server_already_failing_keeps_it_not_ready() -> None:
+    rules = [_rule("F"), _rule("A")]
+    results = [
+        _result("F", "fail", _finding("F", "fail", "EX1")),
+        _result("A", "fail", _finding("A", "not_evaluated", "EX1")),
+    ]
+    assert compute_verdicts(rules, results, ["EX1"], {})["pop3"]["servers"] == {"EX1": "not_ready"}
+
+
+def test_with_the_protocol_meant_off_a_check_that_does_not_apply_does_not_hide_exposure() -> None:
+    rules = [_rule("OFF", intent="disabled"), _rule("NA", intent="disabled")]
+    results = [_result("OFF", "fail"), _result("NA", "not_applicable")]
+    assert compute_verdicts(rules, results, ["EX1"], {"pop3": "disabled"})["pop3"]["status"] == "exposed"
+
+
+def test_a_rule_without_verdict_metadata_takes_no_part() -> None:
+    rule = _rule("X")
+    rule.verdict.clear()
+    assert compute_verdicts([rule, _rule("A")], [_result("X", "fail"), _result("A", "pass")], [], {}).keys() == {"pop3"}
+    assert compute_verdicts([rule], [_result("X", "fail")], [], {}) == {}

@@ -211,6 +211,8 @@ def test_a_folder_is_walked_in_a_stable_order_and_what_is_not_read_is_said(tmp_p
     (root / "EX01").mkdir(parents=True)
     (root / "b.xml").write_text("b")
     (root / "A.xml").write_text("a")
+    (root / "x_1.xml").write_text("x")
+    (root / "xz.xml").write_text("x")
     (root / "EX01" / "pop.xml").write_text("p")
     (root / "Thumbs.db").write_bytes(b"\0")
     os.mkfifo(root / "pipe.xml")
@@ -222,7 +224,8 @@ def test_a_folder_is_walked_in_a_stable_order_and_what_is_not_read_is_said(tmp_p
     os.symlink(root / "pipe.xml", root / "to-pipe.xml")
     files, unread, problems = _walk(root)
     assert [(f.relative, f.display) for f in files] == [
-        ("A.xml", str(root / "A.xml")), ("b.xml", str(root / "b.xml")), ("EX01/pop.xml", str(root / "EX01/pop.xml"))
+        ("A.xml", str(root / "A.xml")), ("b.xml", str(root / "b.xml")), ("EX01/pop.xml", str(root / "EX01/pop.xml")),
+        ("x_1.xml", str(root / "x_1.xml")), ("xz.xml", str(root / "xz.xml")),  # `_` before letters, in lower case
     ]  # fmt: skip
     said = {u.relative: (u.reason, u.export_like, u.display) for u in unread}
     assert said == {
@@ -342,6 +345,8 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped() -> None:
     assert sources.shown_path("EX01/pop.xml") == "EX01/pop.xml"
     assert sources.shown_path(Path("caf\udce9.xml")) == "caf\\xe9.xml"
     assert sources.shown_path("tab\there") == "tab\there"  # not printable, but no undecodable byte
+    assert sources.shown_path("a\udc80") == "a\\x80"  # the lowest byte that is not UTF-8 on its own
+    assert sources.shown_path("a\udcff") == "a\\xff"  # and the highest
 
 
 @pytest.mark.parametrize(
@@ -361,3 +366,18 @@ def test_a_member_longer_than_its_header_says_is_not_extracted(tmp_path: Path) -
     assert [f.relative for f in files] == ["b.xml"]
     assert unread == [Unread(f"{path}!a.xml", "a.xml", "member could not be extracted: Bad CRC-32 for file 'a.xml'")]
     assert sorted(p.name for p in (path.parent / "into").iterdir()) == ["m000001.xml"]  # nothing of a.xml is left
+
+
+def test_each_path_given_adds_its_own_problems_once(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    for folder in (first, second):
+        folder.mkdir()
+        os.mkfifo(folder / "pipe.xml")
+    problems: list[InputProblem] = []
+    unread: list[Unread] = []
+    collect([first, second], tmp_path / "scratch", problems, unread)
+    reason = "not a regular file (a FIFO, socket or device): not read"
+    assert problems == [
+        InputProblem(str(first / "pipe.xml"), 0, reason),
+        InputProblem(str(second / "pipe.xml"), 0, reason),
+    ]

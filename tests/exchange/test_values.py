@@ -298,6 +298,11 @@ def test_login_types_by_name_any_case_and_numbers_kept(value: object, name: str 
     assert v.parse_login_type(value) == name
 
 
+def test_a_login_type_that_only_looks_like_a_number_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^'X5' is not a LoginType"):
+        v.parse_login_type("X5")
+
+
 def test_an_unknown_login_type_is_refused() -> None:
     message = "'Kerberos' is not a LoginType (PlainTextLogin, PlainTextAuthentication or SecureLogin)"
     with pytest.raises(ValueError, match=_exactly(message)):
@@ -355,6 +360,7 @@ def test_a_server_version_in_every_form(value: object) -> None:
 
 def test_a_server_version_that_is_empty_or_unreadable() -> None:
     assert v.parse_server_version(None) is None and v.parse_server_version("  ") is None
+    assert v.parse_server_version(PSObject(("x",), None, {})) is None  # an object that shows nothing
     with pytest.raises(ValueError, match=re.escape("got \"{'Major': 15}\"") + "$"):
         v.parse_server_version({"Major": 15})  # a partial object is no version
     message = "expected an Exchange version like 'Version 15.2 (Build 986.5)', got '15.2'"
@@ -417,14 +423,58 @@ def test_dates_in_every_form_and_at_the_edges_of_a_column() -> None:
         as_datetime(east)
     with pytest.raises(ValueError, match=_exactly("expected a date, got 'soon'")):
         as_datetime(" soon ")
+    assert as_datetime(PSObject(("x",), None, {})) is None  # an object that shows no text
+
+
+def test_a_date_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from analyzer.exchange.cells import as_datetime
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert as_datetime(dt.datetime(2026, 1, 1, 9)) == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
+        assert as_datetime("1/1/2026 9:00:00 AM") == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
+        assert as_datetime("2026-01-01T09:00:00") == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
+        for aware in (
+            "2026-01-01T09:00:00+09:00",
+            dt.datetime(2026, 1, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        ):
+            moment = as_datetime(aware)
+            assert moment is not None and moment.tzinfo is dt.UTC  # converted to UTC, not to the machine's zone
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @pytest.mark.parametrize(
     ("value", "items"),
-    [(None, None), (["a", None, 3], ["a", "", "3"]), (PSObject(("x",), None, {}, ["p", "q"]), ["p", "q"]),
+    [(None, None), (["a", None, 3], ["a", "", "3"]), (PSObject(("x",), None, {}, ["p", None]), ["p", ""]),
+     (PSObject(("x",), None, {}), []),
      ("{IMAP, POP}", ["IMAP", "POP"]), ("  ", []), ("single", ["single"])],
 )  # fmt: skip
 def test_multi_valued_properties_become_lists(value: object, items: list[str] | None) -> None:
     from analyzer.exchange.cells import as_text_list
 
     assert as_text_list(value) == items
+
+
+_STATE = v.EnumSpec("Test.Namespace.State", {0: "Off", 1: "On", -1: "Unknown"})
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [(PSEnum("x", "on", 1), "On"), (PSEnum("x", "", 1), "On"), (PSEnum("x", "5", 5), "Unknown(5)"),
+     (PSEnum("x", "-1", -1), "Unknown"), (1, "On"), (" 0 ", "Off"), ("-1", "Unknown"), ("7", "Unknown(7)"),
+     ("", None), ("   ", None), (None, None)],
+)  # fmt: skip
+def test_an_enum_by_enum_name_number_or_text(value: object, name: str | None) -> None:
+    assert _STATE.parse(value) == name
+
+
+def test_an_enum_value_it_does_not_know_is_refused_by_its_short_type_name() -> None:
+    for value, shown in ((True, "'True'"), ("On, Off", "'On, Off'"), ("-x", "'-x'"), ("X5", "'X5'"),
+                         (PSEnum("x", "X1", 1), "'X1'")):  # fmt: skip
+        with pytest.raises(ValueError, match=_exactly(f"{shown} is not a State value")):
+            _STATE.parse(value)

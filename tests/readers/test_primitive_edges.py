@@ -155,3 +155,25 @@ def test_booleans_and_bytes_as_xml_writes_them() -> None:
     assert p.CONVERTERS["BA"]("AQID\n  BA==") == b"\x01\x02\x03\x04"  # base64 wrapped over lines
     with pytest.raises(ValueError, match=r"^invalid base64: "):
         p.CONVERTERS["BA"]("AQ*D")
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE)])
+def test_a_stream_reads_only_the_part_it_is_given(tmp_path: Path, codec: str, bom: bytes) -> None:
+    text = "<Obj>1</Obj>\n<Obj>2</Obj>\n<Obj>3</Obj>\n"
+    path = tmp_path / "x.xml"
+    path.write_bytes(bom + text.encode(codec))
+    width = len("<Obj>1</Obj>\n".encode(codec))
+    sniffed = Sniffed(codec, codec, len(bom))
+    with path.open("rb") as raw, Utf8Stream(raw, sniffed, start=len(bom) + width, end=len(bom) + 2 * width) as part:
+        assert part.read(5) == b"<Obj>"  # no more than asked, from the part's start
+        assert part.read() == b"2</Obj>\n"
+    with path.open("rb") as raw, Utf8Stream(raw, sniffed, start=len(bom) + 2 * width) as rest:
+        assert rest.read(1 << 20) == b"<Obj>3</Obj>\n"
+    with path.open("rb") as raw, Utf8Stream(raw, sniffed, start=len(bom) + width, end=0) as empty:
+        assert empty.read() == b""  # an end before the start is an empty part
+    with path.open("rb") as raw, Utf8Stream(raw, sniffed, start=0, end=len(bom) + width) as first:
+        assert first.read() == b"<Obj>1</Obj>\n"  # the BOM is never part of the text
+    with path.open("rb") as raw, Utf8Stream(raw, sniffed) as whole:
+        assert whole.read(7) == b"<Obj>1<" and whole.lines_read == 0
+        whole.read()
+        assert whole.lines_read == (0 if codec == "utf-8" else 3)  # counted when decoding; UTF-8 passes through

@@ -215,12 +215,14 @@ def test_a_previous_marker_that_lists_nothing_or_odd_names_removes_nothing_else(
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "notes.txt").write_text("the user's own file")
+    (tmp_path / "notes.txt").write_text("outside the reports folder")
     for marker in ("{}", "[1]", '{"files": {"../notes.txt": "x", "a\\\\b": "y", "7": 1}}', '{"files": ["notes.txt"]}'):
         (folder / output.MARKER).write_text(marker)
         staging = output.staging_folder(folder)
         (staging / "report.json").write_text("{}")
         assert output.publish(staging, folder, ["report.json"]) == [folder / "report.json"]
         assert sorted(p.name for p in folder.iterdir()) == [output.MARKER, "notes.txt", "report.json"]
+        assert (tmp_path / "notes.txt").exists()  # a marker never reaches out of its folder
 
 
 def test_the_write_probe_and_the_staging_folder_are_made_where_the_reports_go(

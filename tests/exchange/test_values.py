@@ -277,7 +277,8 @@ def test_the_text_a_value_shows(value: object, text: str | None) -> None:
 @pytest.mark.parametrize(
     ("value", "parsed"),
     [(True, True), (False, False), (None, None), ("True", True), ("false", False), (" TRUE ", True), ("1", True),
-     ("$true", True), ("0", False), ("$False", False), ("", None), ("  ", None), (1, True), (0, False)],
+     ("$true", True), ("0", False), ("$False", False), (" FALSE ", False), ("", None), ("  ", None), (1, True),
+     (0, False)],
 )  # fmt: skip
 def test_booleans_in_every_spelling(value: object, parsed: bool | None) -> None:
     assert v.parse_bool(value) is parsed

@@ -73,7 +73,7 @@ def inventory(bundle: Bundle) -> dict[str, Any]:
             name: {
                 "rows": len(dataset.frame),
                 "lossy_columns": dataset.lossy,
-                "incomplete_sources": dataset.incomplete_sources + dataset.unread_sources,
+                "incomplete_sources": dataset.untrusted_sources,
             }
             for name, dataset in sorted(bundle.datasets.items())
         },

@@ -353,7 +353,7 @@ class _Evaluator:
             column = spec.column(actual)
             if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
-        self.incomplete.extend(found.incomplete_sources + found.unread_sources)
+        self.incomplete.extend(found.untrusted_sources)
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
         return frame

@@ -68,6 +68,11 @@ class Dataset:
     incomplete_sources: list[str] = field(default_factory=list)
     unread_sources: list[str] = field(default_factory=list)  # inputs not read that would have supplied it
 
+    @property
+    def untrusted_sources(self) -> list[str]:
+        """Inputs that make the dataset incomplete: damaged or cut off, and those not read at all."""
+        return self.incomplete_sources + self.unread_sources
+
 
 @dataclass(frozen=True)
 class UnreadInput:

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from analyzer.errors import ExauditError
 
@@ -51,13 +52,20 @@ def staging_folder(folder: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=folder))
 
 
+def _listed_files(marker: Path) -> dict[str, Any]:
+    """The files a completion marker lists with their digests; ValueError when it is not a marker of ours."""
+    data = json.loads(marker.read_text("utf-8"))
+    listed = data.get("files", {}) if isinstance(data, dict) else None
+    if not isinstance(listed, dict):
+        raise ValueError(f"{marker}: not a completion marker")
+    return listed
+
+
 def _previous_set(folder: Path) -> list[str]:
     """The files our last marker here lists; nothing when it is missing or not a marker of ours."""
     try:
-        listed = json.loads((folder / MARKER).read_text("utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    if not isinstance(listed, dict):
+        listed = _listed_files(folder / MARKER)
+    except (OSError, ValueError):
         return []
     return [name for name in listed if "/" not in name and "\\" not in name]
 
@@ -106,8 +114,8 @@ def check_complete(report_json: Path) -> None:
             raise OutputError(f"{report_json}: the scan that wrote this folder did not finish; run it again")
         return
     try:
-        listed = json.loads(marker.read_text("utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
+        listed = _listed_files(marker)
+    except (OSError, ValueError):
         raise OutputError(f"{marker}: completion marker not readable; run the scan again") from None
     expected = listed.get(report_json.name)
     if expected is not None and expected != _sha256(report_json):

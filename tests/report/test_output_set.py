@@ -191,7 +191,7 @@ def test_check_complete_in_process(tmp_path: Path) -> None:
     with pytest.raises(output.OutputError) as changed:
         output.check_complete(report)
     assert str(changed.value) == f"{report}: changed since the scan wrote it (SHA-256 differs from {output.MARKER})"
-    for damaged in ("{not json", "[1, 2]"):
+    for damaged in ("{not json", "[1, 2]", '{"files": ["report.json"]}'):
         marker.write_text(damaged)
         with pytest.raises(output.OutputError) as unreadable:
             output.check_complete(report)

@@ -34,6 +34,7 @@ from analyzer.engine.loader import Rule, load_rules, rule_schema
 from analyzer.engine.ruletests import run_rule_tests
 from analyzer.errors import ExauditError, InputError
 from analyzer.exchange.bundle import load_bundle
+from analyzer.exchange.dates import DateSettings, settings_for_culture, settings_for_pattern
 from analyzer.inventory import inventory
 from analyzer.model import Record
 from analyzer.pipeline import (
@@ -523,6 +524,12 @@ def scan(
         ),
     ] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
+    culture: Annotated[
+        str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="The exports' .NET date pattern, e.g. dd/MM/yyyy, when no --culture fits.")
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks (waivers).")] = None,
     no_waivers: Annotated[bool, typer.Option("--no-waivers", help="Ignore --waivers: the raw result.")] = False,
@@ -547,7 +554,8 @@ def scan(
     wanted = _formats(formats)
     when = _evaluation_date(as_of)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
-                          _parse_params(param, policy), when, encoding, None if no_waivers else waivers)  # fmt: skip
+                          _parse_params(param, policy), when, encoding, None if no_waivers else waivers,
+                          dates=_date_settings(culture, date_format))  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415 - 6 ms, here only
 
@@ -586,6 +594,18 @@ def scan(
 def _print_path(path: Path) -> None:
     """A written file's path, whole on one line whatever the console width: scripts read these lines."""
     out.print(visible(str(path)), markup=False, highlight=False, soft_wrap=True)
+
+
+def _date_settings(culture: str | None, date_format: str | None) -> DateSettings | None:
+    """--culture or --date-format (not both): how the exporting machine wrote dates no file decides."""
+    if culture and date_format:
+        raise typer.BadParameter("give --culture or --date-format, not both", param_hint="--date-format")
+    try:
+        if culture:
+            return settings_for_culture(culture)
+        return settings_for_pattern(date_format) if date_format else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--culture" if culture else "--date-format") from None
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -654,6 +674,12 @@ def batch(
     ),
     formats: Annotated[str, typer.Option("-f", "--format", help="Formats of each bundle's reports.")] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
+    culture: Annotated[
+        str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="The exports' .NET date pattern, e.g. dd/MM/yyyy, when no --culture fits.")
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the portfolio paths.")] = False,
 ) -> None:
@@ -664,7 +690,8 @@ def batch(
     wanted = _formats(formats)
     # With several bundles at once the cores are busy already: a large file is then read in one process.
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
-                          _evaluation_date(as_of), encoding, split_large=jobs == 1)  # fmt: skip
+                          _evaluation_date(as_of), encoding, split_large=jobs == 1,
+                          dates=_date_settings(culture, date_format))  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
     check_output_folder(out_dir)
     found = discover(folders)

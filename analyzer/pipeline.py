@@ -21,6 +21,7 @@ from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
 from analyzer.exchange.bundle import MANIFEST, Bundle, FileProgress, load_bundle
+from analyzer.exchange.dates import DateSettings
 from analyzer.memory import release_after
 from analyzer.model import InputProblem, RuleResult
 
@@ -35,6 +36,7 @@ class ScanOptions:
     encoding: str | None = None
     waivers: Path | None = None
     split_large: bool = True  # read a large CLIXML file in two processes (off when processes are busy already)
+    dates: DateSettings | None = None  # --culture / --date-format: the exporting machine's date layout
 
 
 @dataclass
@@ -162,7 +164,11 @@ def scan(
     if progress:
         progress("reading the bundle")
     bundle = load_bundle(
-        list(options.paths), encoding=options.encoding, progress=files, split_large=options.split_large
+        list(options.paths),
+        encoding=options.encoding,
+        progress=files,
+        split_large=options.split_large,
+        dates=options.dates,
     )
     input_bytes = sum(entry.size for entry in bundle.inputs)
     release_after(input_bytes)

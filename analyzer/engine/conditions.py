@@ -37,6 +37,8 @@ class Context:
     params: dict[str, Any] = field(default_factory=dict)
     as_of: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     masks: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], Mask]] = field(default_factory=dict, compare=False)
+    # Date columns in the exporting machine's local time, zone unknown: compared by calendar day, not by hour.
+    by_day: set[str] = field(default_factory=set, compare=False)
 
 
 def _forget(masks: dict[tuple[int, str], Any], frame_id: int) -> None:
@@ -326,14 +328,18 @@ def _exists(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
     return pd.Series((~_is_missing(series)) == bool(expected), index=series.index, dtype="boolean")
 
 
-def _within_days(series: pd.Series, days: Any, _cs: bool, context: Context) -> Mask:
-    limit = pd.Timestamp(context.as_of) + _days(days)
+def _before(series: pd.Series, limit: pd.Timestamp, context: Context) -> Mask:
+    if series.name in context.by_day and pd.api.types.is_datetime64_any_dtype(series):
+        return _compare(series.dt.floor("D"), limit.floor("D"), lambda a, b: a < b, True)
     return _compare(series, limit, lambda a, b: a < b, True)
+
+
+def _within_days(series: pd.Series, days: Any, _cs: bool, context: Context) -> Mask:
+    return _before(series, pd.Timestamp(context.as_of) + _days(days), context)
 
 
 def _older_than_days(series: pd.Series, days: Any, _cs: bool, context: Context) -> Mask:
-    limit = pd.Timestamp(context.as_of) - _days(days)
-    return _compare(series, limit, lambda a, b: a < b, True)
+    return _before(series, pd.Timestamp(context.as_of) - _days(days), context)
 
 
 OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {

@@ -350,6 +350,9 @@ class _Evaluator:
             actual = column_name(frame, name)
             if actual in found.lossy:
                 raise _NotEvaluated(f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}")
+            if actual in found.local_time and actual not in self.context.by_day:
+                self.context.by_day.add(actual)
+                self.notes.append(found.local_time[actual])
             column = spec.column(actual)
             if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
@@ -375,20 +378,19 @@ class _Evaluator:
         # Findings arrive ordered (bulk ones by server and object, in pandas); their order is deterministic.
         if empty_outcome is not None:
             return RuleResult(self.rule.id, empty_outcome, "no object in scope", tuple(findings), 0)
+        notes = "; ".join(self.notes) or None  # how the data was read, said beside the outcome
         if any(f.outcome == "fail" for f in findings):
-            return RuleResult(self.rule.id, "fail", None, tuple(findings), evaluated)
+            return RuleResult(self.rule.id, "fail", notes, tuple(findings), evaluated)
         if findings:
             return RuleResult(
                 self.rule.id, "not_evaluated", "some objects could not be judged", tuple(findings), evaluated
             )
-        if self.notes and not findings:
-            return RuleResult(self.rule.id, "pass", "; ".join(self.notes), (), evaluated)
-        if self.incomplete:
+        if self.incomplete:  # before the notes: a pass on incomplete input is never given, with or without them
             files = ", ".join(sorted(set(self.incomplete)))
             return RuleResult(
                 self.rule.id, "not_evaluated", f"would pass, but the input may be incomplete: {files}", (), evaluated
             )
-        return RuleResult(self.rule.id, "pass", None, (), evaluated)
+        return RuleResult(self.rule.id, "pass", notes, (), evaluated)
 
     def finding(self, outcome: str, dataset: str, row: Mapping[str, Any], fields: list[str], expected: str,
                 observed: str | None = None, counterparts: list[dict[str, Any]] | None = None) -> Finding:  # fmt: skip

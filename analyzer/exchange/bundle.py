@@ -16,7 +16,8 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,6 +27,7 @@ from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
 from analyzer.exchange.columnar import read_table
+from analyzer.exchange.dates import DateSettings, local_dates, order_from_known, settings_from_manifest
 from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
 from analyzer.exchange.sources import SourceFile, Unread, collect, is_documentation, sha256_of
 from analyzer.exchange.split_read import SplitReader
@@ -67,6 +69,7 @@ class Dataset:
     lossy: dict[str, str] = field(default_factory=dict)
     incomplete_sources: list[str] = field(default_factory=list)
     unread_sources: list[str] = field(default_factory=list)  # inputs not read that would have supplied it
+    local_time: dict[str, str] = field(default_factory=dict)  # date columns in the exporter's local time, and why
 
     @property
     def untrusted_sources(self) -> list[str]:
@@ -134,9 +137,11 @@ def load_bundle(
     encoding: str | None = None,
     progress: FileProgress | None = None,
     split_large: bool = True,
+    dates: DateSettings | None = None,
 ) -> Bundle:
     """Read every file of the bundle. Raises InputError only when nothing at all could be read. With
-    `split_large`, a large CLIXML file is read in two processes (`split_read`)."""
+    `split_large`, a large CLIXML file is read in two processes (`split_read`). `dates` is what the user said
+    of the exporting machine's dates (--culture, --date-format); the manifest's record comes before it."""
     for given in paths:  # a mistyped path must not quietly shrink the bundle
         if not given.exists() and not given.is_symlink():
             raise InputError(str(given), 0, "no such file or folder")
@@ -182,6 +187,7 @@ def load_bundle(
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
         raise _nothing_read(paths, problems)
     release_after(sum(entry.size for entry in inputs))  # the reading's transients, before the tables are joined
+    _resolve_dates(batches, manifest, dates, problems)
     datasets = _build_datasets(batches, listed, problems)
     server_table = _server_table(datasets)
     _flag_unknown_servers(datasets, server_table, problems)
@@ -294,6 +300,65 @@ def _relocate(problem: InputProblem, source: SourceFile) -> InputProblem:
     return InputProblem(source.display, problem.line, problem.message)
 
 
+# -- Culture dates ----------------------------------------------------------------------------------------------
+
+
+def _date_settings(
+    manifest: dict[str, Any] | None, given: DateSettings | None, problems: list[InputProblem]
+) -> tuple[DateSettings | None, DateSettings | None]:
+    """The manifest's record of the exporting culture (its zone kept even when the user names the culture)."""
+    try:
+        recorded = settings_from_manifest(manifest)
+    except ValueError as error:
+        problems.append(InputProblem(MANIFEST, 0, f"culture: {error}"))
+        recorded = None
+    if recorded is not None and recorded.order is None and given is not None:
+        return recorded, replace(given, zone=recorded.zone)
+    return recorded, recorded or given
+
+
+def _exact_dates(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> dict[tuple[str, str, str], datetime]:
+    """Dates of objects from exports that carry them exactly (no culture text), by dataset, identity, column."""
+    exact: dict[tuple[str, str, str], datetime] = {}
+    for _entry, _source, batch in batches:
+        columns = [c.name for c in batch.spec.columns if c.dtype.startswith("datetime")]
+        if not columns or batch.deferred_dates:
+            continue
+        frame = batch.frame()
+        for column in columns:
+            for identity, moment in zip(frame["identity"], frame[column], strict=True):
+                if isinstance(identity, str) and not pd.isna(moment):
+                    exact[(batch.spec.name, identity, column)] = moment.to_pydatetime()
+    return exact
+
+
+def _resolve_dates(
+    batches: list[tuple[InputFile, SourceFile, RowBatch]],
+    manifest: dict[str, Any] | None,
+    given: DateSettings | None,
+    problems: list[InputProblem],
+) -> None:
+    """Each file's culture dates, its day/month order decided by its own values, then by the same objects in
+    an exact export, then by the manifest's culture, then by --culture / --date-format."""
+    if not any(batch.deferred_dates for _e, _s, batch in batches):
+        return
+    recorded, settings = _date_settings(manifest, given, problems)
+    exact = _exact_dates(batches)
+    for entry, _source, batch in batches:
+        if not batch.deferred_dates:
+            continue
+        pairs = [
+            (local, exact[key])
+            for item, local in local_dates(batch.deferred_dates, settings)
+            if (key := (batch.spec.name, item.identity or "", item.column)) in exact
+        ]
+        fallback = order_from_known(pairs) or (recorded and recorded.decision()) or (given and given.decision())
+        before = len(batch.problems)
+        batch.resolve_dates(entry.path, fallback or None, settings)
+        entry.problems.extend(batch.problems[before:])
+        problems.extend(batch.problems[before:])
+
+
 # -- Attribution and merging ------------------------------------------------------------------------------------
 
 
@@ -378,12 +443,15 @@ def _build_datasets(
         spec = BY_NAME[name]
         frames = []
         lossy: dict[str, str] = {}
+        local_time: dict[str, str] = {}
         for entry, batch in parts:
             frame = batch.frame()
             frame["source_format"] = entry.format
             frames.append(frame)
             for column, reason in batch.lossy.items():
                 lossy.setdefault(column, reason)
+            for column, reason in batch.local_time.items():
+                local_time.setdefault(column, reason)
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         keys = {name: servers.server_key(name) for name in frame["server_name"].dropna().unique()}
         frame["server_key"] = frame["server_name"].map(keys).astype("string")  # per distinct name, not per row
@@ -396,7 +464,7 @@ def _build_datasets(
             frame["version"] = versions.map(lambda v: str(v) if isinstance(v, ServerVersion) else None).astype("string")
         frame = _merge_duplicates(spec, frame, problems)
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
-        datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete)
+        datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete, local_time=local_time)
     return datasets
 
 

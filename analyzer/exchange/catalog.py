@@ -94,6 +94,10 @@ class DatasetSpec:
     def column(self, name: str) -> Column | None:
         return self.column_index.get(name.lower())
 
+    @property
+    def has_dates(self) -> bool:
+        return any(column.dtype.startswith("datetime") for column in self.columns)
+
 
 _POP_IMAP_COLUMNS: tuple[Column, ...] = (
     _s("Name"),

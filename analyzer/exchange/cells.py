@@ -1,5 +1,5 @@
 """How one cell of an export becomes a typed value: text, integers, booleans, culture-formatted dates, lists and
-enum names. Each parser takes whatever a reader produced (a CLIXML primitive, a PSObject, the text of a CSV or
+enum names (culture-written dates are read by `dates`). Each parser takes whatever a reader produced (a CLIXML primitive, a PSObject, the text of a CSV or
 Format-List cell) and raises ValueError with the reason when the value cannot be what its column holds; the
 normaliser turns that into a located, unreadable cell.
 """
@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analyzer.exchange import values as v
+from analyzer.exchange.dates import LocalText, in_range
 from analyzer.readers.psvalues import PSDateTime, PSObject
 from analyzer.readers.text import parse_collection
 
@@ -38,19 +39,17 @@ def as_int(value: Any) -> int | None:
     return number
 
 
-_CULTURE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
-
-
-def as_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime. Culture-formatted text (CSV, Format-List) carries no zone: it is read as UTC,
-    which can be off by the exporting machine's offset — certificate dates are taken from RawData instead."""
+def as_datetime(value: Any) -> datetime | LocalText | None:
+    """An aware UTC datetime from a value that carries its moment (CLIXML, JSON, ISO 8601 text with an offset);
+    text without a zone (what Export-Csv and Format-List write, in the exporting culture and local time) comes
+    back as `LocalText`, made a moment once its file's day/month order is decided (`dates.resolve`)."""
     if value is None:
         return None
     if isinstance(value, PSDateTime):
         value = value.value
     if isinstance(value, datetime):
         try:
-            return _in_range(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
+            return in_range(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))
         except OverflowError:  # year 1 or 9999 moved across midnight by its offset
             raise ValueError(f"{value!s} is outside the dates exaudit can compare (1678 to 2262)") from None
     text = (v.text_of(value) or "").strip()
@@ -59,27 +58,8 @@ def as_datetime(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)  # ISO 8601, `Z` included
     except ValueError:
-        for pattern in _CULTURE_FORMATS:
-            try:
-                parsed = datetime.strptime(text, pattern)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"expected a date, got {text!r}") from None
-    return _in_range(parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-
-
-# What a pandas timestamp column holds (nanoseconds since 1970 in 64 bits), with a day to spare at each end.
-_EARLIEST, _LATEST = datetime(1677, 9, 23, tzinfo=UTC), datetime(2262, 4, 10, tzinfo=UTC)
-
-
-def _in_range(moment: datetime) -> datetime:
-    """A date a column can hold; DateTime.MinValue (`1/1/0001`), year 9999 and the like are refused as
-    unreadable cells (each a located problem) rather than crashing the typing of the whole column."""
-    if not _EARLIEST <= moment <= _LATEST:
-        raise ValueError(f"{moment.date().isoformat()} is outside the dates exaudit can compare (1678 to 2262)")
-    return moment
+        return LocalText(text)
+    return in_range(parsed.astimezone(UTC)) if parsed.tzinfo else LocalText(text)
 
 
 def as_text_list(value: Any) -> list[str] | None:

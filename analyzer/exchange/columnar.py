@@ -59,7 +59,8 @@ def normalise_slices(slices: Iterable[ColumnSlice], *, path: str) -> Iterator[tu
         batch = batches.get(spec.name)
         if batch is None:
             batch = batches[spec.name] = RowBatch(spec)
-        if spec.name == "exchange_certificate":  # each row's certificate is decoded: the record path does that
+        if spec.name == "exchange_certificate" or spec.has_dates:  # the record path decodes each certificate and
+            # defers culture-written dates to the file's day/month order
             for _name, rows in normalise(piece.records(), path=path, fmt="csv"):
                 batch.absorb(rows, 0)
             continue

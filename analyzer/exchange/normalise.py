@@ -10,7 +10,7 @@ import functools
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DATASETS, Column, DatasetSpec, recognise
 from analyzer.exchange.certificates import certificate_properties
+from analyzer.exchange.dates import DateSettings, Decision, DeferredDate, LocalText, resolve
 from analyzer.exchange.values import text_of
 from analyzer.model import InputProblem, Record
 
@@ -93,6 +94,9 @@ class RowBatch:
     problems: list[InputProblem] = field(default_factory=list)
     count: int = 0
     type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
+    deferred_dates: list[DeferredDate] = field(default_factory=list)  # culture dates, read once the file is
+    local_time: dict[str, str] = field(default_factory=dict)  # date columns left in local time, and why
+    _path: str = ""  # the file, once `summarise` has named it
     _problem_counts: dict[str, int] = field(default_factory=dict)
     _problem_columns: list[str] = field(default_factory=list)  # the column of each kept problem, in order
     _names: tuple[str, ...] = ()
@@ -121,13 +125,40 @@ class RowBatch:
             self._open = []
 
     def frame(self) -> pd.DataFrame:
-        """Every row so far as one typed frame (call once reading is done)."""
+        """Every row so far as one typed frame (call once reading is done); culture dates not yet resolved by
+        the bundle are resolved from the file's own evidence."""
+        if self.deferred_dates:
+            self.resolve_dates(self._path, None, None)
         self._compact()
         if not self._frames:
             return typed_frame(self.spec, self._columns())
         frame = self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
         self._frames = [frame]
         return frame
+
+    def resolve_dates(self, path: str, fallback: Decision | None, settings: DateSettings | None) -> str:
+        """Make the file's culture dates moments (`dates.resolve`) and put them in their rows; returns how the
+        day/month order was decided."""
+        deferred, self.deferred_dates = self.deferred_dates, []
+        if not deferred:
+            return ""
+        resolution = resolve(deferred, path, fallback, settings)
+        for column, line, message in resolution.problems:
+            where = f"{self.spec.name}.{column}: " if column else ""
+            self.problem(column or "(dates)", InputProblem(path, line, f"{where}{message}"))
+        for column, reason in resolution.lossy.items():
+            self.lossy.setdefault(column, reason)
+        for column, reason in resolution.local_time.items():
+            self.local_time.setdefault(column, reason)
+        if resolution.values:
+            self._compact()
+            frame = self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
+            for column in {column for column, _index in resolution.values}:
+                found = {index: moment for (name, index), moment in resolution.values.items() if name == column}
+                moments = pd.to_datetime(frame["source_index"].map(found), utc=True)
+                frame[column] = moments.where(moments.notna(), frame[column])
+            self._frames = [frame]
+        return resolution.basis
 
     def problem(self, column: str, problem: InputProblem) -> None:
         """Record a cell problem; after a few per column, only count, so one bad column cannot flood a report."""
@@ -161,6 +192,7 @@ class RowBatch:
         Rows `later` no longer holds (`take_frames`) follow with `append_frame`."""
         for frame in later.take_frames():
             self.append_frame(frame, index_offset)
+        self.deferred_dates.extend(replace(d, index=d.index + index_offset) for d in later.deferred_dates)
         self.count += later.count
         self.type_names |= later.type_names
         for column, reason in later.lossy.items():
@@ -172,6 +204,7 @@ class RowBatch:
 
     def summarise(self, path: str) -> None:
         """Once the file is read: one problem per column for the cell problems beyond those kept."""
+        self._path = path
         for column, count in self._problem_counts.items():
             if count > MAX_PROBLEMS_PER_COLUMN:
                 self.problems.append(
@@ -402,6 +435,7 @@ def _row(
         plan = plans[(spec.name, names)] = plan_for(spec, names)
     lossy = {name.lower(): reason for name, reason in record.lossy.items()} if record.lossy else None
     row = batch.template.copy()
+    deferred: list[tuple[str, str]] = []
     for column, source in plan.columns:
         if lossy is not None:
             reason = lossy.get(source.lower())
@@ -413,6 +447,9 @@ def _row(
         except ValueError as error:
             batch.problem(column.name, InputProblem(path, record.source.line, f"{spec.name}.{column.name}: {error}"))
             continue
+        if type(value) is LocalText:  # a culture-written date: its file's day/month order decides it
+            deferred.append((column.name, value.text))
+            continue
         if type(value) in _MAY_HOLD_SURROGATES and not storable(value):
             value = replace_surrogates(value)
             batch.problem(
@@ -421,6 +458,8 @@ def _row(
         row[column.name] = value
     server_name, attributed_by = own_server(plan.server_fields, properties) if spec.per_server else (None, None)
     row["identity"] = storable_text(_identity(plan, row, properties))
+    for name, text in deferred:
+        batch.deferred_dates.append(DeferredDate(name, record.source.index, record.source.line, row["identity"], text))
     row["server_name"] = storable_text(server_name)
     row["attributed_by"] = attributed_by
     row["source_file"] = path

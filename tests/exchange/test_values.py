@@ -217,36 +217,50 @@ def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "order", "expected"),
     [
         # en-US (Export-Csv and Format-List on a US server): month first, 12-hour clock
-        ("11/20/2022 9:27:45 AM", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
-        ("2/3/2024 11:05:00 PM", dt.datetime(2024, 2, 3, 23, 5, tzinfo=dt.UTC)),
-        ("12/31/2030 12:00:00 AM", dt.datetime(2030, 12, 31, 0, 0, tzinfo=dt.UTC)),
+        ("11/20/2022 9:27:45 AM", "month-first", dt.datetime(2022, 11, 20, 9, 27, 45)),
+        ("2/3/2024 11:05:00 PM", "month-first", dt.datetime(2024, 2, 3, 23, 5)),
+        ("12/31/2030 12:00:00 AM", "month-first", dt.datetime(2030, 12, 31, 0, 0)),
+        # en-GB and en-AU: day first; the same text month-first is another day
+        ("12/02/2018 1:53:00 PM", "day-first", dt.datetime(2018, 2, 12, 13, 53)),
+        ("12/02/2018 1:53:00 PM", "month-first", dt.datetime(2018, 12, 2, 13, 53)),
+        ("20/11/2022 09:27:45", "day-first", dt.datetime(2022, 11, 20, 9, 27, 45)),
         # de-DE: day first, dotted, 24-hour
-        ("20.11.2022 09:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
-        ("03.02.2024 23:05:00", dt.datetime(2024, 2, 3, 23, 5, tzinfo=dt.UTC)),
-        # ja-JP: year first with slashes
-        ("2022/11/20 9:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
-        # ISO-like and ISO 8601 (JSON of PowerShell 7, an offset converted to UTC)
-        ("2022-11-20 09:27:45", dt.datetime(2022, 11, 20, 9, 27, 45, tzinfo=dt.UTC)),
-        ("2022-11-20T09:27:45+09:00", dt.datetime(2022, 11, 20, 0, 27, 45, tzinfo=dt.UTC)),
+        ("20.11.2022 09:27:45", "day-first", dt.datetime(2022, 11, 20, 9, 27, 45)),
+        ("03.02.2024 23:05:00", "day-first", dt.datetime(2024, 2, 3, 23, 5)),
+        # ja-JP: year first with slashes; ko-KR and zh-TW put the designator before the time
+        ("2022/11/20 9:27:45", None, dt.datetime(2022, 11, 20, 9, 27, 45)),
+        ("2018-02-12 오후 1:53:00", None, dt.datetime(2018, 2, 12, 13, 53)),
+        ("2018/2/12 上午 12:05:00", None, dt.datetime(2018, 2, 12, 0, 5)),
+        # en-CA: ISO-like with a.m./p.m.; fi-FI: dots between the time's parts too; hu-HU: dotted year first
+        ("2022-11-20 9:27:45 AM", None, dt.datetime(2022, 11, 20, 9, 27, 45)),
+        ("2022-11-20 9:27:45 p.m.", None, dt.datetime(2022, 11, 20, 21, 27, 45)),
+        ("20.11.2022 9.27.45", "day-first", dt.datetime(2022, 11, 20, 9, 27, 45)),
+        ("2018. 02. 12. 13:53:00", None, dt.datetime(2018, 2, 12, 13, 53)),
+        # nl-NL dashes, day first; two-digit years as .NET reads them (00–49 → 2000s)
+        ("1-3-2024 08:00:00", "day-first", dt.datetime(2024, 3, 1, 8)),
+        ("01/03/49 08:00:00", "day-first", dt.datetime(2049, 3, 1, 8)),
+        ("01/03/50 08:00:00", "day-first", dt.datetime(1950, 3, 1, 8)),
     ],
 )
-def test_culture_dates_are_read_to_the_exact_moment(text: str, expected: dt.datetime) -> None:
-    """Each layout pinned to its value: a month-first date read day-first (or the reverse) fails here."""
+def test_culture_dates_are_read_to_the_exact_moment(text: str, order: str | None, expected: dt.datetime) -> None:
+    """Each layout pinned to its value under its order: a month-first date read day-first (or the reverse)
+    fails here."""
+    from analyzer.exchange.dates import read_local
+
+    assert read_local(text).moment(order) == expected
+
+
+def test_text_without_a_zone_waits_for_its_files_order() -> None:
+    """A culture-written date is never made a moment on its own: `as_datetime` hands it on as LocalText."""
     from analyzer.exchange.cells import as_datetime
+    from analyzer.exchange.dates import LocalText
 
-    assert as_datetime(text) == expected
-
-
-def test_a_day_first_slashed_date_is_not_read_as_month_first() -> None:
-    """`20/11/2022` (en-GB) cannot be month-first; it must not be accepted as a wrong date. (Deciding the order of
-    ambiguous dates such as 12/02/2018 from evidence is issue 17.)"""
-    from analyzer.exchange.cells import as_datetime
-
-    with pytest.raises(ValueError, match="expected a date"):
-        as_datetime("20/11/2022 09:27:45")
+    assert as_datetime("20/11/2022 09:27:45") == LocalText("20/11/2022 09:27:45")
+    assert as_datetime(" 2022-11-20 09:27:45 ") == LocalText("2022-11-20 09:27:45")  # ISO-like, but local time
+    assert as_datetime("2022-11-20T09:27:45+09:00") == dt.datetime(2022, 11, 20, 0, 27, 45, tzinfo=dt.UTC)
 
 
 # -- Each parser at its edges: every form a value arrives in, every refusal with its exact message -----------------
@@ -404,6 +418,7 @@ def test_integers_a_column_cannot_hold_or_that_are_no_integers_are_refused() -> 
 
 def test_dates_in_every_form_and_at_the_edges_of_a_column() -> None:
     from analyzer.exchange.cells import as_datetime
+    from analyzer.exchange.dates import LocalText
     from analyzer.readers.psvalues import PSDateTime
 
     tokyo = dt.timezone(dt.timedelta(hours=9))
@@ -422,8 +437,7 @@ def test_dates_in_every_form_and_at_the_edges_of_a_column() -> None:
     east = dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))  # moved to UTC: before year 1
     with pytest.raises(ValueError, match=_exactly(f"{east!s} is outside the dates exaudit can compare (1678 to 2262)")):
         as_datetime(east)
-    with pytest.raises(ValueError, match=_exactly("expected a date, got 'soon'")):
-        as_datetime(" soon ")
+    assert as_datetime(" soon ") == LocalText("soon")  # refused when its file's dates are read (test_culture_dates)
     assert as_datetime(PSObject(("x",), None, {})) is None  # an object that shows no text
 
 
@@ -436,8 +450,6 @@ def test_a_date_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatch: py
     time.tzset()
     try:
         assert as_datetime(dt.datetime(2026, 1, 1, 9)) == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
-        assert as_datetime("1/1/2026 9:00:00 AM") == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
-        assert as_datetime("2026-01-01T09:00:00") == dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
         for aware in (
             "2026-01-01T09:00:00+09:00",
             dt.datetime(2026, 1, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=9))),

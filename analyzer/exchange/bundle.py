@@ -401,6 +401,10 @@ def _attribute(
         if not batch.spec.per_server:
             continue
         frame = batch.frame()
+        by_session = (frame["attributed_by"] == "PSComputerName").fillna(False).to_numpy(dtype=bool)
+        if by_session.any():  # a session's endpoint counts only when it is a known Exchange server
+            unknown = ~frame["server_name"].map(lambda name: servers.server_key(name) in known).to_numpy(dtype=bool)
+            frame.loc[by_session & unknown, ["server_name", "attributed_by"]] = None
         orphans = (frame["server_name"].isna() | (frame["server_name"] == "")).to_numpy(dtype=bool)
         if not orphans.any():
             continue  # every row named its server (a masked assignment costs a millisecond even when empty)
@@ -462,10 +466,17 @@ def _build_datasets(
                 "string"
             )
             frame["version"] = versions.map(lambda v: str(v) if isinstance(v, ServerVersion) else None).astype("string")
+            frame["IsEdgeServer"] = _edge_from_roles(frame)
         frame = _merge_duplicates(spec, frame, problems)
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
         datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete, local_time=local_time)
     return datasets
+
+
+def _edge_from_roles(frame: pd.DataFrame) -> pd.Series:
+    """IsEdgeServer, or where a subset export left it out, what ServerRole implies: Edge is one of its flags."""
+    roles = frame["ServerRole"].map(lambda r: "Edge" in r if isinstance(r, list) else None).astype("boolean")
+    return frame["IsEdgeServer"].fillna(roles)
 
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
@@ -485,12 +496,15 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
         return frame
     ranked = frame.loc[order.index].assign(_rank=order["_rank"])
     canonical = [c.name for c in spec.columns if c.name in frame]
+    dates = {c.name for c in spec.columns if c.dtype.startswith("datetime")}
     kept = ranked[~duplicate].set_index(keys)
     for _index, row in ranked[duplicate].iterrows():
         winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
         if isinstance(winner, pd.DataFrame):
             winner = winner.iloc[0]
-        differing = [c for c in canonical if _conflict(winner[c], row[c])]
+        # A date written as text is the exporter's local time: up to 14 hours from the same moment in UTC.
+        local = _TEXT_FORMATS.intersection((winner["source_format"], row["source_format"]))
+        differing = [c for c in canonical if _conflict(winner[c], row[c], bool(local) and c in dates)]
         if differing:
             problems.append(
                 InputProblem(
@@ -512,13 +526,20 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
-def _conflict(kept: Any, dropped: Any) -> bool:
-    """Both files state a value and they differ (a value one format could not carry is no conflict)."""
+_TEXT_FORMATS = frozenset({"csv", "format-list", "format-table", "format-list+table"})
+_WIDEST_UTC_OFFSET = pd.Timedelta(hours=14)
+
+
+def _conflict(kept: Any, dropped: Any, local_time: bool = False) -> bool:
+    """Both files state a value and they differ (a value one format could not carry is no conflict; a local
+    time and a UTC one differ only when more than any time zone apart)."""
     if _missing(kept) or _missing(dropped):
         return False
+    if local_time and not pd.isna(kept) and not pd.isna(dropped):
+        return bool(abs(pd.Timestamp(kept) - pd.Timestamp(dropped)) > _WIDEST_UTC_OFFSET)
     try:
         return not bool(kept == dropped)
     except (TypeError, ValueError):

@@ -8,8 +8,9 @@ Format-List text, JSON, Select-Object output), from a signature of columns only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from analyzer.exchange import values as v
 from analyzer.exchange.cells import (
@@ -250,7 +251,8 @@ DATASETS: tuple[DatasetSpec, ...] = (
         "exchange_certificate",
         "Get-ExchangeCertificate -Server <each server>",
         (".ExchangeCertificate",),
-        (frozenset({"Thumbprint", "Services", "NotAfter", "Subject"}),),
+        # A pasted `fl` of a few properties may lack Thumbprint and Subject: its names and expiry still identify it.
+        (frozenset({"Thumbprint", "Services", "NotAfter", "Subject"}), frozenset({"CertificateDomains", "NotAfter"})),
         (
             _s("Thumbprint"),
             _s("Subject"),
@@ -267,7 +269,9 @@ DATASETS: tuple[DatasetSpec, ...] = (
             _s("Identity"),
         ),
         identity=("Thumbprint",),
-        server_fields=("Identity",),
+        # Without -Server the cmdlet lists the certificates of the server the session ran on: PSComputerName
+        # names it, though only a known Exchange server is taken (it may be a load-balanced namespace).
+        server_fields=("Identity", "PSComputerName"),
         description="Certificates of each server",
     ),
     DatasetSpec(
@@ -338,6 +342,24 @@ DATASETS: tuple[DatasetSpec, ...] = (
     ),
 )
 BY_NAME = {spec.name: spec for spec in DATASETS}
+
+
+NO_TYPE_NAME = "no type name"
+_PROTOCOL_DATASETS = {"pop3": "pop_settings", "imap4": "imap_settings"}
+
+
+def recognise_by_values(properties: Mapping[str, Any]) -> DatasetSpec | None:
+    """A record with no type name and none of the signatures' columns (a `Select-Object` subset, JSON of a few
+    properties) is still recognised from values only one dataset's objects hold: `ProtocolName` POP3 or IMAP4
+    (Get-PopSettings, Get-ImapSettings), an Exchange service's name beside its status (Get-Service)."""
+    lowered = {name.lower(): value for name, value in properties.items()}
+    protocol = (v.text_of(lowered.get("protocolname")) or "").strip().lower()
+    if protocol in _PROTOCOL_DATASETS:
+        return BY_NAME[_PROTOCOL_DATASETS[protocol]]
+    name = (v.text_of(lowered.get("name", lowered.get("servicename"))) or "").strip().lower()
+    if name.startswith("msexchange") and {"status", "state", "starttype", "startmode"} & set(lowered):
+        return BY_NAME["service"]
+    return None
 
 
 def recognise(type_names: Sequence[str], property_names: Sequence[str]) -> DatasetSpec | None:

@@ -30,6 +30,54 @@ def _key_size(certificate: x509.Certificate) -> int | None:
     return size if isinstance(size, int) else None
 
 
+# How .NET's X500DistinguishedName names attributes in Exchange output (X509Certificate2.Subject, Windows'
+# CertNameToStr): `S=` for the state, `E=` for e-mail, `OID.n.n=` for the rest.
+_X500_KEYS = {
+    x509.NameOID.COMMON_NAME: "CN",
+    x509.NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+    x509.NameOID.ORGANIZATION_NAME: "O",
+    x509.NameOID.LOCALITY_NAME: "L",
+    x509.NameOID.STATE_OR_PROVINCE_NAME: "S",
+    x509.NameOID.COUNTRY_NAME: "C",
+    x509.NameOID.EMAIL_ADDRESS: "E",
+    x509.NameOID.STREET_ADDRESS: "STREET",
+    x509.NameOID.DOMAIN_COMPONENT: "DC",
+    x509.NameOID.SERIAL_NUMBER: "SERIALNUMBER",
+    x509.NameOID.TITLE: "T",
+    x509.NameOID.GIVEN_NAME: "G",
+    x509.NameOID.SURNAME: "SN",
+    x509.NameOID.INITIALS: "I",
+    x509.NameOID.POSTAL_CODE: "PostalCode",
+}
+_NEEDS_QUOTES = frozenset(',+="\n<>#;')
+
+
+def _x500_value(value: str) -> str:
+    """A value as CertNameToStr writes it: in double quotes (inner ones doubled) when it holds a separator or
+    starts or ends with a space — never the backslash escapes of RFC 4514."""
+    if value == "" or value[0] == " " or value[-1] == " " or not _NEEDS_QUOTES.isdisjoint(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def x500_name(name: x509.Name) -> str:
+    """`CN=mail.contoso.com, OU=IT, O=Contoso, L=Redmond, S=WA, C=US`: the most specific part first, `, ` between
+    parts and ` + ` inside a multi-valued one, as Exchange shows Subject and Issuer — so a certificate read
+    from CLIXML (RawData) and from `Format-List` text is one certificate."""
+    parts = []
+    for rdn in reversed(name.rdns):  # a multi-valued part keeps its encoded order, as CertNameToStr does
+        parts.append(
+            " + ".join(
+                f"{_X500_KEYS.get(a.oid, 'OID.' + a.oid.dotted_string)}={_x500_value(_text(a.value))}" for a in rdn
+            )
+        )
+    return ", ".join(parts)
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.hex()
+
+
 def from_der(raw: bytes) -> dict[str, Any]:
     """Subject, issuer, SAN names, validity, SHA-1 thumbprint, key size, signature hash, self-signed."""
     certificate = x509.load_der_x509_certificate(raw)
@@ -42,8 +90,8 @@ def from_der(raw: bytes) -> dict[str, Any]:
     hash_algorithm = certificate.signature_hash_algorithm
     return {
         "Thumbprint": hashlib.sha1(raw, usedforsecurity=False).hexdigest().upper(),
-        "Subject": certificate.subject.rfc4514_string(),
-        "Issuer": certificate.issuer.rfc4514_string(),
+        "Subject": x500_name(certificate.subject),
+        "Issuer": x500_name(certificate.issuer),
         "CertificateDomains": list(dict.fromkeys([*map(str, common_names), *domains])),
         "NotBefore": certificate.not_valid_before_utc.astimezone(UTC),
         "NotAfter": certificate.not_valid_after_utc.astimezone(UTC),

@@ -52,9 +52,10 @@ def normalise_slices(slices: Iterable[ColumnSlice], *, path: str) -> Iterator[tu
     unknown = RowBatch(DatasetSpec("", "", (), (), (), ()))
     for piece in slices:
         spec = recognise(piece.type_names, list(piece.columns))
-        if spec is None:
-            unknown.count += len(piece)
-            unknown.type_names.add(str(piece.type_names[0] if piece.type_names else None))
+        if spec is None:  # perhaps recognised by its values: record by record, as any other export
+            for name, rows in normalise(piece.records(), path=path, fmt="csv"):
+                target = unknown if name == "" else batches.setdefault(name, RowBatch(rows.spec))
+                target.absorb(rows, 0)
             continue
         batch = batches.get(spec.name)
         if batch is None:

@@ -19,7 +19,15 @@ from pandas.api.extensions import ExtensionArray
 
 from analyzer.errors import InputError
 from analyzer.exchange import servers
-from analyzer.exchange.catalog import BY_NAME, DATASETS, Column, DatasetSpec, recognise
+from analyzer.exchange.catalog import (
+    BY_NAME,
+    DATASETS,
+    NO_TYPE_NAME,
+    Column,
+    DatasetSpec,
+    recognise,
+    recognise_by_values,
+)
 from analyzer.exchange.certificates import certificate_properties
 from analyzer.exchange.dates import DateSettings, Decision, DeferredDate, LocalText, resolve
 from analyzer.exchange.values import text_of
@@ -47,6 +55,7 @@ def projection() -> frozenset[str]:
     names.update(name for spec in DATASETS for signature in spec.signatures for name in signature)
     names.update(_ATTRIBUTION_PROPERTIES)
     names.update({"RawData", "SerializationData", "Services", "Status", "SystemName", "State", "StartMode"})
+    names.add("ProtocolName")  # recognises a Select-Object subset of POP/IMAP settings (recognise_by_values)
     return frozenset(names)
 
 
@@ -404,10 +413,10 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
         key = (record.type_names, frozenset(record.properties))
         if key not in recognised:
             recognised[key] = recognise(record.type_names, list(record.properties))
-        spec = recognised[key]
+        spec = recognised[key] or recognise_by_values(record.properties)
         if spec is None:
             unknown.count += 1
-            unknown.type_names.add(str(record.type_name))
+            unknown.type_names.add(record.type_name or NO_TYPE_NAME)
             continue
         batch = batches.get(spec.name)
         if batch is None:

@@ -47,12 +47,31 @@ def convert_value(value: Any, path: str, lossy: dict[str, str], depth: int = 0) 
             raise ValueError(f"nested deeper than {_DEPTH_LIMIT} levels")
         if "value" in value and set(value) <= _WRAPPER_KEYS and len(value) > 1:
             return convert_value(value["value"], path, lossy, depth + 1)  # Windows PowerShell's ETS wrapper
+        shown = shown_as_text(value)
+        if shown is not None:
+            return shown
         return {key: convert_value(item, path, lossy, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
         if depth > _DEPTH_LIMIT:
             raise ValueError(f"nested deeper than {_DEPTH_LIMIT} levels")
         return [convert_value(item, path, lossy, depth + 1) for item in value]
     return value
+
+
+def shown_as_text(value: dict[str, Any]) -> str | None:
+    """What PowerShell prints for an Exchange value type that ConvertTo-Json wrote as an object of its
+    properties: SmtpAddress → its address, ProxyAddress → `SMTP:user@domain`, IPBinding → `0.0.0.0:995`
+    (`[::]:995`), Unlimited<T> → `Unlimited`. None for any other object."""
+    if isinstance(value.get("ProxyAddressString"), str):
+        return str(value["ProxyAddressString"])
+    if isinstance(value.get("Address"), str) and "IsValidAddress" in value:  # SmtpAddress
+        return str(value["Address"])
+    if isinstance(value.get("Address"), str) and isinstance(value.get("Port"), int) and "AddressFamily" in value:
+        address = value["Address"]
+        return f"[{address}]:{value['Port']}" if ":" in address else f"{address}:{value['Port']}"
+    if value.get("IsUnlimited") is True and set(value) <= {"IsUnlimited", "Value"}:
+        return "Unlimited"
+    return None
 
 
 def _from_milliseconds(milliseconds: int, offset: str | None) -> PSDateTime:

@@ -1,9 +1,9 @@
 """Text captured from Format-List and Format-Table (`| fl > file.txt`, input-formats.md §3).
 
 Format-List: `Label<padding> : value`, the padding counted in display cells (East Asian wide characters take
-two); continuation lines are indented by the label width + 3. A continuation after a physical line that fills
-the wrap width (Windows PowerShell wraps at the console width, 120 without a console) is the same line wrapped;
-otherwise it is a newline inside the value. Records are separated by blank lines.
+two); continuation lines are indented by the label width + 3. A long value is spread over lines as PowerShell's
+GenerateLines does it: word-wrapped (the break's space kept at the line's end) when the session's language is
+en, fr, de, it, pt or es, cut at the width otherwise (`_rejoined`). Records are separated by blank lines.
 
 Format-Table: a header row, a row of dashes, then one row per object. Columns are found from the positions no
 row uses (PowerShell puts one space between columns), each tied to its run of dashes; cells cut with `...` or
@@ -145,7 +145,39 @@ def _blocks(lines: Iterable[_Line]) -> Iterator[list[_Line]]:
         yield current
 
 
-def _read_list_record(export: TextExport, block: list[_Line], wrap_width: int, *, last: bool) -> None:
+def _wide(char: str) -> bool:
+    return not char.isascii() and unicodedata.east_asian_width(char) in "WF"
+
+
+def _rejoined(entry: _ListEntry, wrap_width: int, trailing_kept: bool) -> str:
+    """The value PowerShell spread over physical lines (ComplexWriter.cs, GenerateLines). A word wrap keeps the
+    space or tab it broke at as the line's last character: the next line follows directly, at any line length.
+    A cut (a word longer than the line, or a culture that does not word-wrap) fills the line to the width, one
+    cell short when the next character is wide. Any other line break was a newline in the value — unless the
+    file lost its trailing spaces (pasted into a web page), where a line the next word would not have fitted
+    on is taken as a word wrap whose space was stripped."""
+    text = entry.parts[0]
+    for previous, width, part in zip(entry.parts, entry.widths, entry.parts[1:], strict=False):
+        if previous.endswith((" ", "\t")):
+            text += part
+        elif width >= wrap_width or (width == wrap_width - 1 and part[:1] and _wide(part[0])):
+            text += part
+        elif not trailing_kept and width + 1 + cell_width(_first_word(part)) > wrap_width:
+            text += " " + part
+        else:
+            text += "\n" + part
+    return text
+
+
+def _first_word(part: str) -> str:
+    """The first word of a line with the delimiter that followed it, as GenerateLines measured it."""
+    head, space, _rest = part.partition(" ")
+    return head + space
+
+
+def _read_list_record(
+    export: TextExport, block: list[_Line], wrap_width: int, trailing_kept: bool, *, last: bool
+) -> None:
     entries: list[_ListEntry] = []
     indent = 0
     for line in block:
@@ -175,11 +207,7 @@ def _read_list_record(export: TextExport, block: list[_Line], wrap_width: int, *
     properties: dict[str, Any] = {}
     lossy: dict[str, str] = {}
     for entry in entries:
-        text = entry.parts[0]
-        for previous_width, part in zip(entry.widths, entry.parts[1:], strict=False):
-            # A physical line that fills the wrap width was wrapped; otherwise the value held a newline.
-            text += part if previous_width >= wrap_width else "\n" + part
-        value, truncated = parse_collection(text)
+        value, truncated = parse_collection(_rejoined(entry, wrap_width, trailing_kept))
         properties[entry.name] = value
         if truncated:
             lossy[entry.name] = f"collection {_TRUNCATED}"
@@ -290,6 +318,7 @@ class TextReader:
         if loaded.encoding.lossy:
             self.export.problems.append(InputProblem(display, 0, loaded.encoding.lossy))
         self._wrap_width = 0
+        self._trailing_kept = False  # whether any line ends in a space: the file kept what PowerShell wrote
         kinds: set[str] = set()
         self._blocks = 0
         for block in _blocks(self._measured(_lines(self._text))):
@@ -305,6 +334,7 @@ class TextReader:
         """The lines, passed through while noting the widest: where PowerShell wrapped values."""
         for line in lines:
             self._wrap_width = max(self._wrap_width, cell_width(line.text))
+            self._trailing_kept = self._trailing_kept or line.text.endswith((" ", "\t"))
             yield line
 
     @property
@@ -330,7 +360,9 @@ class TextReader:
             elif kind == FORMAT_TABLE:
                 _read_table(export, block)
             elif kind == FORMAT_LIST:
-                _read_list_record(export, block, self._wrap_width, last=index == self._blocks - 1)
+                _read_list_record(
+                    export, block, self._wrap_width, self._trailing_kept, last=index == self._blocks - 1
+                )
             else:
                 for line in block:
                     text = line.text.strip()[:80]

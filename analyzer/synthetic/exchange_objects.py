@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from analyzer.exchange.certificates import x500_name
 from analyzer.readers.psvalues import PSEnum, PSList, PSObject
 
 ExchangeObject = tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]
@@ -182,8 +183,8 @@ def exchange_certificate(
     thumbprint = hashlib.sha1(der, usedforsecurity=False).hexdigest().upper()
     props = {
         "Thumbprint": thumbprint,
-        "Subject": certificate.subject.rfc4514_string(),
-        "Issuer": certificate.issuer.rfc4514_string(),
+        "Subject": x500_name(certificate.subject),  # as Exchange shows it
+        "Issuer": x500_name(certificate.issuer),
         "Services": services,
         "Status": status,
         "HasPrivateKey": True,

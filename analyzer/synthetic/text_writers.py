@@ -102,11 +102,36 @@ def _list_value(value: Any, culture: Culture, limit: int, ellipsis: str) -> str:
     return to_string(value, culture)
 
 
-def _wrap(text: str, room: int) -> list[str]:
-    """Split at `room` display cells (the console width left after the label)."""
+# Port of StringManipulationHelper.GenerateLines (PowerShell/PowerShell, src/System.Management.Automation/
+# FormatAndOutput/common/ComplexWriter.cs; the same code in Windows PowerShell 5.1): Format-List word-wraps only
+# when the current culture's two-letter language is one of these; every other culture is cut at the width.
+WORD_WRAP_LANGUAGES = frozenset({"en", "fr", "de", "it", "pt", "es"})
+_SOFT_HYPHEN, _HARD_HYPHEN, _NO_BREAK_SPACE = "\u00ad", "\u2011", "\u00a0"
+
+
+def _words(line: str) -> list[tuple[str, str]]:
+    """GetWords: (word, delimiter) pairs. Space, tab and soft hyphen break; a hard hyphen and a no-break space
+    end a word with no delimiter (PowerShell drops them)."""
+    words: list[tuple[str, str]] = []
+    current = ""
+    for char in line:
+        if char in (" ", "\t", _SOFT_HYPHEN):
+            words.append((current, char))
+            current = ""
+        elif char in (_HARD_HYPHEN, _NO_BREAK_SPACE):
+            words.append((current, ""))
+            current = ""
+        else:
+            current += char
+    words.append((current, ""))
+    return words
+
+
+def _cut_lines(line: str, room: int) -> list[str]:
+    """GenerateLinesWithoutWordWrap for one line: cut at `room` display cells, wherever that falls."""
     pieces: list[str] = []
     current, used = "", 0
-    for char in text:
+    for char in line:
         width = cells(char)
         if used + width > room:
             pieces.append(current)
@@ -117,6 +142,47 @@ def _wrap(text: str, room: int) -> list[str]:
     return pieces
 
 
+def _word_wrapped_lines(line: str, room: int) -> list[str]:
+    """GenerateLinesWithWordWrap for one line: each word keeps its delimiter at its end; a word that does not fit
+    starts a new line; a word wider than a whole line is cut a character at a time."""
+    pieces: list[str] = []
+    current, left = "", room
+    for word, delimiter in _words(line):
+        if delimiter == _SOFT_HYPHEN:
+            word += "-" if cells(word) + 1 == left else ""  # the hyphen shows only where the line breaks
+        else:
+            word += delimiter
+        width = cells(word)
+        if width > room:
+            for char in word:
+                size = cells(char)
+                if size > left:
+                    pieces.append(current)
+                    current, left = char, room - size
+                else:
+                    current += char
+                    left -= size
+        elif width > left:
+            pieces.append(current)
+            current, left = word, room - width
+        else:
+            current += word
+            left -= width
+    pieces.append(current)
+    return pieces
+
+
+def generate_lines(value: str, room: int, *, word_wrap: bool) -> list[str]:
+    """The physical lines of one Format-List value in a field of `room` cells, newlines inside it honoured."""
+    lines: list[str] = []
+    for line in value.replace("\r", "").split("\n"):
+        if cells(line) <= room:
+            lines.append(line)
+        else:
+            lines.extend(_word_wrapped_lines(line, room) if word_wrap else _cut_lines(line, room))
+    return lines
+
+
 def format_list(
     objects: Sequence[Obj],
     *,
@@ -124,9 +190,12 @@ def format_list(
     ps7: bool = False,
     culture: Culture = "en-US",
     enumeration_limit: int = 4,
+    wrap_language: str | None = None,
 ) -> str:
     """`Format-List * | Out-File`: labels padded to the widest label, ` : `, continuation lines indented.
-    `width` None gives PowerShell 7's unwrapped list output."""
+    `width` None gives PowerShell 7's unwrapped list output. Long values are word-wrapped or cut as the
+    culture's language (or `wrap_language`) makes PowerShell do it."""
+    word_wrap = (wrap_language or culture[:2]) in WORD_WRAP_LANGUAGES
     ellipsis = "…" if ps7 else "..."
     out: list[str] = ["", ""]
     for _types, props in objects:
@@ -134,9 +203,7 @@ def format_list(
         indent = " " * (label_width + 3)
         for name, value in props.items():
             text = _list_value(value, culture, enumeration_limit, ellipsis)
-            physical: list[str] = []
-            for part in text.split("\n"):
-                physical.extend(_wrap(part, width - label_width - 3) if width else [part])
+            physical = generate_lines(text, width - label_width - 3, word_wrap=word_wrap) if width else text.split("\n")
             label = name + " " * (label_width - cells(name))
             out.append(f"{label} : {physical[0]}")
             out.extend(indent + rest for rest in physical[1:])

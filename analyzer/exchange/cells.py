@@ -1,7 +1,8 @@
-"""How one cell of an export becomes a typed value: text, integers, booleans, culture-formatted dates, lists and
-enum names (culture-written dates are read by `dates`). Each parser takes whatever a reader produced (a CLIXML primitive, a PSObject, the text of a CSV or
-Format-List cell) and raises ValueError with the reason when the value cannot be what its column holds; the
-normaliser turns that into a located, unreadable cell.
+"""How one cell of an export becomes a typed value: text, integers, booleans, dates, lists and enum names (dates
+written in a culture are finished by `dates`, once their file's order is known). Each parser takes whatever a
+reader produced (a CLIXML primitive, a PSObject, the text of a CSV or Format-List cell) and raises ValueError
+with the reason when the value cannot be what its column holds; the normaliser turns that into a located,
+unreadable cell.
 """
 
 from __future__ import annotations

@@ -136,7 +136,22 @@ $entries = foreach ($file in $script:Files) {
 }
 $organization = ""
 try { $organization = [string](Get-OrganizationConfig).Name } catch { }
+# How this session writes dates, and its zone: exaudit reads a text export's dates by them (docs/formats.md).
+$culture = @{}
+try {
+    $format = (Get-Culture).DateTimeFormat
+    $culture = @{
+        name = [string](Get-Culture).Name
+        short_date_pattern = [string]$format.ShortDatePattern
+        long_time_pattern = [string]$format.LongTimePattern
+        am_designator = [string]$format.AMDesignator
+        pm_designator = [string]$format.PMDesignator
+        calendar = [string]$format.Calendar.GetType().Name
+        time_zone_id = [string][System.TimeZoneInfo]::Local.Id
+    }
+} catch { Write-Warning "the session's culture could not be recorded: $_" }
 $manifest = @{
+    culture = $culture
     organization = $organization
     exported_at = (Get-Date).ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ")
     powershell_version = [string]$PSVersionTable.PSVersion

@@ -132,9 +132,7 @@ class LocalDate:
     def moment(self, order: str | None, year_offset: int = 0) -> datetime:
         """The naive local moment under `order` (ignored where the value does not need one)."""
         year = self.year - year_offset
-        if self.year_first:
-            month, day = self.first, self.second
-        elif not self.needs_order or order == MONTH_FIRST:
+        if self.year_first or not self.needs_order or order == MONTH_FIRST:
             month, day = self.first, self.second
         elif order == DAY_FIRST:
             day, month = self.first, self.second
@@ -292,7 +290,7 @@ def settings_for_pattern(pattern: str) -> DateSettings:
 
 def windows_zone(zone_id: str) -> ZoneInfo:
     """The IANA zone of a Windows time-zone id (`Tokyo Standard Time`), from CLDR's table as tzlocal ships it."""
-    from tzlocal.windows_tz import win_tz  # a table of 140 entries: loaded only when a manifest names a zone
+    from tzlocal.windows_tz import win_tz  # noqa: PLC0415 - loaded only when a manifest names a zone
 
     name = win_tz.get(zone_id)
     if name is None:
@@ -380,16 +378,26 @@ class Resolution:
     basis: str = ""
 
 
-def local_dates(deferred: Iterable[DeferredDate], settings: DateSettings | None) -> list[tuple[DeferredDate, LocalDate]]:
-    """The deferred dates that read as culture dates (the others are left for `resolve` to report)."""
+def _read_all(
+    deferred: Iterable[DeferredDate], settings: DateSettings | None
+) -> tuple[list[tuple[DeferredDate, LocalDate]], list[tuple[DeferredDate, str]]]:
+    """The deferred dates read into their numbers, and those that are no culture date, with the reason."""
     designators = settings.designators() if settings else (_AM, _PM)
-    read = []
+    read: list[tuple[DeferredDate, LocalDate]] = []
+    failed: list[tuple[DeferredDate, str]] = []
     for item in deferred:
         try:
             read.append((item, read_local(item.text, designators)))
-        except ValueError:
-            continue
-    return read
+        except ValueError as error:
+            failed.append((item, str(error)))
+    return read, failed
+
+
+def local_dates(
+    deferred: Iterable[DeferredDate], settings: DateSettings | None
+) -> list[tuple[DeferredDate, LocalDate]]:
+    """The deferred dates that read as culture dates (the others are left for `resolve` to report)."""
+    return _read_all(deferred, settings)[0]
 
 
 def resolve(
@@ -398,13 +406,8 @@ def resolve(
     """Decide the file's order (its own dates first, then `fallback`) and turn every date into a moment:
     UTC when the zone is known (the manifest's, or a column named …UTC), else local time, said so."""
     out = Resolution()
-    designators = settings.designators() if settings else (_AM, _PM)
-    read: list[tuple[DeferredDate, LocalDate]] = []
-    for item in deferred:
-        try:
-            read.append((item, read_local(item.text, designators)))
-        except ValueError as error:
-            out.problems.append((item.column, item.line, str(error)))
+    read, failed = _read_all(deferred, settings)
+    out.problems.extend((item.column, item.line, reason) for item, reason in failed)
     decision = decide((local for _item, local in read), fallback)
     out.basis = decision.basis
     undecided = decision.order is None and any(local.needs_order for _item, local in read)

@@ -158,9 +158,11 @@ def _rejoined(entry: _ListEntry, wrap_width: int, trailing_kept: bool) -> str:
     on is taken as a word wrap whose space was stripped."""
     text = entry.parts[0]
     for previous, width, part in zip(entry.parts, entry.widths, entry.parts[1:], strict=False):
-        if previous.endswith((" ", "\t")):
-            text += part
-        elif width >= wrap_width or (width == wrap_width - 1 and part[:1] and _wide(part[0])):
+        if (
+            previous.endswith((" ", "\t"))
+            or width >= wrap_width
+            or (width == wrap_width - 1 and part[:1] and _wide(part[0]))
+        ):
             text += part
         elif not trailing_kept and width + 1 + cell_width(_first_word(part)) > wrap_width:
             text += " " + part
@@ -360,9 +362,7 @@ class TextReader:
             elif kind == FORMAT_TABLE:
                 _read_table(export, block)
             elif kind == FORMAT_LIST:
-                _read_list_record(
-                    export, block, self._wrap_width, self._trailing_kept, last=index == self._blocks - 1
-                )
+                _read_list_record(export, block, self._wrap_width, self._trailing_kept, last=index == self._blocks - 1)
             else:
                 for line in block:
                     text = line.text.strip()[:80]

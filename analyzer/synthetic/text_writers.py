@@ -147,11 +147,10 @@ def _word_wrapped_lines(line: str, room: int) -> list[str]:
     starts a new line; a word wider than a whole line is cut a character at a time."""
     pieces: list[str] = []
     current, left = "", room
-    for word, delimiter in _words(line):
-        if delimiter == _SOFT_HYPHEN:
-            word += "-" if cells(word) + 1 == left else ""  # the hyphen shows only where the line breaks
-        else:
-            word += delimiter
+    for bare, delimiter in _words(line):
+        # A soft hyphen shows as `-` only where the line breaks; space and tab stay at the word's end.
+        shown = ("-" if cells(bare) + 1 == left else "") if delimiter == _SOFT_HYPHEN else delimiter
+        word = bare + shown
         width = cells(word)
         if width > room:
             for char in word:

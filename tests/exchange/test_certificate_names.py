@@ -147,7 +147,7 @@ def test_the_sessions_server_attributes_a_certificate_only_when_it_is_a_known_ex
     assert _session_bundle(tmp_path / "a", "ex02.contoso.com", with_servers=True) == ["EX02", "PSComputerName"]
     # A load-balanced namespace is no server: the row is left to the other ways (here: none, so unattributed).
     key, attributed_by = _session_bundle(tmp_path / "b", "mail.contoso.com", with_servers=True)
-    assert key is pd.NA and attributed_by == "unattributed"
+    assert pd.isna(key) and attributed_by == "unattributed"
 
 
 @pytest.fixture(autouse=True)

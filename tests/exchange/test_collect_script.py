@@ -75,3 +75,19 @@ def test_the_script_covers_every_server_and_states_permissions(tmp_path: Path) -
     target = tmp_path / "collect.ps1"
     assert CliRunner().invoke(app, ["collect-script", "--out", str(target)]).exit_code == 0
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_the_manifest_records_every_culture_fact_the_date_reader_uses() -> None:
+    """The manifest's `culture` is what decides a text export's day/month order and zone (dates.py): each key
+    settings_from_manifest reads is written by the script, from the session's DateTimeFormat and zone."""
+    import inspect
+
+    from analyzer.exchange import dates
+
+    script = (Path(dates.__file__).parent / "collect.ps1").read_text(encoding="utf-8")
+    read = set(re.findall(r'recorded\.get\("(\w+)"\)', inspect.getsource(dates.settings_from_manifest)))
+    assert read == {"name", "short_date_pattern", "long_time_pattern", "am_designator", "pm_designator",
+                    "calendar", "time_zone_id"}  # fmt: skip
+    for key in read:
+        assert re.search(rf"^\s+{key} = \[string\]", script, re.M), key
+    assert "culture = $culture" in script

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -18,12 +19,13 @@ from typer.testing import CliRunner
 
 from analyzer.cli import app
 from analyzer.engine.conditions import Context, evaluate
-from analyzer.exchange.bundle import load_bundle
+from analyzer.exchange.bundle import Bundle, Dataset, load_bundle
 from analyzer.exchange.dates import (
     DAY_FIRST,
     MONTH_FIRST,
-    DeferredDate,
+    DateSettings,
     Decision,
+    DeferredDate,
     decide,
     order_of_pattern,
     read_local,
@@ -56,7 +58,7 @@ def _certificate_list(*dates: tuple[str, str]) -> str:
     return "\r\n\r\n" + "\r\n".join(records) + "\r\n\r\n"
 
 
-def _bundle(tmp_path: Path, text: str, manifest: dict[str, object] | None = None) -> Path:
+def _bundle(tmp_path: Path, text: str, manifest: Mapping[str, object] | None = None) -> Path:
     folder = tmp_path / "bundle"
     shutil.copytree(SAMPLE, folder)
     (folder / "certificates-EX16A.xml").unlink()
@@ -66,11 +68,11 @@ def _bundle(tmp_path: Path, text: str, manifest: dict[str, object] | None = None
     return folder
 
 
-def _dates(folder: Path, **options: object) -> tuple[pd.DataFrame, object]:
-    bundle = load_bundle([folder], split_large=False, **options)  # type: ignore[arg-type]
+def _dates(folder: Path, dates: DateSettings | None = None) -> tuple[pd.DataFrame, Bundle, Dataset]:
+    bundle = load_bundle([folder], split_large=False, dates=dates)
     certificates = bundle.datasets["exchange_certificate"]
     rows = certificates.frame[certificates.frame["source_format"] == "format-list"]
-    return rows, (bundle, certificates)
+    return rows, bundle, certificates
 
 
 # -- One value: its numbers, and what it alone proves -------------------------------------------------------------
@@ -130,7 +132,10 @@ def test_one_value_above_12_decides_every_date_of_the_file() -> None:
 def test_conflicting_values_in_one_file_are_a_conflict_not_a_choice() -> None:
     decision = decide([read_local("25/03/2019 10:00:00"), read_local("03/25/2019 10:00:00")])
     assert decision.order is None and decision.conflict
-    assert "'25/03/2019 10:00:00' is day-first" in decision.basis and "'03/25/2019 10:00:00' is month-first" in decision.basis
+    assert (
+        "'25/03/2019 10:00:00' is day-first" in decision.basis
+        and "'03/25/2019 10:00:00' is month-first" in decision.basis
+    )
 
 
 def test_nothing_decides_then_the_fallback_does_and_else_the_column_is_flagged() -> None:
@@ -163,10 +168,10 @@ def test_an_ambiguous_file_is_flagged_and_a_rule_reading_it_is_not_evaluated_nam
     tmp_path: Path,
 ) -> None:
     folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
-    rows, (bundle, certificates) = _dates(folder)
+    rows, bundle, certificates = _dates(folder)
     assert rows["NotAfter"].isna().all()  # never guessed
-    assert "ambiguous date order" in certificates.lossy["NotAfter"]  # type: ignore[attr-defined]
-    assert any("ambiguous date order" in p.message and p.line == 3 for p in bundle.problems)  # type: ignore[attr-defined]
+    assert "ambiguous date order" in certificates.lossy["NotAfter"]
+    assert any("ambiguous date order" in p.message and p.line == 3 for p in bundle.problems)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "--as-of", "2026-11-27"])
     assert result.exit_code == 0, result.output
@@ -178,9 +183,9 @@ def test_an_ambiguous_file_is_flagged_and_a_rule_reading_it_is_not_evaluated_nam
 
 def test_a_culture_option_decides_and_the_rule_says_it_compared_local_time_by_day(tmp_path: Path) -> None:
     folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
-    rows, (_bundle_, certificates) = _dates(folder, dates=settings_for_culture("en-AU"))
+    rows, _loaded, certificates = _dates(folder, dates=settings_for_culture("en-AU"))
     assert rows["NotAfter"].tolist() == [pd.Timestamp("2018-02-12 13:53", tz="UTC")]  # 12 February, local time
-    assert "NotAfter" in certificates.local_time  # type: ignore[attr-defined]
+    assert "NotAfter" in certificates.local_time
     out = tmp_path / "out"
     args = ["scan", str(folder), "--out", str(out), "--as-of", "2026-11-27", "--culture", "en-AU"]
     assert CliRunner().invoke(app, args).exit_code == 0
@@ -192,13 +197,15 @@ def test_a_culture_option_decides_and_the_rule_says_it_compared_local_time_by_da
 
 def test_the_month_first_reading_of_the_same_text_is_another_day(tmp_path: Path) -> None:
     folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
-    rows, _ = _dates(folder, dates=settings_for_pattern("M/d/yyyy"))
+    rows, _b, _d = _dates(folder, dates=settings_for_pattern("M/d/yyyy"))
     assert rows["NotAfter"].tolist() == [pd.Timestamp("2018-12-02 13:53", tz="UTC")]
 
 
 def test_the_files_own_evidence_comes_before_any_option(tmp_path: Path) -> None:
-    text = _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM"), ("01/01/2018 9:00:00 AM", "25/03/2019 10:00:00 AM"))
-    rows, _ = _dates(_bundle(tmp_path, text), dates=settings_for_pattern("M/d/yyyy"))
+    text = _certificate_list(
+        ("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM"), ("01/01/2018 9:00:00 AM", "25/03/2019 10:00:00 AM")
+    )
+    rows, _b, _d = _dates(_bundle(tmp_path, text), dates=settings_for_pattern("M/d/yyyy"))
     assert rows["NotAfter"].tolist() == [
         pd.Timestamp("2018-02-12 13:53", tz="UTC"),
         pd.Timestamp("2019-03-25 10:00", tz="UTC"),
@@ -207,10 +214,10 @@ def test_the_files_own_evidence_comes_before_any_option(tmp_path: Path) -> None:
 
 def test_a_conflict_in_one_file_is_a_located_problem(tmp_path: Path) -> None:
     text = _certificate_list(("25/03/2018 1:53:00 PM", "03/25/2019 1:53:00 PM"))
-    rows, (bundle, certificates) = _dates(_bundle(tmp_path, text))
+    rows, bundle, certificates = _dates(_bundle(tmp_path, text))
     assert rows["NotAfter"].isna().all()
-    assert "disagree" in certificates.lossy["NotAfter"]  # type: ignore[attr-defined]
-    assert any("the file's dates disagree" in p.message for p in bundle.problems)  # type: ignore[attr-defined]
+    assert "disagree" in certificates.lossy["NotAfter"]
+    assert any("the file's dates disagree" in p.message for p in bundle.problems)
 
 
 def test_the_same_certificate_in_an_exact_export_decides_the_order(tmp_path: Path) -> None:
@@ -248,11 +255,11 @@ def test_the_manifest_culture_decides_and_its_time_zone_makes_utc(tmp_path: Path
         },
     }
     folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/07/2018 1:53:00 PM")), manifest)
-    rows, (_b, certificates) = _dates(folder, dates=settings_for_pattern("M/d/yyyy"))  # the manifest comes first
+    rows, _b, certificates = _dates(folder, dates=settings_for_pattern("M/d/yyyy"))  # the manifest comes first
     # 12 July 2018 13:53 in Sydney is winter time (UTC+10); 12 February 2017 is summer time (UTC+11).
     assert rows["NotAfter"].tolist() == [pd.Timestamp("2018-07-12 03:53", tz="UTC")]
     assert rows["NotBefore"].tolist() == [pd.Timestamp("2017-02-12 02:53", tz="UTC")]
-    assert "NotAfter" not in certificates.local_time  # type: ignore[attr-defined]
+    assert "NotAfter" not in certificates.local_time
 
 
 def test_a_manifest_culture_that_cannot_be_used_is_a_problem_of_the_manifest() -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analyzer.exchange.bundle import load_bundle
+from analyzer.exchange.bundle import Bundle, load_bundle
 from analyzer.readers.json import convert_value
 
 
-def _load(tmp_path: Path, name: str, text: str) -> object:
+def _load(tmp_path: Path, name: str, text: str) -> Bundle:
     (tmp_path / name).write_text(text, encoding="utf-8")
     return load_bundle([tmp_path], split_large=False)
 
@@ -20,7 +20,7 @@ def _load(tmp_path: Path, name: str, text: str) -> object:
 def test_a_pop_settings_subset_in_json_is_recognised_by_its_protocol_name(tmp_path: Path) -> None:
     subset = {"ProtocolName": "POP3", "Server": "EX01", "LoginType": "SecureLogin", "SSLBindings": ["0.0.0.0:995"]}
     bundle = _load(tmp_path, "pop.json", json.dumps([subset]))
-    rows = bundle.datasets["pop_settings"].frame  # type: ignore[attr-defined]
+    rows = bundle.datasets["pop_settings"].frame
     assert rows["LoginType"].tolist() == ["SecureLogin"]
     assert rows["server_key"].tolist() == ["EX01"]
 
@@ -28,7 +28,7 @@ def test_a_pop_settings_subset_in_json_is_recognised_by_its_protocol_name(tmp_pa
 def test_an_imap_subset_in_csv_without_a_type_line_is_recognised_too(tmp_path: Path) -> None:
     text = '"ProtocolName","Server","LoginType"\r\n"IMAP4","EX02","PlainTextLogin"\r\n'
     bundle = _load(tmp_path, "imap.csv", text)
-    assert bundle.datasets["imap_settings"].frame["LoginType"].tolist() == ["PlainTextLogin"]  # type: ignore[attr-defined]
+    assert bundle.datasets["imap_settings"].frame["LoginType"].tolist() == ["PlainTextLogin"]
 
 
 def test_services_selected_by_name_and_status_are_the_service_dataset(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_services_selected_by_name_and_status_are_the_service_dataset(tmp_path: 
         {"Name": "MSExchangeIMAP4BE", "Status": 1, "MachineName": "EX01"},
     ]
     bundle = _load(tmp_path, "services.json", json.dumps(services))
-    frame = bundle.datasets["service"].frame  # type: ignore[attr-defined]
+    frame = bundle.datasets["service"].frame
     assert dict(zip(frame["Name"], frame["Status"], strict=True)) == {
         "MSExchangePOP3": "Running",
         "MSExchangeIMAP4BE": "Stopped",
@@ -46,7 +46,7 @@ def test_services_selected_by_name_and_status_are_the_service_dataset(tmp_path: 
 
 def test_a_record_of_no_dataset_is_reported_as_having_no_type_name(tmp_path: Path) -> None:
     bundle = _load(tmp_path, "other.json", json.dumps([{"Colour": "blue"}]))
-    messages = [p.message for p in bundle.problems]  # type: ignore[attr-defined]
+    messages = [p.message for p in bundle.problems]
     assert any("a type no dataset uses: ['no type name']" in m for m in messages), messages
     assert not any("'None'" in m for m in messages)
 
@@ -54,7 +54,11 @@ def test_a_record_of_no_dataset_is_reported_as_having_no_type_name(tmp_path: Pat
 def test_nested_objects_are_shown_as_powershell_prints_them() -> None:
     lossy: dict[str, str] = {}
     smtp = {"Local": "user", "Domain": "contoso.com", "Address": "user@contoso.com", "IsValidAddress": True}
-    proxy = {"AddressString": "user@contoso.com", "IsPrimaryAddress": True, "ProxyAddressString": "SMTP:user@contoso.com"}
+    proxy = {
+        "AddressString": "user@contoso.com",
+        "IsPrimaryAddress": True,
+        "ProxyAddressString": "SMTP:user@contoso.com",
+    }
     binding = {"Address": "0.0.0.0", "AddressFamily": 2, "Port": 995}
     binding6 = {"Address": "::", "AddressFamily": 23, "Port": 993}
     assert convert_value(smtp, "p", lossy) == "user@contoso.com"
@@ -73,5 +77,5 @@ def test_edge_is_derived_from_server_role_when_is_edge_server_was_not_selected(t
          "IsClientAccessServer": False},
     ]  # fmt: skip
     bundle = _load(tmp_path, "servers.json", json.dumps(servers))
-    frame = bundle.datasets["exchange_server"].frame  # type: ignore[attr-defined]
+    frame = bundle.datasets["exchange_server"].frame
     assert dict(zip(frame["Name"], frame["IsEdgeServer"], strict=True)) == {"EX01": False, "EDGE1": True}

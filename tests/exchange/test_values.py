@@ -455,7 +455,7 @@ def test_a_date_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatch: py
             dt.datetime(2026, 1, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=9))),
         ):
             moment = as_datetime(aware)
-            assert moment is not None and moment.tzinfo is dt.UTC  # converted to UTC, not to the machine's zone
+            assert isinstance(moment, dt.datetime) and moment.tzinfo is dt.UTC  # UTC, not the machine's zone
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -7,6 +7,7 @@ whatever the length of the line a value was broken on."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ WIDTHS = (80, 120, 160)
 LANGUAGES = {"word-wrap (en)": "en", "word-wrap (de)": "de", "cut (ja)": "ja", "cut (nl)": "nl"}
 
 
-def _read_back(tmp_path: Path, text: str) -> dict[str, object]:
+def _read_back(tmp_path: Path, text: str) -> Mapping[str, object]:
     path = tmp_path / "fl.txt"
     path.write_text(text, encoding="utf-8")
     [record] = read_text(path).records

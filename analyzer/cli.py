@@ -232,6 +232,15 @@ def _quoted(value: Any) -> str:
     return escape(visible(value))
 
 
+# How the exporting machine wrote dates (docs/formats.md): for the commands that read bundles.
+CultureOption = Annotated[
+    str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
+]
+DateFormatOption = Annotated[
+    str | None, typer.Option(help="The exports' .NET date pattern, e.g. dd/MM/yyyy, when no --culture fits.")
+]
+
+
 @app.command()
 @reports_errors
 def inspect(
@@ -524,12 +533,8 @@ def scan(
         ),
     ] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
-    culture: Annotated[
-        str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
-    ] = None,
-    date_format: Annotated[
-        str | None, typer.Option(help="The exports' .NET date pattern, e.g. dd/MM/yyyy, when no --culture fits.")
-    ] = None,
+    culture: CultureOption = None,
+    date_format: DateFormatOption = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks (waivers).")] = None,
     no_waivers: Annotated[bool, typer.Option("--no-waivers", help="Ignore --waivers: the raw result.")] = False,
@@ -674,12 +679,8 @@ def batch(
     ),
     formats: Annotated[str, typer.Option("-f", "--format", help="Formats of each bundle's reports.")] = "html,csv,json",
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
-    culture: Annotated[
-        str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
-    ] = None,
-    date_format: Annotated[
-        str | None, typer.Option(help="The exports' .NET date pattern, e.g. dd/MM/yyyy, when no --culture fits.")
-    ] = None,
+    culture: CultureOption = None,
+    date_format: DateFormatOption = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the HTML and Markdown reports: en or ja.")] = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the portfolio paths.")] = False,
 ) -> None:

@@ -27,7 +27,15 @@ from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
 from analyzer.exchange.columnar import read_table
-from analyzer.exchange.dates import DateSettings, local_dates, order_from_known, settings_from_manifest
+from analyzer.exchange.dates import (
+    DateSettings,
+    Decision,
+    DeferredDate,
+    Fallback,
+    LocalDate,
+    order_from_known,
+    settings_from_manifest,
+)
 from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
 from analyzer.exchange.sources import SourceFile, Unread, collect, is_documentation, sha256_of
 from analyzer.exchange.split_read import SplitReader
@@ -332,6 +340,24 @@ def _exact_dates(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> dict[
     return exact
 
 
+def _bundle_order(
+    dataset: str,
+    exact: dict[tuple[str, str, str], datetime],
+    recorded: DateSettings | None,
+    given: DateSettings | None,
+) -> Fallback:
+    """The order the rest of the bundle gives one file's dates: the same objects' exact dates, then the
+    manifest's culture, then --culture / --date-format."""
+
+    def order(read: Sequence[tuple[DeferredDate, LocalDate]]) -> Decision | None:
+        pairs = [
+            (local, exact[key]) for item, local in read if (key := (dataset, item.identity or "", item.column)) in exact
+        ]
+        return order_from_known(pairs) or (recorded and recorded.decision()) or (given and given.decision()) or None
+
+    return order
+
+
 def _resolve_dates(
     batches: list[tuple[InputFile, SourceFile, RowBatch]],
     manifest: dict[str, Any] | None,
@@ -347,14 +373,8 @@ def _resolve_dates(
     for entry, _source, batch in batches:
         if not batch.deferred_dates:
             continue
-        pairs = [
-            (local, exact[key])
-            for item, local in local_dates(batch.deferred_dates, settings)
-            if (key := (batch.spec.name, item.identity or "", item.column)) in exact
-        ]
-        fallback = order_from_known(pairs) or (recorded and recorded.decision()) or (given and given.decision())
         before = len(batch.problems)
-        batch.resolve_dates(entry.path, fallback or None, settings)
+        batch.resolve_dates(entry.path, settings, _bundle_order(batch.spec.name, exact, recorded, given))
         entry.problems.extend(batch.problems[before:])
         problems.extend(batch.problems[before:])
 

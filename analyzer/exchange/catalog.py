@@ -8,7 +8,7 @@ Format-List text, JSON, Select-Object output), from a signature of columns only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -348,6 +348,16 @@ NO_TYPE_NAME = "no type name"
 _PROTOCOL_DATASETS = {"pop3": "pop_settings", "imap4": "imap_settings"}
 
 
+_STATUS_NAMES = frozenset({"status", "state", "starttype", "startmode"})
+
+
+def may_recognise_by_values(property_names: Iterable[str]) -> bool:
+    """Whether records with these properties could be recognised by `recognise_by_values` at all: decided once
+    per set of names, so that the records of an unrelated export are not looked at one by one."""
+    lowered = {name.lower() for name in property_names}
+    return "protocolname" in lowered or (bool({"name", "servicename"} & lowered) and bool(_STATUS_NAMES & lowered))
+
+
 def recognise_by_values(properties: Mapping[str, Any]) -> DatasetSpec | None:
     """A record with no type name and none of the signatures' columns (a `Select-Object` subset, JSON of a few
     properties) is still recognised from values only one dataset's objects hold: `ProtocolName` POP3 or IMAP4
@@ -357,7 +367,7 @@ def recognise_by_values(properties: Mapping[str, Any]) -> DatasetSpec | None:
     if protocol in _PROTOCOL_DATASETS:
         return BY_NAME[_PROTOCOL_DATASETS[protocol]]
     name = (v.text_of(lowered.get("name", lowered.get("servicename"))) or "").strip().lower()
-    if name.startswith("msexchange") and {"status", "state", "starttype", "startmode"} & set(lowered):
+    if name.startswith("msexchange") and _STATUS_NAMES & set(lowered):
         return BY_NAME["service"]
     return None
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.exchange.catalog import Column, DatasetSpec, recognise
+from analyzer.exchange.catalog import NO_TYPE_NAME, Column, DatasetSpec, may_recognise_by_values, recognise
 from analyzer.exchange.cells import as_text
 from analyzer.exchange.normalise import (
     LONE_SURROGATE,
@@ -52,6 +52,10 @@ def normalise_slices(slices: Iterable[ColumnSlice], *, path: str) -> Iterator[tu
     unknown = RowBatch(DatasetSpec("", "", (), (), (), ()))
     for piece in slices:
         spec = recognise(piece.type_names, list(piece.columns))
+        if spec is None and not may_recognise_by_values(piece.columns):
+            unknown.count += len(piece)
+            unknown.type_names.add(piece.type_names[0] if piece.type_names else NO_TYPE_NAME)
+            continue
         if spec is None:  # perhaps recognised by its values: record by record, as any other export
             for name, rows in normalise(piece.records(), path=path, fmt="csv"):
                 target = unknown if name == "" else batches.setdefault(name, RowBatch(rows.spec))

@@ -13,7 +13,7 @@ Sources: docs/formats.md §Dates (the cultures table and its sources).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -375,7 +375,6 @@ class Resolution:
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # column ('' for the file), line, message
     lossy: dict[str, str] = field(default_factory=dict)
     local_time: dict[str, str] = field(default_factory=dict)
-    basis: str = ""
 
 
 def _read_all(
@@ -393,23 +392,27 @@ def _read_all(
     return read, failed
 
 
-def local_dates(
-    deferred: Iterable[DeferredDate], settings: DateSettings | None
-) -> list[tuple[DeferredDate, LocalDate]]:
-    """The deferred dates that read as culture dates (the others are left for `resolve` to report)."""
-    return _read_all(deferred, settings)[0]
+# The order the rest of the bundle gives a file's dates, asked only when the file's own values do not decide.
+Fallback = Callable[[Sequence[tuple[DeferredDate, LocalDate]]], Decision | None]
 
 
 def resolve(
-    deferred: list[DeferredDate], path: str, fallback: Decision | None, settings: DateSettings | None
+    deferred: list[DeferredDate], path: str, settings: DateSettings | None, fallback: Fallback | None = None
 ) -> Resolution:
     """Decide the file's order (its own dates first, then `fallback`) and turn every date into a moment:
     UTC when the zone is known (the manifest's, or a column named …UTC), else local time, said so."""
     out = Resolution()
     read, failed = _read_all(deferred, settings)
     out.problems.extend((item.column, item.line, reason) for item, reason in failed)
-    decision = decide((local for _item, local in read), fallback)
-    out.basis = decision.basis
+    locals_ = [local for _item, local in read]
+    decision = decide(locals_)
+    if (
+        decision.order is None
+        and not decision.conflict
+        and fallback is not None
+        and any(d.needs_order for d in locals_)
+    ):
+        decision = decide(locals_, fallback(read))
     undecided = decision.order is None and any(local.needs_order for _item, local in read)
     if undecided:
         first = next(item for item, local in read if local.needs_order)

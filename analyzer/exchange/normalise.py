@@ -25,11 +25,12 @@ from analyzer.exchange.catalog import (
     NO_TYPE_NAME,
     Column,
     DatasetSpec,
+    may_recognise_by_values,
     recognise,
     recognise_by_values,
 )
 from analyzer.exchange.certificates import certificate_properties
-from analyzer.exchange.dates import DateSettings, Decision, DeferredDate, LocalText, resolve
+from analyzer.exchange.dates import DateSettings, DeferredDate, Fallback, LocalText, resolve
 from analyzer.exchange.values import text_of
 from analyzer.model import InputProblem, Record
 
@@ -137,7 +138,7 @@ class RowBatch:
         """Every row so far as one typed frame (call once reading is done); culture dates not yet resolved by
         the bundle are resolved from the file's own evidence."""
         if self.deferred_dates:
-            self.resolve_dates(self._path, None, None)
+            self.resolve_dates(self._path, None)
         self._compact()
         if not self._frames:
             return typed_frame(self.spec, self._columns())
@@ -145,13 +146,12 @@ class RowBatch:
         self._frames = [frame]
         return frame
 
-    def resolve_dates(self, path: str, fallback: Decision | None, settings: DateSettings | None) -> str:
-        """Make the file's culture dates moments (`dates.resolve`) and put them in their rows; returns how the
-        day/month order was decided."""
+    def resolve_dates(self, path: str, settings: DateSettings | None, fallback: Fallback | None = None) -> None:
+        """Make the file's culture dates moments (`dates.resolve`) and put them in their rows."""
         deferred, self.deferred_dates = self.deferred_dates, []
         if not deferred:
-            return ""
-        resolution = resolve(deferred, path, fallback, settings)
+            return
+        resolution = resolve(deferred, path, settings, fallback)
         for column, line, message in resolution.problems:
             where = f"{self.spec.name}.{column}: " if column else ""
             self.problem(column or "(dates)", InputProblem(path, line, f"{where}{message}"))
@@ -167,7 +167,6 @@ class RowBatch:
                 moments = pd.to_datetime(frame["source_index"].map(found), utc=True)
                 frame[column] = moments.where(moments.notna(), frame[column])
             self._frames = [frame]
-        return resolution.basis
 
     def problem(self, column: str, problem: InputProblem) -> None:
         """Record a cell problem; after a few per column, only count, so one bad column cannot flood a report."""
@@ -406,14 +405,16 @@ def normalise(records: Iterable[Record], *, path: str, fmt: str) -> Iterator[tup
     """Rows per dataset for the records of one file (or part of one: call `summarise` on each batch once the
     whole file is read). Records of no known dataset are counted under ''."""
     batches: dict[str, RowBatch] = {}
-    recognised: dict[tuple[tuple[str, ...], frozenset[str]], DatasetSpec | None] = {}
+    recognised: dict[tuple[tuple[str, ...], frozenset[str]], DatasetSpec | bool] = {}  # True: by its values
     plans: dict[tuple[str, tuple[str, ...]], Plan] = {}
     unknown = RowBatch(DatasetSpec("", "", (), (), (), ()))
     for record in records:
         key = (record.type_names, frozenset(record.properties))
         if key not in recognised:
-            recognised[key] = recognise(record.type_names, list(record.properties))
-        spec = recognised[key] or recognise_by_values(record.properties)
+            names = list(record.properties)
+            recognised[key] = recognise(record.type_names, names) or may_recognise_by_values(names)
+        found = recognised[key]
+        spec = found if isinstance(found, DatasetSpec) else recognise_by_values(record.properties) if found else None
         if spec is None:
             unknown.count += 1
             unknown.type_names.add(record.type_name or NO_TYPE_NAME)

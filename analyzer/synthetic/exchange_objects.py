@@ -156,11 +156,18 @@ def protocol_settings(
 
 
 def self_signed_der(
-    common_name: str, names: list[str], *, not_after: dt.datetime, key_size: int = 2048, sha1: bool = False
+    common_name: str,
+    names: list[str],
+    *,
+    not_after: dt.datetime,
+    key_size: int = 2048,
+    sha1: bool = False,
+    subject: x509.Name | None = None,
 ) -> bytes:
-    """A real certificate (DER) with a fresh key, deterministic apart from the key material."""
+    """A real certificate (DER) with a fresh key, deterministic apart from the key material; its subject is
+    `CN=common_name` unless a whole `subject` is given."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    subject = subject or x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)

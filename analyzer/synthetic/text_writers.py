@@ -151,22 +151,15 @@ def _word_wrapped_lines(line: str, room: int) -> list[str]:
         # A soft hyphen shows as `-` only where the line breaks; space and tab stay at the word's end.
         shown = ("-" if cells(bare) + 1 == left else "") if delimiter == _SOFT_HYPHEN else delimiter
         word = bare + shown
-        width = cells(word)
-        if width > room:
-            for char in word:
-                size = cells(char)
-                if size > left:
-                    pieces.append(current)
-                    current, left = char, room - size
-                else:
-                    current += char
-                    left -= size
-        elif width > left:
-            pieces.append(current)
-            current, left = word, room - width
-        else:
-            current += word
-            left -= width
+        # A word that fits a line is placed whole; a longer one a character at a time.
+        for part in word if cells(word) > room else (word,):
+            size = cells(part)
+            if size > left:
+                pieces.append(current)
+                current, left = part, room - size
+            else:
+                current += part
+                left -= size
     pieces.append(current)
     return pieces
 

@@ -15,8 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.certificates import from_der, x500_name
@@ -30,20 +28,7 @@ O = x509.NameOID  # noqa: E741 - the cryptography module's own short name
 
 
 def _certificate(subject: x509.Name, names: list[str]) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    not_after = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(1234)
-        .not_valid_before(not_after - dt.timedelta(days=365))
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.DER)
+    return ex.self_signed_der(names[0], names, not_after=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), subject=subject)
 
 
 SUBJECT = x509.Name(

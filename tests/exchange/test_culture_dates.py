@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -73,6 +74,15 @@ def _dates(folder: Path, dates: DateSettings | None = None) -> tuple[pd.DataFram
     certificates = bundle.datasets["exchange_certificate"]
     rows = certificates.frame[certificates.frame["source_format"] == "format-list"]
     return rows, bundle, certificates
+
+
+def _expired_rule(tmp_path: Path, folder: Path, *options: str) -> dict[str, Any]:
+    """POP-CRT-002's result (the certificate POP3 presents has not expired) from `exaudit scan` of the folder."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "--as-of", "2026-11-27", *options])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    return next(r for r in report["results"] if r["rule_id"] == "POP-CRT-002")
 
 
 # -- One value: its numbers, and what it alone proves -------------------------------------------------------------
@@ -172,11 +182,7 @@ def test_an_ambiguous_file_is_flagged_and_a_rule_reading_it_is_not_evaluated_nam
     assert rows["NotAfter"].isna().all()  # never guessed
     assert "ambiguous date order" in certificates.lossy["NotAfter"]
     assert any("ambiguous date order" in p.message and p.line == 3 for p in bundle.problems)
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "--as-of", "2026-11-27"])
-    assert result.exit_code == 0, result.output
-    report = json.loads((out / "report.json").read_text())
-    expired = next(r for r in report["results"] if r["rule_id"] == "POP-CRT-002")
+    expired = _expired_rule(tmp_path, folder)
     assert expired["outcome"] == "not_evaluated"
     assert "ambiguous date order" in expired["reason"] and "--culture" in expired["reason"]
 
@@ -186,11 +192,7 @@ def test_a_culture_option_decides_and_the_rule_says_it_compared_local_time_by_da
     rows, _loaded, certificates = _dates(folder, dates=settings_for_culture("en-AU"))
     assert rows["NotAfter"].tolist() == [pd.Timestamp("2018-02-12 13:53", tz="UTC")]  # 12 February, local time
     assert "NotAfter" in certificates.local_time
-    out = tmp_path / "out"
-    args = ["scan", str(folder), "--out", str(out), "--as-of", "2026-11-27", "--culture", "en-AU"]
-    assert CliRunner().invoke(app, args).exit_code == 0
-    report = json.loads((out / "report.json").read_text())
-    expired = next(r for r in report["results"] if r["rule_id"] == "POP-CRT-002")
+    expired = _expired_rule(tmp_path, folder, "--culture", "en-AU")
     assert expired["outcome"] == "fail"
     assert "local time" in expired["reason"] and "compared by calendar day" in expired["reason"]
 

@@ -253,13 +253,16 @@ def inspect(
     bundle: Annotated[
         bool, typer.Option("--bundle", help="Read the files as one bundle (implied for folders and zips).")
     ] = False,
+    culture: CultureOption = None,
+    date_format: DateFormatOption = None,
 ) -> None:
     """Show what exaudit reads: for files, format, encoding, record types and counts, lossy columns, problems
     and the first records; for a bundle (folders, zips), its inventory — inputs with SHA-256, servers,
     datasets, the server × dataset coverage, attribution and problems."""
     _check_encoding(encoding)
-    if bundle or any(path.is_dir() or zipfile.is_zipfile(path) for path in files if path.exists()):
-        _inspect_bundle(files, as_json=as_json, encoding=encoding)
+    dates = _date_settings(culture, date_format)
+    if bundle or dates or any(path.is_dir() or zipfile.is_zipfile(path) for path in files if path.exists()):
+        _inspect_bundle(files, as_json=as_json, encoding=encoding, dates=dates)  # dates are decided per bundle
         return
     failed = False
     if as_json:
@@ -314,8 +317,8 @@ def _inspect_file(path: Path, encoding: str | None, *, as_json: bool) -> _FileRe
     return read
 
 
-def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -> None:
-    loaded = load_bundle(paths, encoding=encoding)
+def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None, dates: DateSettings | None) -> None:
+    loaded = load_bundle(paths, encoding=encoding, dates=dates)
     facts = inventory(loaded)
     if as_json:
         sys.stdout.write(_json_text(facts))
@@ -336,6 +339,9 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None) -
             str(len(item["problems"])),
         )
     out.print(inputs)
+    for item in facts["inputs"]:
+        if item["date_order"]:
+            out.print(Text.assemble("Dates in ", _shown(item["path"]), f" read {visible(item['date_order'])}"))
     servers = Table(title="Exchange servers", title_justify="left")
     for heading in ("server", "FQDN", "version", "product", "roles", "Client Access"):
         servers.add_column(heading)

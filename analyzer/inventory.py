@@ -61,6 +61,7 @@ def inventory(bundle: Bundle) -> dict[str, Any]:
                 "datasets": item.datasets,
                 "records": item.records,
                 "complete": item.complete,
+                "date_order": item.date_order,
                 "problems": [{"line": p.line, "message": p.message} for p in item.problems],
             }
             for item in bundle.inputs

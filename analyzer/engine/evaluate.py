@@ -355,6 +355,8 @@ class _Evaluator:
                 self.notes.append(found.local_time[actual])
             column = spec.column(actual)
             if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
+                if actual in found.unreadable:
+                    raise _NotEvaluated(f"{dataset}.{actual} could not be read: {found.unreadable[actual]}")
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
         self.incomplete.extend(found.untrusted_sources)
         if self.scope is not None and spec.per_server:

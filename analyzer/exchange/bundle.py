@@ -65,6 +65,7 @@ class InputFile:
     records: int = 0
     complete: bool = True
     problems: list[InputProblem] = field(default_factory=list)
+    date_order: str | None = None  # how its dates' day/month order was decided, when they needed one
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Dataset:
     incomplete_sources: list[str] = field(default_factory=list)
     unread_sources: list[str] = field(default_factory=list)  # inputs not read that would have supplied it
     local_time: dict[str, str] = field(default_factory=dict)  # date columns in the exporter's local time, and why
+    unreadable: dict[str, str] = field(default_factory=dict)  # columns with unreadable cells: the first one
 
     @property
     def untrusted_sources(self) -> list[str]:
@@ -375,6 +377,7 @@ def _resolve_dates(
             continue
         before = len(batch.problems)
         batch.resolve_dates(entry.path, settings, _bundle_order(batch.spec.name, exact, recorded, given))
+        entry.date_order = entry.date_order or batch.date_order
         entry.problems.extend(batch.problems[before:])
         problems.extend(batch.problems[before:])
 
@@ -468,6 +471,7 @@ def _build_datasets(
         frames = []
         lossy: dict[str, str] = {}
         local_time: dict[str, str] = {}
+        unreadable: dict[str, str] = {}
         for entry, batch in parts:
             frame = batch.frame()
             frame["source_format"] = entry.format
@@ -476,6 +480,8 @@ def _build_datasets(
                 lossy.setdefault(column, reason)
             for column, reason in batch.local_time.items():
                 local_time.setdefault(column, reason)
+            for column, problem in batch.unreadable().items():
+                unreadable.setdefault(column, problem)
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         keys = {name: servers.server_key(name) for name in frame["server_name"].dropna().unique()}
         frame["server_key"] = frame["server_name"].map(keys).astype("string")  # per distinct name, not per row
@@ -489,7 +495,9 @@ def _build_datasets(
             frame["IsEdgeServer"] = _edge_from_roles(frame)
         frame = _merge_duplicates(spec, frame, problems)
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
-        datasets[name] = Dataset(name, spec, frame.reset_index(drop=True), lossy, incomplete, local_time=local_time)
+        datasets[name] = Dataset(
+            name, spec, frame.reset_index(drop=True), lossy, incomplete, local_time=local_time, unreadable=unreadable
+        )
     return datasets
 
 

@@ -19,7 +19,21 @@ from analyzer.readers.text import parse_collection
 Parser = Callable[[Any], Any]
 
 
-as_text = v.text_of  # the same function: no extra call per cell
+def as_text(value: Any) -> str | None:
+    """A single value as the shell shows it. An object or list of values here is refused rather than shown as
+    Python would print it: ConvertTo-Json writes an Exchange value type it does not know as the object of its
+    properties, and that text would silently never match anything."""
+    if type(value) is str:  # the common case first: most cells are plain strings
+        return value
+    if isinstance(value, dict):
+        names = ", ".join(list(value)[:6])
+        raise ValueError(
+            f"an object with the properties {names} where one value was expected (written by "
+            "ConvertTo-Json for a type it does not know); export with Export-Clixml to keep it whole"
+        )
+    if isinstance(value, list):
+        raise ValueError(f"a list of {len(value)} values where one value was expected")
+    return v.text_of(value)
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # what a column of nullable 64-bit integers holds

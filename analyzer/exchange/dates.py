@@ -212,7 +212,7 @@ def decide(dates: Iterable[LocalDate], fallback: Decision | None = None) -> Deci
     if proofs:
         (order, proof), *_ = proofs.items()
         assert order is not None
-        return Decision(order, f"{proof.text!r} can only be {order}")
+        return Decision(order, f"{proof.text!r} reads only that way")
     if fallback is not None and fallback.order:
         return fallback
     example = needing[0].text
@@ -240,7 +240,7 @@ def order_from_known(pairs: Iterable[tuple[LocalDate, datetime]]) -> Decision | 
                 continue
     if len(fits) == 1:
         (order, local), *_ = fits.items()
-        return Decision(order, f"{local.text!r} matches the same object's date in another export")
+        return Decision(order, f"{local.text!r} then matches the same object's date in another export")
     return None
 
 
@@ -260,7 +260,7 @@ class DateSettings:
         return _AM | self.am, _PM | self.pm
 
     def decision(self) -> Decision | None:
-        return Decision(self.order, f"the dates are {self.order} by {self.source}") if self.order else None
+        return Decision(self.order, f"given by {self.source}") if self.order else None
 
 
 def settings_for_culture(name: str) -> DateSettings:
@@ -375,6 +375,7 @@ class Resolution:
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # column ('' for the file), line, message
     lossy: dict[str, str] = field(default_factory=dict)
     local_time: dict[str, str] = field(default_factory=dict)
+    order: str | None = None  # how the file's day/month order was decided, when any of its dates needed it
 
 
 def _read_all(
@@ -414,6 +415,8 @@ def resolve(
     ):
         decision = decide(locals_, fallback(read))
     undecided = decision.order is None and any(local.needs_order for _item, local in read)
+    if decision.order is not None:
+        out.order = f"{decision.order}: {decision.basis}"
     if undecided:
         first = next(item for item, local in read if local.needs_order)
         out.problems.append(("", first.line, decision.basis))

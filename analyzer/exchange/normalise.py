@@ -106,6 +106,7 @@ class RowBatch:
     type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
     deferred_dates: list[DeferredDate] = field(default_factory=list)  # culture dates, read once the file is
     local_time: dict[str, str] = field(default_factory=dict)  # date columns left in local time, and why
+    date_order: str | None = None  # how the file's day/month order was decided, when its dates needed one
     _path: str = ""  # the file, once `summarise` has named it
     _problem_counts: dict[str, int] = field(default_factory=dict)
     _problem_columns: list[str] = field(default_factory=list)  # the column of each kept problem, in order
@@ -159,6 +160,7 @@ class RowBatch:
             self.lossy.setdefault(column, reason)
         for column, reason in resolution.local_time.items():
             self.local_time.setdefault(column, reason)
+        self.date_order = resolution.order
         if resolution.values:
             self._compact()
             frame = self._frames[0] if len(self._frames) == 1 else pd.concat(self._frames, ignore_index=True)
@@ -209,6 +211,15 @@ class RowBatch:
             self.problem(column, problem)
         for column, count in later._problem_counts.items():  # those it counted without keeping
             self._problem_counts[column] += count - min(count, MAX_PROBLEMS_PER_COLUMN)
+
+    def unreadable(self) -> dict[str, str]:
+        """Each column with unreadable cells, and its first one as a located problem."""
+        first: dict[str, str] = {}
+        for column, problem in zip(self._problem_columns, self.problems, strict=True):
+            if column not in first:
+                where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+                first[column] = f"{problem.message.removeprefix(f'{self.spec.name}.{column}: ')} (first at {where})"
+        return first
 
     def summarise(self, path: str) -> None:
         """Once the file is read: one problem per column for the cell problems beyond those kept."""

@@ -2,7 +2,9 @@
 
 A top-level array is read element by element from a text stream, so a large export never sits in memory as one
 Python structure. Dates (`\\/Date(ms)\\/` from 5.1, ISO 8601 from 7) become PSDateTime; 5.1's
-`{"value": …, "DisplayHint": …}` wrappers are unwrapped; enums stay numbers (the dataset layer names them);
+`{"value": …, "DisplayHint": …}` wrappers are unwrapped; enums stay numbers (the dataset layer names them), and
+an enum written as `{"value": 4, "Value": "Running"}` becomes its name; Unlimited<T> becomes `Unlimited` or its
+limit;
 values cut off by `-Depth` (`System.Collections.Hashtable`, `@{a=1; b=2}`, collection type names) are flagged.
 """
 
@@ -47,6 +49,10 @@ def convert_value(value: Any, path: str, lossy: dict[str, str], depth: int = 0) 
             raise ValueError(f"nested deeper than {_DEPTH_LIMIT} levels")
         if "value" in value and set(value) <= _WRAPPER_KEYS and len(value) > 1:
             return convert_value(value["value"], path, lossy, depth + 1)  # Windows PowerShell's ETS wrapper
+        if _is_named_number(value):
+            return value["Value"]  # an enum written as its number beside its name: the name, as the shell prints it
+        if value.get("IsUnlimited") is False and set(value) == {"IsUnlimited", "Value"}:
+            return convert_value(value["Value"], path, lossy, depth + 1)  # Unlimited<T> holding a limit
         shown = shown_as_text(value)
         if shown is not None:
             return shown
@@ -72,6 +78,11 @@ def shown_as_text(value: dict[str, Any]) -> str | None:
     if value.get("IsUnlimited") is True and set(value) <= {"IsUnlimited", "Value"}:
         return "Unlimited"
     return None
+
+
+def _is_named_number(value: dict[str, Any]) -> bool:
+    number, name = value.get("value"), value.get("Value")
+    return len(value) == 2 and isinstance(number, int) and not isinstance(number, bool) and isinstance(name, str)
 
 
 def _from_milliseconds(milliseconds: int, offset: str | None) -> PSDateTime:

@@ -60,7 +60,11 @@ def cut_cells(text: str, start: int, end: int | None) -> str:
 
 def parse_collection(text: str) -> tuple[Any, bool]:
     """`{a, b, c...}` → (['a', 'b', 'c'], truncated). Anything else is returned unchanged. Items are split on
-    ', ', so an item that itself contains ', ' cannot be told apart (a limit of the format)."""
+    ', ', so an item that itself contains ', ' cannot be told apart (a limit of the format). An opening brace
+    with no closing one is a line cut where it was copied (PowerShell always closes the list): the whole items
+    are kept, the cut one is dropped, and the value is marked truncated."""
+    if len(text) > 1 and text[0] == "{" and "}" not in text:
+        return text[1:].split(", ")[:-1], True
     if len(text) < 2 or text[0] != "{" or text[-1] != "}":
         return text, False
     inner = text[1:-1]

@@ -55,6 +55,7 @@ def build(scan: Scan) -> dict[str, Any]:
                 "dataset": ", ".join(item["datasets"]) or None,
                 "records": item["records"],
                 "complete": item["complete"],
+                "date_order": item["date_order"],
                 "problems": item["problems"],
             }
             for item in facts["inputs"]

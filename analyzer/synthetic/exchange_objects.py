@@ -161,11 +161,11 @@ def self_signed_der(
     *,
     not_after: dt.datetime,
     key_size: int = 2048,
-    sha1: bool = False,
     subject: x509.Name | None = None,
 ) -> bytes:
-    """A real certificate (DER) with a fresh key, deterministic apart from the key material; its subject is
-    `CN=common_name` unless a whole `subject` is given."""
+    """A real certificate (DER) with a fresh key, deterministic apart from the key material, signed with
+    SHA-256 (OpenSSL 3 refuses to sign with SHA-1, so a weak signature is tested from text exports); its subject
+    is `CN=common_name` unless a whole `subject` is given."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     subject = subject or x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
     builder = (

@@ -205,7 +205,7 @@ def mistakes_2016(folder: Path, *, after_change: bool = False) -> None:
     one (still self-signed, so that finding stays)."""
     domain, names = "fabrikam.com", ["EX16A", "EX16B"]
     expiry = dt.datetime(2028 if after_change else 2025, 3, 1, tzinfo=dt.UTC)
-    expired = ex.self_signed_der("ex16a", ["ex16a", f"ex16a.{domain}"], not_after=expiry, sha1=not after_change)
+    expired = ex.self_signed_der("ex16a", ["ex16a", f"ex16a.{domain}"], not_after=expiry)
     current = ex.self_signed_der(f"mail.{domain}", [f"mail.{domain}"], not_after=dt.datetime(2029, 1, 1, tzinfo=dt.UTC))
     files = {
         "exchange-servers.xml": clixml_bytes(ex.exchange_server(n, domain, "2016") for n in names),

@@ -19,6 +19,7 @@ from cryptography import x509
 from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.certificates import from_der, x500_name
 from analyzer.readers.clixml import read_clixml
+from analyzer.readers.text import TextReader
 from analyzer.synthetic import exchange_objects as ex
 from analyzer.synthetic.samples import clixml_bytes
 
@@ -139,3 +140,29 @@ def test_the_sessions_server_attributes_a_certificate_only_when_it_is_a_known_ex
 def _folders(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
+
+
+PASTE = REAL.parent / "win-acme__win-acme" / "issues__2191__Get-ExchangeCertificate_fl.txt"
+
+
+def test_a_real_pasted_certificate_is_read_as_the_shell_printed_it(tmp_path: Path) -> None:
+    """A `Get-ExchangeCertificate | fl` pasted into a public issue thread (Exchange 2013, a Canadian
+    `yyyy-MM-dd h:mm:ss tt` date layout, a line cut where it was copied, the shell's prompt after it)."""
+    (tmp_path / "EX01").mkdir()
+    (tmp_path / "EX01" / PASTE.name).write_bytes(PASTE.read_bytes())
+    (tmp_path / "servers.xml").write_bytes(clixml_bytes([ex.exchange_server("EX01", "contoso.com", "2013")]))
+    bundle = load_bundle([tmp_path], split_large=False)
+    assert [(p.line, p.message.split(":")[0]) for p in bundle.problems] == [(16, "prompt line skipped")]
+    dataset = bundle.datasets["exchange_certificate"]
+    [row] = dataset.frame.to_dict("records")
+    assert row["Thumbprint"] == "77C182F6C186AB53EA6B9AC890F84415319B6ACD"
+    assert row["Subject"] == "CN=autodiscover.unitedfloral.ca" and row["Issuer"] == "CN=R3, O=Let's Encrypt, C=US"
+    assert len(row["CertificateDomains"]) == 5 and row["Services"] == ["SMTP"] and row["Status"] == "DateInvalid"
+    # Year first, so no culture is needed; the clock reads as written and is kept as the machine's local time.
+    assert row["NotAfter"].replace(tzinfo=None) == dt.datetime(2022, 11, 20, 9, 27, 45)
+    assert row["NotBefore"].replace(tzinfo=None) == dt.datetime(2022, 8, 22, 10, 27, 46)
+    assert "local time" in dataset.local_time["NotAfter"]
+    assert (row["server_key"], row["attributed_by"]) == ("EX01", "path")
+    [record] = list(TextReader(PASTE))
+    assert "AccessRules" in record.lossy  # `{…, System.Security.AccessC` has no closing brace: the line was cut
+    assert record.properties["AccessRules"] == ["System.Security.AccessControl.CryptoKeyAccessRule"] * 3

@@ -197,6 +197,22 @@ def test_a_culture_option_decides_and_the_rule_says_it_compared_local_time_by_da
     assert "local time" in expired["reason"] and "compared by calendar day" in expired["reason"]
 
 
+def test_the_report_and_inspect_say_how_each_files_order_was_decided(tmp_path: Path) -> None:
+    folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
+    out = tmp_path / "out"
+    scanned = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "-f", "json", "--culture", "en-AU"])
+    assert scanned.exit_code == 0, scanned.output
+    inputs = {Path(i["path"]).name: i for i in json.loads((out / "report.json").read_text())["inputs"]}
+    assert inputs["certificates-EX16A.txt"]["date_order"] == "day-first: given by --culture en-AU"
+    assert inputs["exchange-servers.xml"]["date_order"] is None  # CLIXML dates carry their moment: no order to decide
+    shown = CliRunner().invoke(app, ["inspect", str(folder / "certificates-EX16A.txt"), "--date-format", "d/M/yyyy"])
+    assert shown.exit_code == 0, shown.output
+    assert "read day-first: given by --date-format d/M/yyyy" in " ".join(shown.output.split())
+    own = _bundle(tmp_path / "own", _certificate_list(("13/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
+    [entry] = [e for e in load_bundle([own], split_large=False).inputs if e.path.endswith("EX16A.txt")]
+    assert entry.date_order == "day-first: '13/02/2017 1:53:00 PM' reads only that way"
+
+
 def test_the_month_first_reading_of_the_same_text_is_another_day(tmp_path: Path) -> None:
     folder = _bundle(tmp_path, _certificate_list(("12/02/2017 1:53:00 PM", "12/02/2018 1:53:00 PM")))
     rows, _b, _d = _dates(folder, dates=settings_for_pattern("M/d/yyyy"))

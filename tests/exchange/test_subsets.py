@@ -5,11 +5,15 @@ the shapes `Get-PopSettings | Select-Object … | ConvertTo-Json` and `Export-Cs
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from analyzer.exchange.bundle import Bundle, load_bundle
+from analyzer.pipeline import ScanOptions, scan
 from analyzer.readers.json import convert_value
+from analyzer.synthetic import exchange_objects as ex
+from analyzer.synthetic.samples import clixml_bytes
 
 
 def _load(tmp_path: Path, name: str, text: str) -> Bundle:
@@ -65,6 +69,9 @@ def test_nested_objects_are_shown_as_powershell_prints_them() -> None:
     assert convert_value([proxy], "p", lossy) == ["SMTP:user@contoso.com"]
     assert convert_value([binding, binding6], "p", lossy) == ["0.0.0.0:995", "[::]:993"]
     assert convert_value({"IsUnlimited": True, "Value": None}, "p", lossy) == "Unlimited"
+    assert convert_value({"IsUnlimited": False, "Value": 2000}, "p", lossy) == 2000
+    assert convert_value({"value": 4, "Value": "Running"}, "p", lossy) == "Running"  # an enum with its name
+    assert convert_value({"value": 4, "Value": 4}, "p", lossy) == {"value": 4, "Value": 4}  # no name: left alone
     assert convert_value({"Major": 15, "Minor": 1}, "p", lossy) == {"Major": 15, "Minor": 1}  # no printed form
     assert convert_value("@{Name=x; Value=y}", "p", lossy) == "@{Name=x; Value=y}" and "-Depth" in lossy["p"]
 
@@ -79,3 +86,28 @@ def test_edge_is_derived_from_server_role_when_is_edge_server_was_not_selected(t
     bundle = _load(tmp_path, "servers.json", json.dumps(servers))
     frame = bundle.datasets["exchange_server"].frame
     assert dict(zip(frame["Name"], frame["IsEdgeServer"], strict=True)) == {"EX01": False, "EDGE1": True}
+
+
+def test_an_object_where_one_value_belongs_is_unreadable_and_named_by_the_rules_reading_it(tmp_path: Path) -> None:
+    """ConvertTo-Json writes an Exchange value type it has no printed form for as the object of its properties;
+    shown as Python prints a dict it would never match a certificate name, so it is a located unreadable cell."""
+    settings = {
+        "ProtocolName": "POP3",
+        "Server": "EX01",
+        "LoginType": {"value": 2, "Value": "SecureLogin"},
+        "X509CertificateName": {"Domain": "mail.contoso.com", "IsValid": True},
+        "SSLBindings": ["0.0.0.0:995"],
+        "UnencryptedOrTLSBindings": ["0.0.0.0:110"],
+    }
+    (tmp_path / "servers.xml").write_bytes(clixml_bytes([ex.exchange_server("EX01", "contoso.com", "2019")]))
+    bundle = _load(tmp_path, "pop.json", json.dumps([settings]))
+    [problem] = bundle.problems
+    assert (problem.line, "an object with the properties Domain, IsValid" in problem.message) == (1, True)
+    frame = bundle.datasets["pop_settings"].frame
+    assert frame["LoginType"].tolist() == ["SecureLogin"] and frame["X509CertificateName"].isna().all()
+    result = scan(ScanOptions([tmp_path], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC)))
+    [certificate] = [r for r in result.results if r.rule_id == "POP-CRT-001"]
+    assert certificate.outcome == "not_evaluated"
+    assert certificate.reason is not None and certificate.reason.startswith(
+        "pop_settings.X509CertificateName could not be read: an object with the properties Domain, IsValid"
+    ), certificate.reason

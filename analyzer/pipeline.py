@@ -20,8 +20,9 @@ from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
-from analyzer.exchange.bundle import MANIFEST, Bundle, FileProgress, load_bundle
+from analyzer.exchange.bundle import Bundle, FileProgress, load_bundle
 from analyzer.exchange.dates import DateSettings
+from analyzer.exchange.manifest import MANIFEST
 from analyzer.memory import release_after
 from analyzer.model import InputProblem, RuleResult
 
@@ -173,7 +174,7 @@ def scan(
     input_bytes = sum(entry.size for entry in bundle.inputs)
     release_after(input_bytes)
     as_of = _as_of(bundle, options.as_of)
-    evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params))
+    evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params), absent=bundle.absent)
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)

@@ -57,6 +57,7 @@ class Evidence:
     as_of: dt.datetime
     overrides: dict[str, Any] = field(default_factory=dict)  # "name" or "RULE-ID.name" → value
     masks: dict[Any, Any] = field(default_factory=dict)  # comparison masks shared by the rules of one scan
+    absent: Mapping[str, str] = field(default_factory=dict)  # datasets the bundle lacks → why (the manifest's word)
 
 
 class _NotEvaluated(Exception):
@@ -344,7 +345,8 @@ class _Evaluator:
         spec = BY_NAME[dataset]
         found = self.evidence.datasets.get(dataset)
         if found is None:
-            raise _NotEvaluated(f"no {dataset} data in the bundle: export it with {spec.cmdlet}")
+            why = self.evidence.absent.get(dataset) or f"export it with {spec.cmdlet}"
+            raise _NotEvaluated(f"no {dataset} data in the bundle: {why}")
         frame = found.frame
         for name in condition_columns:
             actual = column_name(frame, name)

@@ -10,7 +10,6 @@ and the conflict is reported.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import tempfile
@@ -26,6 +25,7 @@ import pandas as pd
 from analyzer.errors import InputError
 from analyzer.exchange import servers
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
+from analyzer.exchange.collection import CollectionOutcome, collection_outcome
 from analyzer.exchange.columnar import read_table
 from analyzer.exchange.dates import (
     DateSettings,
@@ -36,10 +36,11 @@ from analyzer.exchange.dates import (
     order_from_known,
     settings_from_manifest,
 )
+from analyzer.exchange.manifest import MANIFEST, Manifests, read_manifests
 from analyzer.exchange.normalise import RowBatch, normalise, projection, read_whole
 from analyzer.exchange.sources import SourceFile, Unread, collect, is_documentation, sha256_of
 from analyzer.exchange.split_read import SplitReader
-from analyzer.exchange.unread import datasets_of_unread
+from analyzer.exchange.unread import datasets_of_content, datasets_of_unread
 from analyzer.exchange.values import ServerVersion
 from analyzer.memory import collector_paused, release_after
 from analyzer.model import InputProblem, Record
@@ -47,7 +48,7 @@ from analyzer.readers.clixml import ClixmlReader
 from analyzer.readers.csv import CsvReader
 from analyzer.readers.dispatch import ExportReader, open_export
 
-MANIFEST = "manifest.json"
+NO_RECORDS = "holds no records"
 RICHNESS = {"clixml": 5, "json": 4, "csv": 3, "format-list": 2, "format-list+table": 2, "format-table": 1}
 RESULT_SIZE_DEFAULT = 1000  # Get-Mailbox and Get-CASMailbox stop there without -ResultSize Unlimited
 
@@ -105,6 +106,7 @@ class Bundle:
     problems: list[InputProblem]
     manifest: dict[str, Any] | None = None
     unread: list[UnreadInput] = field(default_factory=list)
+    absent: dict[str, str] = field(default_factory=dict)  # datasets the bundle lacks, and why (the manifest's word)
 
     def coverage(self) -> pd.DataFrame:
         """Server × dataset: rows per server for every per-server dataset (0 = not exported for it)."""
@@ -121,21 +123,6 @@ class Bundle:
                     table.loc[key] = 0
                 table.loc[key, name] = int(count)
         return table
-
-
-def _read_manifest(files: list[SourceFile], problems: list[InputProblem]) -> dict[str, Any] | None:
-    found = [f for f in files if PurePosixPath(f.relative).name.lower() == MANIFEST and "/" not in f.relative]
-    if not found:
-        return None
-    try:
-        manifest = json.loads(found[0].path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        problems.append(InputProblem(found[0].display, 0, f"manifest not readable: {error}"))
-        return None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", []), list):
-        problems.append(InputProblem(found[0].display, 0, "manifest has no 'files' list"))
-        return None
-    return manifest
 
 
 FileProgress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
@@ -159,19 +146,16 @@ def load_bundle(
     not_read: list[Unread] = []
     with tempfile.TemporaryDirectory(prefix="exaudit-") as scratch:
         files = collect(list(paths), Path(scratch), problems, not_read)
-        manifest = _read_manifest(files, problems)
-        listed = {
-            str(entry.get("path", "")).replace("\\", "/").lower(): entry
-            for entry in (manifest or {}).get("files", [])
-            if isinstance(entry, dict)
-        }
+        manifests = read_manifests(files, problems)
+        collected = collection_outcome(manifests)
         inputs: list[InputFile] = []
         batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
         unread = [
-            UnreadInput(u.display, u.reason, datasets_of_unread(u.relative, None, listed.get(u.relative.lower())))
+            UnreadInput(u.display, u.reason, datasets_of_unread(u.relative, None, manifests.entry_for(u.relative)))
             for u in not_read
             if u.export_like and not is_documentation(u.relative)
         ]
+        unread.extend(UnreadInput(shown, reason, datasets) for shown, reason, datasets in collected.failed)
         # Hashing runs beside the parse: hashlib releases the GIL, so it costs no wall time on a second core.
         split = SplitReader.start([f.path for f in files]) if split_large else None
         try:
@@ -180,25 +164,27 @@ def load_bundle(
                 for done, source in enumerate(files):
                     if progress:
                         progress(done, len(files), source.display)
-                    if PurePosixPath(source.relative).name.lower() == MANIFEST and "/" not in source.relative:
+                    if source.relative.lower() == MANIFEST:
                         continue
-                    entry, batch_list = _read_one(source, encoding, listed, digests[source.path], split)
+                    entry, batch_list = _read_one(source, encoding, manifests, collected, digests[source.path], split)
                     inputs.append(entry)
                     batches.extend((entry, source, batch) for batch in batch_list)
-                    unread.extend(_if_unread(entry, source, bool(batch_list), listed))
+                    unread.extend(_if_unread(entry, source, bool(batch_list), manifests))
                     problems.extend(entry.problems)
         finally:
             if split is not None:
                 split.close()
-        for missing in sorted(set(listed) - {f.relative.lower() for f in files}):
-            problems.append(InputProblem(missing, 0, "listed in the manifest but not in the bundle"))
-            supplies = datasets_of_unread(missing, None, listed[missing])
-            unread.append(UnreadInput(missing, "listed in the manifest but not in the bundle", supplies))
+        for root, missing, listed in manifests.missing(files):
+            shown = manifests.shown(root, missing)
+            problems.append(InputProblem(shown, 0, "listed in the manifest but not in the bundle"))
+            supplies = datasets_of_unread(missing, None, listed)
+            unread.append(UnreadInput(shown, "listed in the manifest but not in the bundle", supplies))
     if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
         raise _nothing_read(paths, problems)
     release_after(sum(entry.size for entry in inputs))  # the reading's transients, before the tables are joined
+    manifest = manifests.first
     _resolve_dates(batches, manifest, dates, problems)
-    datasets = _build_datasets(batches, listed, problems)
+    datasets = _build_datasets(batches, manifests, problems)
     server_table = _server_table(datasets)
     _flag_unknown_servers(datasets, server_table, problems)
     _flag_result_size(datasets, problems)
@@ -206,7 +192,8 @@ def load_bundle(
         for name in item.datasets:
             if name in datasets:
                 datasets[name].unread_sources.append(item.path)
-    return Bundle(inputs, datasets, server_table, problems, manifest, unread)
+    absent = {name: reason for name, reason in collected.absent.items() if name not in datasets}
+    return Bundle(inputs, datasets, server_table, problems, manifest, unread, absent)
 
 
 def _nothing_read(paths: Sequence[Path], problems: list[InputProblem]) -> InputError:
@@ -218,9 +205,7 @@ def _nothing_read(paths: Sequence[Path], problems: list[InputProblem]) -> InputE
     return InputError(where, 0, "nothing in the bundle could be read as an export" + (f": {shown}" if shown else ""))
 
 
-def _if_unread(
-    entry: InputFile, source: SourceFile, read_some: bool, listed: dict[str, dict[str, Any]]
-) -> list[UnreadInput]:
+def _if_unread(entry: InputFile, source: SourceFile, read_some: bool, manifests: Manifests) -> list[UnreadInput]:
     """The input as unread when it yielded no dataset's rows because it could not be opened, parsed or recognised,
     or was empty or damaged; documentation is told apart and degrades nothing (its problem says it was ignored)."""
     if read_some or (entry.format != "unrecognised" and entry.complete and entry.size):
@@ -229,26 +214,55 @@ def _if_unread(
         entry.problems = [InputProblem(source.display, 0, "ignored: documentation or an image, not an export")]
         return []
     reason = entry.problems[-1].message if entry.problems else "nothing could be read"
-    datasets = datasets_of_unread(source.relative, source.path, listed.get(source.relative.lower()))
+    datasets = datasets_of_unread(source.relative, source.path, manifests.entry(source))
     return [UnreadInput(source.display, reason, datasets)]
 
 
 def _read_one(
     source: SourceFile,
     encoding: str | None,
-    listed: dict[str, dict[str, Any]],
+    manifests: Manifests,
+    collected: CollectionOutcome,
     digest: Future[str],
     split: SplitReader | None,
 ) -> tuple[InputFile, list[RowBatch]]:
     entry = InputFile(source.display, "", source.path.stat().st_size, "unrecognised")
-    batches = _parse_into(entry, source, encoding, split)
+    key = (source.root, source.relative.lower())
+    later = collected.for_later.get(key)
+    if later is not None and not datasets_of_content(source.path):
+        entry.format = FOR_LATER  # hashed and listed; parsing it would only say no dataset uses its records
+        batches: list[RowBatch] = []
+    else:
+        batches = _parse_into(entry, source, encoding, split)
+        batches.extend(_as_collected(entry, source, batches, collected))
     entry.sha256 = digest.result()
-    expected = listed.get(source.relative.lower(), {}).get("sha256")
+    expected = (manifests.entry(source) or {}).get("sha256")
     if isinstance(expected, str) and expected.lower() != entry.sha256:
         entry.problems.insert(
             0, InputProblem(source.display, 0, "SHA-256 differs from the manifest: changed since export")
         )
     return entry, batches
+
+
+FOR_LATER = "not read: for rule packs this version does not have"
+
+
+def _as_collected(
+    entry: InputFile, source: SourceFile, batches: list[RowBatch], collected: CollectionOutcome
+) -> list[RowBatch]:
+    """What the collection script's record adds to a file read: an answer recorded as empty is its datasets with
+    no rows (not a missing export); one recorded as partial leaves its datasets incomplete."""
+    key = (source.root, source.relative.lower())
+    partial = collected.partial.get(key)
+    if partial is not None:
+        entry.complete = False
+        entry.problems.append(InputProblem(source.display, 0, partial))
+    empty = collected.empty.get(key, ())
+    if not empty or entry.records or not entry.complete or entry.format == "unrecognised":
+        return []
+    entry.problems = [p for p in entry.problems if p.message != NO_RECORDS]
+    entry.datasets.extend(empty)
+    return [RowBatch(BY_NAME[name]) for name in empty if not any(b.spec.name == name for b in batches)]
 
 
 def _digest(path: Path) -> str:
@@ -301,7 +315,7 @@ def _parse_into(
             entry.datasets.append(batch.spec.name)
             entry.problems.extend(_relocate(p, source) for p in batch.problems)
     if not entry.records and entry.complete:
-        entry.problems.append(InputProblem(source.display, 0, "holds no records"))
+        entry.problems.append(InputProblem(source.display, 0, NO_RECORDS))
     return [b for b in batches if b.spec.name]
 
 
@@ -416,7 +430,7 @@ def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None
 
 def _attribute(
     batches: list[tuple[InputFile, SourceFile, RowBatch]],
-    listed: dict[str, dict[str, Any]],
+    manifests: Manifests,
     problems: list[InputProblem],
 ) -> dict[str, str]:
     known = _known_servers(batches)
@@ -431,7 +445,7 @@ def _attribute(
         orphans = (frame["server_name"].isna() | (frame["server_name"] == "")).to_numpy(dtype=bool)
         if not orphans.any():
             continue  # every row named its server (a masked assignment costs a millisecond even when empty)
-        manifest_server = listed.get(source.relative.lower(), {}).get("server")
+        manifest_server = (manifests.entry(source) or {}).get("server")
         location = _hint_from_location(source, known)
         if isinstance(manifest_server, str) and servers.server_key(manifest_server):
             fallback: tuple[str | None, str] = (manifest_server, "manifest")
@@ -458,10 +472,10 @@ def _attribute(
 
 def _build_datasets(
     batches: list[tuple[InputFile, SourceFile, RowBatch]],
-    listed: dict[str, dict[str, Any]],
+    manifests: Manifests,
     problems: list[InputProblem],
 ) -> dict[str, Dataset]:
-    known = _attribute(batches, listed, problems)
+    known = _attribute(batches, manifests, problems)
     by_name: dict[str, list[tuple[InputFile, RowBatch]]] = {}
     for entry, _source, batch in batches:
         by_name.setdefault(batch.spec.name, []).append((entry, batch))
@@ -526,10 +540,20 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
     canonical = [c.name for c in spec.columns if c.name in frame]
     dates = {c.name for c in spec.columns if c.dtype.startswith("datetime")}
     kept = ranked[~duplicate].set_index(keys)
+    labels = ranked.index[~duplicate.to_numpy()]
+    label_of = (
+        {tuple(key): label for key, label in zip(kept.index, labels, strict=True)}
+        if len(keys) > 1
+        else {(key,): label for key, label in zip(kept.index, labels, strict=True)}
+    )
     for _index, row in ranked[duplicate].iterrows():
-        winner = kept.loc[tuple(row[k] for k in keys)] if len(keys) > 1 else kept.loc[row[keys[0]]]
+        key = tuple(row[k] for k in keys)
+        winner = kept.loc[key] if len(keys) > 1 else kept.loc[key[0]]
         if isinstance(winner, pd.DataFrame):
             winner = winner.iloc[0]
+        for column in canonical:  # what the richer export could not carry, the other one gives
+            if _missing(winner[column]) and not _missing(row[column]):
+                ranked.at[label_of[key], column] = row[column]
         # A date written as text is the exporter's local time: up to 14 hours from the same moment in UTC.
         local = _TEXT_FORMATS.intersection((winner["source_format"], row["source_format"]))
         differing = [c for c in canonical if _conflict(winner[c], row[c], bool(local) and c in dates)]
@@ -636,5 +660,5 @@ def bundle_from_records(records: Mapping[str, list[Record]], *, label: str) -> B
             batch.summarise(entry.path)
             batches.append((entry, source, batch))
             problems.extend(batch.problems)
-    datasets = _build_datasets(batches, {}, problems)
+    datasets = _build_datasets(batches, Manifests(), problems)
     return Bundle([entry for entry, _s, _b in batches], datasets, _server_table(datasets), problems)

@@ -41,6 +41,12 @@ def _s(name: str, *aliases: str) -> Column:
     return Column(name, as_text, "string", aliases)
 
 
+def _machine(value: Any) -> str | None:
+    """Get-Service's MachineName `.` (or `localhost`) names no machine: the one it ran on, found elsewhere."""
+    text = as_text(value)
+    return None if text is None or text.strip() in (".", "localhost") else text
+
+
 def _b(name: str, *aliases: str) -> Column:
     return Column(name, v.parse_bool, "boolean", aliases)
 
@@ -169,7 +175,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
             _s("DisplayName", "Caption"),
             Column("Status", v.SERVICE_STATUS.parse, "string", ("State",)),
             Column("StartType", v.SERVICE_START_MODE.parse, "string", ("StartMode",)),
-            _s("MachineName", "SystemName"),
+            Column("MachineName", _machine, "string", ("SystemName",)),
         ),
         identity=("Name",),
         server_fields=("MachineName", "SystemName"),  # SystemName: Win32_Service

@@ -17,7 +17,7 @@ import stat
 import zipfile
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from analyzer.model import InputProblem
@@ -41,6 +41,7 @@ class SourceFile:
     path: Path
     display: str
     relative: str  # relative to its bundle root, `/`-separated: what a manifest names
+    root: int = 0  # which of the given folders and zips it came from: each may have its own manifest
 
 
 def shown_path(path: Path | str) -> str:
@@ -282,11 +283,13 @@ def collect(paths: list[Path], scratch: Path, problems: list[InputProblem], unre
     for number, given in enumerate(paths):
         first_unread = len(unread)
         if given.is_dir():
-            files.extend(SourceFile(p, shown_path(p), p.relative_to(given).as_posix()) for p in _walk(given, unread))
+            files.extend(
+                SourceFile(p, shown_path(p), p.relative_to(given).as_posix(), number) for p in _walk(given, unread)
+            )
         elif given.is_file() and (zipfile.is_zipfile(given) or _looks_like_zip(given)):
-            files.extend(extract_zip(given, scratch / f"zip{number}", unread))
+            files.extend(replace(f, root=number) for f in extract_zip(given, scratch / f"zip{number}", unread))
         elif given.is_file():
-            files.append(SourceFile(given, shown_path(given), given.name))
+            files.append(SourceFile(given, shown_path(given), given.name, number))
         else:
             problems.append(InputProblem(shown_path(given), 0, "no such file or folder"))
         problems.extend(InputProblem(u.display, 0, u.reason) for u in unread[first_unread:])

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from analyzer.exchange.catalog import BY_NAME, DatasetSpec
+from analyzer.exchange.manifest import datasets_of_cmdlet
 
 EVERY_DATASET: tuple[str, ...] = tuple(BY_NAME)
 _SNIFF_BYTES = 64 << 10
@@ -50,11 +51,6 @@ _TYPE_PATTERNS = {
 }
 
 
-def _by_cmdlet(cmdlet: str) -> tuple[str, ...]:
-    wanted = (cmdlet.split() or [""])[0].lower()
-    return tuple(name for name, spec in BY_NAME.items() if spec.cmdlet.split()[0].lower() == wanted)
-
-
 def _by_file_name(relative: str) -> tuple[str, ...]:
     """The dataset whose longest word the file name holds (`Get-CASMailbox.xml` is not the mailbox dataset)."""
     stem = re.sub(r"[^a-z0-9]", "", PurePosixPath(relative).stem.lower())
@@ -64,7 +60,7 @@ def _by_file_name(relative: str) -> tuple[str, ...]:
     return ()
 
 
-def _by_content(path: Path | None) -> tuple[str, ...]:
+def datasets_of_content(path: Path | None) -> tuple[str, ...]:
     """Datasets whose type names appear in the file's first bytes (a CLIXML `<T>` or a CSV `#TYPE` line), else
     whose recognising columns all do (a CSV header, Format-List labels)."""
     if path is None:
@@ -85,5 +81,5 @@ def _by_content(path: Path | None) -> tuple[str, ...]:
 def datasets_of_unread(relative: str, path: Path | None, manifest_entry: Mapping[str, Any] | None) -> tuple[str, ...]:
     """The datasets an unread input would have supplied; every dataset when nothing tells."""
     cmdlet = (manifest_entry or {}).get("cmdlet")
-    found = _by_cmdlet(cmdlet) if isinstance(cmdlet, str) else ()
-    return found or _by_content(path) or _by_file_name(relative) or EVERY_DATASET
+    found = datasets_of_cmdlet(cmdlet) if isinstance(cmdlet, str) else ()
+    return found or datasets_of_content(path) or _by_file_name(relative) or EVERY_DATASET

@@ -82,8 +82,9 @@ def exchange_server(
     )
 
 
-def service(name: str, display: str, status: str, start: str, *, ran_on: str | None = None) -> ExchangeObject:
-    """Get-Service on a server: MachineName is `.`; through Invoke-Command, PSComputerName is the server."""
+def service(name: str, display: str, status: str, start: str | None, *, ran_on: str | None = None) -> ExchangeObject:
+    """Get-Service on a server: MachineName is `.`; through Invoke-Command, PSComputerName is the server. Without
+    `start`, no StartType (a ServiceController of .NET before 4.6.1, as Exchange 2010's servers have)."""
     statuses = {"Stopped": 1, "Running": 4}
     starts = {"Automatic": 2, "Manual": 3, "Disabled": 4}
     props = {
@@ -92,8 +93,9 @@ def service(name: str, display: str, status: str, start: str, *, ran_on: str | N
         "DisplayName": display,
         "MachineName": ".",
         "Status": PSEnum("System.ServiceProcess.ServiceControllerStatus", status, statuses[status]),
-        "StartType": PSEnum("System.ServiceProcess.ServiceStartMode", start, starts[start]),
     }
+    if start is not None:
+        props["StartType"] = PSEnum("System.ServiceProcess.ServiceStartMode", start, starts[start])
     extended = _remoting(ran_on) if ran_on else {}
     return ("System.ServiceProcess.ServiceController", "System.Object"), props, extended
 

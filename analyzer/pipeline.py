@@ -174,7 +174,9 @@ def scan(
     input_bytes = sum(entry.size for entry in bundle.inputs)
     release_after(input_bytes)
     as_of = _as_of(bundle, options.as_of)
-    evidence = Evidence(bundle.datasets, bundle.servers, as_of, dict(options.params), absent=bundle.absent)
+    evidence = Evidence(
+        bundle.datasets, bundle.servers, as_of, dict(options.params), absent=bundle.absent, failed_for=bundle.failed_for
+    )
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)

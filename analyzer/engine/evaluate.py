@@ -58,6 +58,7 @@ class Evidence:
     overrides: dict[str, Any] = field(default_factory=dict)  # "name" or "RULE-ID.name" → value
     masks: dict[Any, Any] = field(default_factory=dict)  # comparison masks shared by the rules of one scan
     absent: Mapping[str, str] = field(default_factory=dict)  # datasets the bundle lacks → why (the manifest's word)
+    failed_for: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (dataset, SERVER) → its failure
 
 
 class _NotEvaluated(Exception):
@@ -360,7 +361,7 @@ class _Evaluator:
                 if actual in found.unreadable:
                     raise _NotEvaluated(f"{dataset}.{actual} could not be read: {found.unreadable[actual]}")
                 raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
-        self.incomplete.extend(found.untrusted_sources)
+        self.incomplete.extend(found.described_sources())
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
         return frame
@@ -639,8 +640,9 @@ class _Evaluator:
             if stats is None:
                 cmdlet = BY_NAME[right_name].cmdlet
                 if group not in present:  # nothing exported for it: never a pass, never a failure
+                    why = self.evidence.failed_for.get((right_name, group or "")) or f"export with {cmdlet}"
                     findings.append(self.finding("not_evaluated", left_name, row, fields, expected,
-                                                 f"no {right_name} data for it (export with {cmdlet})"))  # fmt: skip
+                                                 f"no {right_name} data for it ({why})"))  # fmt: skip
                 elif missing_outcome != "pass":
                     findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
                                                  f"no {right_name} where {said}"))  # fmt: skip

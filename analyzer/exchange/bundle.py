@@ -81,6 +81,11 @@ class Dataset:
     unread_sources: list[str] = field(default_factory=list)  # inputs not read that would have supplied it
     local_time: dict[str, str] = field(default_factory=dict)  # date columns in the exporter's local time, and why
     unreadable: dict[str, str] = field(default_factory=dict)  # columns with unreadable cells: the first one
+    reasons: dict[str, str] = field(default_factory=dict)  # an untrusted source → why
+
+    def described_sources(self) -> list[str]:
+        """The untrusted sources, each with why, for a rule's reason."""
+        return [f"{s} ({self.reasons[s]})" if s in self.reasons else s for s in self.untrusted_sources]
 
     @property
     def untrusted_sources(self) -> list[str]:
@@ -107,6 +112,7 @@ class Bundle:
     manifest: dict[str, Any] | None = None
     unread: list[UnreadInput] = field(default_factory=list)
     absent: dict[str, str] = field(default_factory=dict)  # datasets the bundle lacks, and why (the manifest's word)
+    failed_for: dict[tuple[str, str], str] = field(default_factory=dict)  # (dataset, SERVER) whose export failed
 
     def coverage(self) -> pd.DataFrame:
         """Server × dataset: rows per server for every per-server dataset (0 = not exported for it)."""
@@ -192,8 +198,9 @@ def load_bundle(
         for name in item.datasets:
             if name in datasets:
                 datasets[name].unread_sources.append(item.path)
+                datasets[name].reasons.setdefault(item.path, f"not read: {item.reason}")
     absent = {name: reason for name, reason in collected.absent.items() if name not in datasets}
-    return Bundle(inputs, datasets, server_table, problems, manifest, unread, absent)
+    return Bundle(inputs, datasets, server_table, problems, manifest, unread, absent, collected.failed_for)
 
 
 def _nothing_read(paths: Sequence[Path], problems: list[InputProblem]) -> InputError:
@@ -509,8 +516,16 @@ def _build_datasets(
             frame["IsEdgeServer"] = _edge_from_roles(frame)
         frame = _merge_duplicates(spec, frame, problems)
         incomplete = sorted({e.path for e, _b in parts if not e.complete})
+        reasons = {e.path: e.problems[-1].message for e, _b in parts if not e.complete and e.problems}
         datasets[name] = Dataset(
-            name, spec, frame.reset_index(drop=True), lossy, incomplete, local_time=local_time, unreadable=unreadable
+            name,
+            spec,
+            frame.reset_index(drop=True),
+            lossy,
+            incomplete,
+            local_time=local_time,
+            unreadable=unreadable,
+            reasons=reasons,
         )
     return datasets
 

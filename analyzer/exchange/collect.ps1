@@ -202,6 +202,7 @@ function Save-Export {
     elseif ($count -eq 0) { $status = "empty" }
     if ($status -eq "failed" -and (Test-Path -LiteralPath $target)) { [System.IO.File]::Delete($target) }
     $command = ($Query.ToString().Trim() -replace "\s+", " ")
+    if ($Server) { $command = $command.Replace('$name', "'$Server'") }  # the command as it ran for this server
     Write-Result $Path $Cmdlet $Server $command $status $count $errors ((Get-Date) - $started).TotalSeconds
 }
 
@@ -429,7 +430,7 @@ function Save-ServerExports {
     $mailbox = [bool]$Server.IsMailboxServer
     $transport = $modern -or [bool]$Server.IsHubTransportServer
     Write-Host "$name (Exchange major version $major)"
-    if ($clientAccess -or ($modern -and $mailbox)) {
+    if ($clientAccess) {  # 2016 and later: every Mailbox server (IsClientAccessServer is true there)
         Save-Export "$name\Get-PopSettings.xml" "Get-PopSettings" $name { Get-PopSettings -Server $name }
         Save-Export "$name\Get-ImapSettings.xml" "Get-ImapSettings" $name { Get-ImapSettings -Server $name }
     } else {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analyzer.exchange.manifest import Manifests, datasets_of_cmdlet
+from analyzer.exchange.servers import server_key
 
 FileKey = tuple[int, str]  # a file's bundle root and lower-case relative path
 
@@ -15,6 +16,7 @@ FileKey = tuple[int, str]  # a file's bundle root and lower-case relative path
 class CollectionOutcome:
     failed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # shown path, reason, datasets
     absent: dict[str, str] = field(default_factory=dict)  # dataset → why the bundle may have none of it
+    failed_for: dict[tuple[str, str], str] = field(default_factory=dict)  # (dataset, SERVER) → the failure
     empty: dict[FileKey, tuple[str, ...]] = field(default_factory=dict)  # answered with nothing: present, no rows
     partial: dict[FileKey, str] = field(default_factory=dict)  # objects with errors: read, and incomplete
     for_later: dict[FileKey, str] = field(default_factory=dict)  # cmdlets no dataset reads yet → the cmdlet
@@ -31,6 +33,9 @@ def collection_outcome(manifests: Manifests) -> CollectionOutcome:
                 out.failed.append((manifests.shown(result.root, result.path or result.cmdlet), reason, datasets))
             for name in datasets:
                 out.absent.setdefault(name, reason)
+                server = server_key(result.server)
+                if server:
+                    out.failed_for.setdefault((name, server), reason)
         elif result.status in ("unavailable", "skipped"):
             for name in datasets:
                 out.absent.setdefault(name, f"{result.what} was not collected: {result.first_error}")

@@ -66,6 +66,12 @@ def test_a_failed_cmdlet_is_never_a_pass_and_the_rules_name_its_error(tmp_path: 
     assert result.verdicts["pop3"]["status"] == "unknown"
     degraded = " ".join(result.verdicts["pop3"]["degraded_inputs"])
     assert "Get-PopSettings for EXCH02 failed when it was collected" in degraded and "couldn't be found" in degraded
+    # The server's own check says why it has no settings; a rule over the others' says why it cannot pass.
+    [settings] = [r for r in result.results if r.rule_id == "POP-SET-001"]
+    [missing] = [f for f in settings.findings if f.server == "EXCH02"]
+    assert missing.outcome == "not_evaluated" and "Get-PopSettings for EXCH02 failed" in (missing.message or "")
+    outcome, reason = _outcome(result, "POP-SEC-001")
+    assert outcome == "not_evaluated" and reason is not None and "couldn't be found" in reason
 
 
 def test_a_cmdlet_failed_everywhere_makes_its_rules_not_evaluated_with_the_error(tmp_path: Path) -> None:

@@ -596,6 +596,9 @@ def scan(
             _print_difference(difference)
     for target in written:
         _print_path(target)
+    html = next((target for target in written if target.name == "report.html"), None)
+    if html is not None and not quiet:  # on stderr: scripts read the paths on stdout
+        err.print(visible(f"open {html} in a browser for the whole report"), markup=False)
     if fail_on is not None and _reaches(fail_on, report):
         raise typer.Exit(1)
     if fail_on_new and new_failures:
@@ -792,22 +795,40 @@ def _print_difference(difference: dict[str, Any]) -> None:
         out.print(table)
 
 
+def _line(text: str) -> None:
+    """One line of the console summary, never broken at the terminal width (a log or a pipe keeps it whole)."""
+    out.print(visible(text), markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_verdicts(report: dict[str, Any]) -> None:
+    """Each protocol's two answers, with the reasons of any that is not good, as the report's first screen has
+    them."""
+    for protocol, verdict in sorted(report["verdicts"].items()):
+        safety = verdict["safety"]
+        _line(f"{protocol.upper():6s} {verdict['status'].replace('_', ' ')} · {safety['status'].replace('_', ' ')}")
+        for reason in verdict["reasons"]:
+            _line(f"  readiness: {reason}")
+        for reason in safety["reasons"]:
+            _line(f"  safety: {reason}")
+
+
 def _print_scan_summary(report: dict[str, Any]) -> None:
     summary = report["summary"]
-    out.print(
+    _print_verdicts(report)
+    _line(
         f"rules: {summary['pass']} pass, {summary['fail']} fail, {summary['not_evaluated']} not evaluated, "
-        f"{summary['not_applicable']} not applicable, {summary['error']} error",
-        highlight=False,
+        f"{summary['not_applicable']} not applicable, {summary['error']} error"
     )
     for result in report["results"]:
         if result["outcome"] in ("fail", "not_evaluated", "error"):
             why = f" — {result['reason']}" if result["reason"] else ""
-            line = f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}"
-            out.print(visible(line), markup=False, highlight=False)
+            _line(f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}")
             for finding in result["findings"][:3]:
-                out.print(visible(f"      {finding['message']}"), markup=False, highlight=False)
+                _line(f"      {finding['message']}")
     if report["problems"]:
-        out.print(f"input problems: {len(report['problems'])} (see report.json)", highlight=False)
+        first = "; ".join(str(p.get("file", "")).rsplit("/", 1)[-1] for p in report["problems"][:3])
+        more = ", …" if len(report["problems"]) > 3 else ""
+        _line(f"input problems: {len(report['problems'])} ({first}{more}; see report.json)")
 
 
 def main() -> None:

@@ -211,5 +211,5 @@ def _note_waived_checks(verdicts: dict[str, dict[str, Any]], results: list[RuleR
     """Waivers never change a verdict; each check behind it says how many of its failures are waived."""
     waived = {r.rule_id: sum(f.outcome == "waived" for f in r.findings) for r in results}
     for verdict in verdicts.values():
-        for check in verdict["checks"]:
+        for check in [*verdict["checks"], *verdict["safety"]["checks"]]:
             check["waived"] = waived.get(check["rule_id"], 0)

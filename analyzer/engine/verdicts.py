@@ -1,8 +1,10 @@
-"""Readiness verdicts per protocol, per server and for the organisation, computed from rule results.
+"""Two answers per protocol, per server and for the organisation, computed from rule results: readiness (can
+clients connect) and safety (is the access secure).
 
 Nothing here knows a rule id: a rule takes part through its `verdict` metadata — the protocols it speaks for,
-its role (required, advisory, information), the intent it checks (enabled, disabled, any) and what it measures
-(servers, mailboxes, organisation).
+its role (required, advisory, information), the intent it checks (enabled, disabled, any), what it measures
+(servers, mailboxes, organisation) and the answers it feeds (`answers`: readiness, safety; readiness when left
+out). One check may feed both: an expired certificate stops clients that validate it and is a risk too.
 
 With POP3/IMAP4 meant to be available:
   ready      every required check passed (and every in-scope mailbox is enabled);
@@ -11,6 +13,11 @@ With POP3/IMAP4 meant to be available:
   unknown    nothing failed, but a required check could not be evaluated.
 With them meant to be off: `disabled` when the checks of that intent pass, `exposed` when they fail, `unknown`
 without the data. Advisory checks without data are listed as not checked and never make a verdict unknown.
+
+Safety: `at_risk` when a check that feeds it failed (clear-text passwords on an unencrypted port, no SSL binding,
+an expired, invalid or weak certificate, an unsupported Exchange version, Windows authentication without Extended
+Protection), `unknown` when none failed but one could not be evaluated, `secure` when every one passed; each
+check's role is irrelevant here — any failure is a risk.
 
 A verdict that would be `ready`, `partial` or `disabled` becomes `unknown` when an input one of its checks reads
 was damaged, cut off, not read at all (unreadable, refused, a symlink leaving the bundle, …) or lost values in a
@@ -29,7 +36,15 @@ from analyzer.exchange.catalog import BY_NAME
 from analyzer.model import RuleResult
 
 PROTOCOLS = ("pop3", "imap4")
-_GOOD_NEWS = ("ready", "partial", "disabled")
+_GOOD_NEWS = ("ready", "partial", "disabled", "secure")
+_SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+_REASONS_SHOWN = 3
+_UNITS = {"servers": (" servers", " 台"), "mailboxes": (" mailboxes", " 件")}
+
+
+def answers(rule: Rule) -> tuple[str, ...]:
+    """The answers a rule's result feeds: readiness unless its metadata says otherwise."""
+    return tuple(rule.verdict.get("answers", ("readiness",)))
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,79 @@ def _check(rule: Rule, result: RuleResult) -> dict[str, Any]:
         "reason": result.reason,
         "failing": len(failing),
         "evaluated": result.evaluated,
+    }
+
+
+def _reasons(pairs: list[tuple[Rule, RuleResult]], outcomes: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The top reasons behind an answer, worst first: each check with the given outcomes, as its title with how
+    many objects it found and on which servers (English and Japanese)."""
+    chosen = sorted(
+        ((rule, result) for rule, result in pairs if result.outcome in outcomes),
+        key=lambda pair: (_SEVERITY_ORDER.get(pair[0].severity, 9), pair[0].id),
+    )[:_REASONS_SHOWN]
+    english, japanese = [], []
+    for rule, result in chosen:
+        failing = [f for f in result.findings if f.outcome == result.outcome]
+        servers = sorted({f.server for f in failing if f.server})
+        unit, unit_ja = _UNITS.get(rule.verdict.get("measures", "servers"), ("", ""))
+        counted = bool(failing and result.evaluated)
+        count = f"{len(failing)} of {result.evaluated}{unit}" if counted else ""
+        count_ja = f"{result.evaluated}{unit_ja}中 {len(failing)}{unit_ja}" if counted else ""
+        where = ", ".join(servers[:3]) + (", …" if len(servers) > 3 else "")
+        detail = "; ".join(part for part in (count, where) if part)
+        detail_ja = "; ".join(part for part in (count_ja, where) if part)
+        if result.outcome != "fail" and result.reason and not failing:
+            detail = detail_ja = result.reason
+        title_ja = rule.texts_ja.get("title") or rule.title
+        english.append(f"{rule.title} ({detail})" if detail else rule.title)
+        japanese.append(f"{title_ja} ({detail_ja})" if detail_ja else title_ja)
+    return english, japanese
+
+
+def _safety(
+    pairs: list[tuple[Rule, RuleResult]], servers: Sequence[str], health: Mapping[str, DatasetHealth]
+) -> dict[str, Any]:
+    """The safety answer from the checks that feed it: at risk on any failure, else unknown on any check that
+    could not run (or damaged input), else secure."""
+    feeding = [(rule, result) for rule, result in pairs if "safety" in answers(rule)]
+    in_play = [(rule, result) for rule, result in feeding if result.outcome != "not_applicable"]
+    checks = [_check(rule, result) for rule, result in feeding]
+    states = dict.fromkeys(servers, "secure")
+    for _rule, result in in_play:
+        if result.outcome in ("not_evaluated", "error") and not result.findings:
+            states = {server: "unknown" if state == "secure" else state for server, state in states.items()}
+        for finding in result.findings:
+            if finding.server in states and finding.outcome == "fail":
+                states[finding.server] = "at_risk"
+            elif finding.server in states and states[finding.server] == "secure":
+                states[finding.server] = "unknown"
+    if not in_play:
+        status, why, why_ja = "unknown", "no safety check applies", "適用できる安全性のチェックがありません"
+    elif any(result.outcome == "fail" for _rule, result in in_play):
+        status, why, why_ja = "at_risk", "a safety check failed", "安全性のチェックが不合格です"
+    elif any(result.outcome in ("not_evaluated", "error") for _rule, result in in_play):
+        status, why, why_ja = (
+            "unknown",
+            "a safety check could not be evaluated",
+            "安全性のチェックを評価できませんでした",
+        )
+    else:
+        status, why, why_ja = "secure", "every safety check passed", "安全性のチェックはすべて合格しました"
+    degraded = _degraded_inputs([rule for rule, _result in in_play], health)
+    if degraded and status in _GOOD_NEWS:
+        status, why = "unknown", f"{why}, but an input it depends on is damaged, cut off or lossy"
+        why_ja = f"{why_ja}。ただし、依存する入力が破損しているか、途中で切れているか、値が失われています"
+        states = {k: "unknown" if v == "secure" else v for k, v in states.items()}
+    reasons, reasons_ja = _reasons(in_play, ("fail",) if status == "at_risk" else ("not_evaluated", "error"))
+    return {
+        "status": status,
+        "summary": why,
+        "summary_ja": why_ja,
+        "reasons": reasons if status != "secure" else [],
+        "reasons_ja": reasons_ja if status != "secure" else [],
+        "servers": states,
+        "checks": checks,
+        "degraded_inputs": sorted(set().union(*degraded.values())),
     }
 
 
@@ -158,6 +246,8 @@ def compute_verdicts(
         ]
         if not pairs:
             continue
+        safety = _safety(pairs, servers, health or {})
+        pairs = [(rule, result) for rule, result in pairs if "readiness" in answers(rule)]
         checks = [_check(rule, result) for rule, result in pairs]
         in_play = [c for c in checks if c["outcome"] != "not_applicable"]
         not_checked = [c["rule_id"] for c in in_play if c["role"] == "advisory" and c["outcome"] == "not_evaluated"]
@@ -170,11 +260,17 @@ def compute_verdicts(
             why_ja = f"{why_ja}。ただし、依存する入力が破損しているか、途中で切れているか、値が失われています"
         if any(BY_NAME[name].per_server for name in degraded):  # mailbox data says nothing about one server
             server_states = {k: "unknown" if v == "ready" else v for k, v in server_states.items()}
+        bad = ("fail",) if status in ("not_ready", "partial", "exposed") else ("not_evaluated", "error")
+        behind = judged if bad == ("fail",) else [p for p in judged if p[0].verdict["role"] == "required"]
+        reasons, reasons_ja = _reasons(behind, bad) if status not in ("ready", "disabled") else ([], [])
         verdicts[protocol] = {
             "status": status,
             "intent": intent,
             "summary": why,
             "summary_ja": why_ja,
+            "reasons": reasons,
+            "reasons_ja": reasons_ja,
+            "safety": safety,
             "servers": server_states,
             "checks": checks,
             "not_checked": not_checked,

@@ -67,6 +67,7 @@ def render(report: dict[str, Any]) -> dict[str, bytes]:
     etree.SubElement(properties, "property", name="exaudit_version", value=report["tool"]["version"])
     for protocol, verdict in sorted(report["verdicts"].items()):
         etree.SubElement(properties, "property", name=f"verdict.{protocol}", value=verdict["status"])
+        etree.SubElement(properties, "property", name=f"safety.{protocol}", value=verdict["safety"]["status"])
     for result in results:
         tags = result["tags"]
         _case(suite, result, "exaudit." + ("security" if "security" in tags else "readiness" if tags else "rules"))

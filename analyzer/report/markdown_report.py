@@ -28,15 +28,24 @@ def escape(value: Any) -> str:
 def _verdicts(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list[str]:
     if not report["verdicts"]:
         return []
-    lines = [f"## {t['verdicts']}", "", f"| | {t['verdict']} | {t['intended']} | {t['server']} | |",
+    lines = [f"## {t['verdicts']}", "", f"| | {t['readiness']} | {t['safety']} | {t['intended']} | {t['server']} |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    reasons: list[str] = []
     for protocol, verdict in sorted(report["verdicts"].items()):
+        safety = verdict["safety"]
         servers = ", ".join(
-            f"{escape(name)}: {t['status'][state]}" for name, state in sorted(verdict["servers"].items())
+            f"{escape(name)}: {t['status'][state]} / {t['safety_status'][safety['servers'].get(name, 'unknown')]}"
+            for name, state in sorted(verdict["servers"].items())
         )
         status, intent = t["status"][verdict["status"]], t["intents"][verdict["intent"]]
-        summary = escape(verdict["summary_ja"] if japanese else verdict["summary"])
-        lines.append(f"| {protocol.upper()} | **{status}** | {intent} | {servers or '—'} | {summary} |")
+        risk = t["safety_status"][safety["status"]]
+        lines.append(f"| {protocol.upper()} | **{status}** | **{risk}** | {intent} | {servers or '—'} |")
+        key = "_ja" if japanese else ""
+        for answer, label in ((verdict, t["readiness"]), (safety, t["safety"])):
+            summary = escape(answer[f"summary{key}"])
+            reasons.append(f"- {protocol.upper()} {label}: {summary}")
+            reasons += [f"  - {escape(line)}" for line in answer[f"reasons{key}"]]
+    lines += ["", *reasons]
     damaged = sorted({line for verdict in report["verdicts"].values() for line in verdict["degraded_inputs"]})
     if damaged:
         lines += ["", t["degraded"], ""]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from analyzer.engine.loader import load_rules
-from analyzer.engine.verdicts import DatasetHealth, compute_verdicts
+from analyzer.engine.verdicts import DatasetHealth, answers, compute_verdicts
 from analyzer.model import Finding, RuleResult
 from analyzer.pipeline import ScanOptions, scan
 from tests.conftest import CSS
@@ -32,6 +32,27 @@ def test_healthy_sample_is_ready_and_exposed_when_meant_to_be_off() -> None:
     assert _status(_scan(SAMPLES / "healthy-2019")) == {"pop3": "ready", "imap4": "ready"}
     off = _scan(SAMPLES / "healthy-2019", pop3_intended="disabled", imap4_intended="disabled")
     assert _status(off) == {"pop3": "exposed", "imap4": "exposed"}
+
+
+def test_the_healthy_sample_is_ready_and_secure_until_exchange_2019_leaves_support() -> None:
+    """Readiness and safety are two answers: the same ready servers are at risk once their version is out of
+    support (Exchange 2019 on 2025-10-14)."""
+    before = scan(ScanOptions([SAMPLES / "healthy-2019"], as_of=dt.datetime(2025, 6, 1, tzinfo=dt.UTC)))
+    assert {p: (v["status"], v["safety"]["status"]) for p, v in before.verdicts.items()} == {
+        "pop3": ("ready", "secure"), "imap4": ("ready", "secure")}  # fmt: skip
+    after = _scan(SAMPLES / "healthy-2019").verdicts["pop3"]
+    assert (after["status"], after["safety"]["status"]) == ("ready", "at_risk")
+    assert after["safety"]["reasons"] == [
+        "Every Exchange server runs a version that is supported at the evaluation date (2 of 2 servers; EXCH01, EXCH02)"
+    ]
+
+
+def test_clear_text_passwords_on_port_110_are_a_risk_named_with_their_server() -> None:
+    safety = _scan(SAMPLES / "mistakes-2016").verdicts["pop3"]["safety"]
+    assert safety["status"] == "at_risk" and safety["servers"]["EX16A"] == "at_risk"
+    assert (
+        "POP3 does not accept clear-text passwords on an unencrypted port (1 of 1 servers; EX16A)" in safety["reasons"]
+    )
 
 
 def test_mistakes_sample_is_not_ready_and_says_which_server() -> None:
@@ -160,8 +181,8 @@ def test_real_e19_default_certificate_is_judged_on_its_own_server(tmp_path: Path
 def test_the_pack_document_lists_every_rule_with_its_role_and_severity() -> None:
     document = (ROOT / "docs" / "pop-imap-pack.md").read_text(encoding="utf-8")
     for rule in load_rules([ROOT / "rules" / "pop-imap"]):
-        role, intent = rule.verdict["role"], rule.verdict.get("intent", "any")
-        assert f"| `{rule.id}` | {rule.title} | {role} | {intent} | {rule.severity} |" in document, rule.id
+        role, intent, fed = rule.verdict["role"], rule.verdict.get("intent", "any"), ", ".join(answers(rule))
+        assert f"| `{rule.id}` | {rule.title} | {role} | {intent} | {fed} | {rule.severity} |" in document, rule.id
 
 
 def test_users_blocked_by_their_own_policy_make_the_verdict_partial_not_none_enabled() -> None:

@@ -90,10 +90,14 @@ def test_the_disabled_verdict_rules(checks: list[dict[str, Any]], expected: tupl
 
 
 def _rule(rule_id: str, role: str = "required", measures: str = "servers", intent: str = "enabled",
-          protocols: tuple[str, ...] = ("pop3",), dataset: str = "service", column: str = "Status") -> Rule:  # fmt: skip
+          protocols: tuple[str, ...] = ("pop3",), dataset: str = "service", column: str = "Status",
+          answers: tuple[str, ...] | None = None, severity: str = "high") -> Rule:  # fmt: skip
     check = {"each": {"dataset": dataset}, "assert": {"column": column, "eq": "Running"}}
-    verdict = {"protocols": list(protocols), "role": role, "measures": measures, "intent": intent}
-    return Rule(rule_id, f"title {rule_id}", "high", check, "why", {"text": "fix"}, "x.yaml", verdict=verdict)
+    verdict: dict[str, Any] = {"protocols": list(protocols), "role": role, "measures": measures, "intent": intent}
+    if answers is not None:
+        verdict["answers"] = list(answers)
+    return Rule(rule_id, f"title {rule_id}", severity, check, "why", {"text": "fix"}, "x.yaml", verdict=verdict,
+                texts_ja={"title": f"題 {rule_id}"})  # fmt: skip
 
 
 def _finding(rule_id: str, outcome: str, server: str | None) -> Finding:
@@ -234,3 +238,73 @@ def test_a_rule_without_verdict_metadata_takes_no_part() -> None:
     rule.verdict.clear()
     assert compute_verdicts([rule, _rule("A")], [_result("X", "fail"), _result("A", "pass")], [], {}).keys() == {"pop3"}
     assert compute_verdicts([rule], [_result("X", "fail")], [], {}) == {}
+
+
+# -- The safety answer ------------------------------------------------------------------------------------------
+
+
+def test_a_safety_only_check_makes_the_protocol_at_risk_and_leaves_readiness_alone() -> None:
+    rules = [_rule("A"), _rule("S", role="information", answers=("safety",))]
+    results = [_result("A", "pass"), _result("S", "fail", _finding("S", "fail", "EX1"))]
+    verdict = compute_verdicts(rules, results, ["EX1", "EX2"], {})["pop3"]
+    assert (verdict["status"], verdict["reasons"]) == ("ready", [])
+    assert [c["rule_id"] for c in verdict["checks"]] == ["A"]  # a safety-only check is not behind readiness
+    safety = verdict["safety"]
+    assert (safety["status"], safety["summary"], safety["summary_ja"]) == (
+        "at_risk", "a safety check failed", "安全性のチェックが不合格です")  # fmt: skip
+    assert safety["servers"] == {"EX1": "at_risk", "EX2": "secure"}
+    assert safety["reasons"] == ["title S (1 of 2 servers; EX1)"] and safety["reasons_ja"] == [
+        "題 S (2 台中 1 台; EX1)"
+    ]
+    assert [c["rule_id"] for c in safety["checks"]] == ["S"]
+
+
+def test_a_check_that_feeds_both_answers_fails_both() -> None:
+    rules = [_rule("C", role="advisory", answers=("readiness", "safety"))]
+    results = [_result("C", "fail", _finding("C", "fail", "EX1"))]
+    verdict = compute_verdicts(rules, results, ["EX1"], {})["pop3"]
+    assert (verdict["status"], verdict["safety"]["status"]) == ("not_ready", "at_risk")
+    assert verdict["reasons"] == ["title C (1 of 2 servers; EX1)"] == verdict["safety"]["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        (("pass", "pass"), ("secure", "every safety check passed")),
+        (("pass", "not_evaluated"), ("unknown", "a safety check could not be evaluated")),
+        (("fail", "not_evaluated"), ("at_risk", "a safety check failed")),
+        (("not_applicable", "not_applicable"), ("unknown", "no safety check applies")),
+    ],
+)
+def test_the_safety_answer_rules(outcomes: tuple[str, str], expected: tuple[str, str]) -> None:
+    rules = [_rule("S1", answers=("safety",)), _rule("S2", answers=("safety",))]
+    results = [_result(rule.id, outcome) for rule, outcome in zip(rules, outcomes, strict=True)]
+    safety = compute_verdicts(rules, results, [], {})["pop3"]["safety"]
+    assert (safety["status"], safety["summary"]) == expected
+
+
+def test_damaged_input_makes_a_secure_answer_unknown_but_a_risk_stands() -> None:
+    rules = [_rule("S", answers=("safety",))]
+    damaged = {"service": DatasetHealth(incomplete_sources=("EX1/services.xml",))}
+    secure = compute_verdicts(rules, [_result("S", "pass")], ["EX1"], {}, damaged)["pop3"]["safety"]
+    assert (secure["status"], secure["servers"]) == ("unknown", {"EX1": "unknown"})
+    assert secure["degraded_inputs"] == ["EX1/services.xml: service incomplete (damaged or cut off)"]
+    risk = compute_verdicts(rules, [_result("S", "fail", _finding("S", "fail", "EX1"))], ["EX1"], {}, damaged)
+    assert risk["pop3"]["safety"]["status"] == "at_risk"
+
+
+def test_reasons_run_worst_first_and_stop_at_three() -> None:
+    rules = [_rule(f"S{n}", answers=("safety",), severity=severity)
+             for n, severity in enumerate(("low", "critical", "medium", "high"))]  # fmt: skip
+    results = [_result(rule.id, "fail", _finding(rule.id, "fail", "EX1")) for rule in rules]
+    reasons = compute_verdicts(rules, results, ["EX1"], {})["pop3"]["safety"]["reasons"]
+    assert [line.split(" (")[0] for line in reasons] == ["title S1", "title S3", "title S2"]
+
+
+def test_readiness_names_the_required_checks_it_could_not_evaluate() -> None:
+    rules = [_rule("A"), _rule("B", role="advisory")]
+    results = [_result("A", "not_evaluated", reason="no service data in the bundle", evaluated=0),
+               _result("B", "not_evaluated", reason="no component data", evaluated=0)]  # fmt: skip
+    verdict = compute_verdicts(rules, results, [], {})["pop3"]
+    assert verdict["status"] == "unknown"
+    assert verdict["reasons"] == ["title A (no service data in the bundle)"]  # the advisory one is "not checked"

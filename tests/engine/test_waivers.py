@@ -59,7 +59,11 @@ def test_waivers_match_expire_and_go_stale_without_touching_verdicts(waivers: Pa
     }  # fmt: skip
     assert waived.waivers[0]["source"] == f"{waivers}:2"
     assert {p: v["status"] for p, v in waived.verdicts.items()} == {p: v["status"] for p, v in raw.verdicts.items()}
-    check = next(c for c in waived.verdicts["pop3"]["checks"] if c["rule_id"] == "POP-SEC-001")
+    safety = {p: v["safety"]["status"] for p, v in waived.verdicts.items()}
+    assert (
+        safety == {p: v["safety"]["status"] for p, v in raw.verdicts.items()} == {"pop3": "at_risk", "imap4": "at_risk"}
+    )
+    check = next(c for c in waived.verdicts["pop3"]["safety"]["checks"] if c["rule_id"] == "POP-SEC-001")
     assert (check["outcome"], check["waived"]) == ("fail", 1)
 
 

@@ -102,7 +102,7 @@ def test_japanese_report_uses_japanese_labels_titles_and_messages(report: dict[s
     assert page.xpath("//h1")[0].text == "Exchange POP3/IMAP4 監査レポート"
     assert "2026年11月27日 00:00 UTC" in page.text_content()
     (badge,) = page.xpath("//section[@id='verdicts']/article[h2[starts-with(., 'POP3')]]//span[@class='badge']")
-    assert badge.text == "未準備"
+    assert badge.text == "準備状況: 未準備"
     heading = page.xpath("//article[@id='rule-POP-USR-001']/h3")[0].text_content()
     assert "対象ユーザーの POP3 が有効になっている" in heading and "不合格" in heading
     messages = page.xpath("//article[@id='rule-POP-USR-001']//div[@class='message']/text()")

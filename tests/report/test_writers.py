@@ -130,7 +130,11 @@ def test_scan_writes_every_format_and_two_runs_are_byte_identical(tmp_path: Path
 def test_markdown_in_japanese(report: dict[str, Any]) -> None:
     text = markdown_report.render(report, "ja")["summary.md"].decode("utf-8")
     assert text.startswith("# Exchange POP3/IMAP4 監査レポート\n\n評価日 2026年11月27日 00:00 UTC")
-    assert "| POP3 | **未準備** | 有効 | EX16A: 未準備, EX16B: 不明 | 必須または推奨のチェックが不合格です |" in text
+    assert (
+        "| POP3 | **未準備** | **リスクあり** | 有効 | EX16A: 未準備 / リスクあり, EX16B: 不明 / リスクあり |" in text
+    )
+    assert "- POP3 準備状況: 必須または推奨のチェックが不合格です" in text
+    assert "  - POP3 が提示する証明書の有効期限が切れていない (1 台中 1 台; EX16A)" in text
     assert "## 不合格のルール" in text
     assert "### POP-USR-001 (中): 対象ユーザーの POP3 が有効になっている" in text
 

@@ -54,7 +54,7 @@ from analyzer.report.diff import compare
 from analyzer.report.diff import markdown as diff_markdown
 from analyzer.report.json_report import build as build_report
 from analyzer.report.json_report import report_schema
-from analyzer.report.labels import LANGUAGES
+from analyzer.report.labels import LANGUAGES, labels
 from analyzer.report.output import check_complete, check_output_folder
 from analyzer.report.portfolio import render as render_portfolio
 from analyzer.report.visible import visible
@@ -588,7 +588,7 @@ def scan(
         extra = {"diff.md": diff_markdown(difference).encode("utf-8"), "diff.json": as_json.encode("utf-8")}
     written = write_reports(report, wanted, out_dir, lang, difference, extra)
     if not quiet:
-        _print_scan_summary(report)
+        _print_scan_summary(report, lang)
     new_failures = 0
     if difference is not None:
         new_failures = difference["summary"]["new"]
@@ -800,21 +800,23 @@ def _line(text: str) -> None:
     out.print(visible(text), markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_verdicts(report: dict[str, Any]) -> None:
+def _print_verdicts(report: dict[str, Any], lang: str) -> None:
     """Each protocol's two answers, with the reasons of any that is not good, as the report's first screen has
-    them."""
+    them, in the report's language."""
+    t, key = labels(lang), "_ja" if lang == "ja" else ""
     for protocol, verdict in sorted(report["verdicts"].items()):
         safety = verdict["safety"]
-        _line(f"{protocol.upper():6s} {verdict['status'].replace('_', ' ')} · {safety['status'].replace('_', ' ')}")
-        for reason in verdict["reasons"]:
-            _line(f"  readiness: {reason}")
-        for reason in safety["reasons"]:
-            _line(f"  safety: {reason}")
+        ready, risk = t["status"][verdict["status"]], t["safety_status"][safety["status"]]
+        _line(f"{protocol.upper():6s} {t['readiness']}: {ready} · {t['safety']}: {risk}")
+        for reason in verdict[f"reasons{key}"]:
+            _line(f"  {t['readiness']}: {reason}")
+        for reason in safety[f"reasons{key}"]:
+            _line(f"  {t['safety']}: {reason}")
 
 
-def _print_scan_summary(report: dict[str, Any]) -> None:
+def _print_scan_summary(report: dict[str, Any], lang: str = "en") -> None:
     summary = report["summary"]
-    _print_verdicts(report)
+    _print_verdicts(report, lang)
     _line(
         f"rules: {summary['pass']} pass, {summary['fail']} fail, {summary['not_evaluated']} not evaluated, "
         f"{summary['not_applicable']} not applicable, {summary['error']} error"

@@ -143,3 +143,18 @@ def test_report_paths_are_printed_whole_however_long(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scan", "--demo", "--out", str(out), "--quiet", "-f", "json"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [str(out / "report.json")]
+
+
+def test_the_console_gives_both_answers_with_reasons_whole_lines_and_the_file_to_open(tmp_path: Path) -> None:
+    code, _report, output = _scan(tmp_path, "--demo")
+    assert code == 0, output
+    lines = output.splitlines()
+    assert "POP3   readiness: not ready · safety: at risk" in lines
+    # Not a terminal: a reason longer than 80 characters stays on one line.
+    assert "  safety: POP3 does not accept clear-text passwords on an unencrypted port (1 of 1 servers; EX16A)" in lines
+    assert any(
+        line.startswith("open ") and line.endswith("report.html in a browser for the whole report") for line in lines
+    )
+    _code, _report, japanese = _scan(tmp_path / "ja", "--demo", "--lang", "ja")
+    assert "POP3   準備状況: 未準備 · 安全性: リスクあり" in japanese.splitlines()
+    assert "  安全性: POP3 が提示する証明書の有効期限が切れていない (1 台中 1 台; EX16A)" in japanese.splitlines()

@@ -185,8 +185,9 @@ def load_bundle(
             problems.append(InputProblem(shown, 0, "listed in the manifest but not in the bundle"))
             supplies = datasets_of_unread(missing, None, listed)
             unread.append(UnreadInput(shown, "listed in the manifest but not in the bundle", supplies))
-    if not any(entry.records for entry in inputs) and not any(entry.format != "unrecognised" for entry in inputs):
-        raise _nothing_read(paths, problems)
+    if not any(entry.records for entry in inputs) and all(e.format in ("unrecognised", DOCUMENTATION) for e in inputs):
+        ignored = [InputProblem(entry.path, 0, entry.format) for entry in inputs if entry.format == DOCUMENTATION]
+        raise _nothing_read(paths, problems + ignored)
     release_after(sum(entry.size for entry in inputs))  # the reading's transients, before the tables are joined
     manifest = manifests.first
     _resolve_dates(batches, manifest, dates, problems)
@@ -218,7 +219,7 @@ def _if_unread(entry: InputFile, source: SourceFile, read_some: bool, manifests:
     if read_some or (entry.format != "unrecognised" and entry.complete and entry.size):
         return []  # rows for a dataset, or read to its end: an empty result, or records no dataset uses
     if entry.format == "unrecognised" and is_documentation(source.relative):
-        entry.problems = [InputProblem(source.display, 0, "ignored: documentation or an image, not an export")]
+        entry.format, entry.problems = DOCUMENTATION, []  # listed with its hash; nothing is wrong with it
         return []
     reason = entry.problems[-1].message if entry.problems else "nothing could be read"
     datasets = datasets_of_unread(source.relative, source.path, manifests.entry(source))
@@ -252,6 +253,7 @@ def _read_one(
 
 
 FOR_LATER = "not read: for rule packs this version does not have"
+DOCUMENTATION = "ignored: documentation or an image, not an export"
 
 
 def _as_collected(

@@ -76,6 +76,9 @@ _DOCUMENTATION_SUFFIXES = {".md", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".bmp
                            ".html", ".xlsx", ".pptx", ".log"}  # fmt: skip
 
 
+SYNTHETIC_NOTE = "README-SYNTHETIC.txt"  # what `exaudit samples` puts in every bundle it writes
+
+
 def is_documentation(relative: str) -> bool:
     """A file a person put beside the exports to be read by people: README*, Markdown, images, office files."""
     name = PurePosixPath(relative).name.lower()

@@ -11,6 +11,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.engine.fingerprints import object_keys
+from analyzer.exchange.sources import SYNTHETIC_NOTE
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
 from analyzer.pipeline import Scan
@@ -35,6 +36,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _synthetic(scan: Scan) -> bool:
+    """A bundle `exaudit samples` wrote: its manifest says so, or it carries the samples' README-SYNTHETIC.txt."""
+    if (scan.bundle.manifest or {}).get("synthetic") is True:
+        return True
+    return any(item.path.replace("\\", "/").rsplit("/", 1)[-1] == SYNTHETIC_NOTE for item in scan.bundle.inputs)
+
+
 def build(scan: Scan) -> dict[str, Any]:
     rules = {rule.id: rule for rule in scan.rules}
     facts = inventory(scan.bundle)
@@ -42,6 +50,7 @@ def build(scan: Scan) -> dict[str, Any]:
     return {
         "tool": {"name": "exaudit", "version": __version__},
         "generated_at": scan.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "synthetic": _synthetic(scan),
         "as_of": scan.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "params": dict(sorted(scan.params.items())),
         "rulesets": scan.rulesets,

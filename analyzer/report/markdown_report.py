@@ -120,6 +120,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         f"{t['evaluated_as_of']} {timestamp(report['as_of'], language)} · {t['generated']} "
         f"{timestamp(report['generated_at'], language)} · {tool['name']} {tool['version']}",
         "",
+        *([f"> {t['synthetic_sample']}", ""] if report.get("synthetic") else []),
     ]
     body = [
         *head,

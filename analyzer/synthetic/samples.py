@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from analyzer.exchange.sources import sha256_of
+from analyzer.exchange.sources import SYNTHETIC_NOTE, sha256_of
 from analyzer.readers.psvalues import PSDateTime
 from analyzer.synthetic import exchange_objects as ex
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES as CAS_TYPE_NAMES
@@ -111,7 +111,7 @@ def _write(folder: Path, files: dict[str, bytes], manifest: dict[str, Any] | Non
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    (folder / "README-SYNTHETIC.txt").write_text(NOTE, encoding="utf-8")
+    (folder / SYNTHETIC_NOTE).write_text(NOTE, encoding="utf-8")
     if manifest is not None:  # hashes from disk: large files are streamed there rather than held in `files`
         manifest["files"] = [{**entry, "sha256": sha256_of(folder / entry["path"])} for entry in manifest["files"]]
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.exchange.bundle import load_bundle
+from analyzer.exchange.bundle import DOCUMENTATION, load_bundle
 from analyzer.synthetic import exchange_objects as ex
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES as CAS_TYPES
 from analyzer.synthetic.cas_mailbox import cas_mailbox
@@ -172,7 +172,7 @@ def test_zip_bundle_refuses_path_traversal_and_lists_unknown_files(tmp_path: Pat
     assert list(bundle.servers["server_key"]) == ["EXCH01"]
     paths = {i.path: i for i in bundle.inputs}
     assert paths[f"{archive}!EXCH01/servers.xml"].datasets == ["exchange_server"]
-    assert paths[f"{archive}!notes.docx"].format == "unrecognised"
+    assert paths[f"{archive}!notes.docx"].format == DOCUMENTATION and not paths[f"{archive}!notes.docx"].problems
     assert any("leaves the archive" in p.message for p in bundle.problems)
     assert not (tmp_path / "escape.xml").exists() and not (tmp_path.parent / "escape.xml").exists()
 

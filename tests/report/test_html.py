@@ -6,6 +6,8 @@ import base64
 import copy
 import datetime as dt
 import hashlib
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from lxml import html as lxml_html
 from analyzer.pipeline import ScanOptions, packaged_demo, scan
 from analyzer.report import html_report
 from analyzer.report.json_report import build
+from tests.conftest import CSS
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -107,3 +110,30 @@ def test_japanese_report_uses_japanese_labels_titles_and_messages(report: dict[s
     assert "対象ユーザーの POP3 が有効になっている" in heading and "不合格" in heading
     messages = page.xpath("//article[@id='rule-POP-USR-001']//div[@class='message']/text()")
     assert messages and all("PopEnabled は" in m for m in messages)
+
+
+def test_the_first_screen_gives_both_answers_with_their_reasons_and_says_it_is_a_sample(report: dict[str, Any]) -> None:
+    """The demo (the synthetic mistakes-2016 bundle on 2026-11-27) is not ready and at risk: both answers and their
+    reasons — worst first, with counts and servers — are on the first screen, with the sample's nature; its README
+    is listed as documentation, not as an input problem."""
+    _text, page = _page(report)
+    assert "A synthetic sample bundle" in page.xpath("//header")[0].text_content()
+    [pop3] = [a for a in page.xpath("//section[@id='verdicts']/article") if a.xpath("h2")[0].text.startswith("POP3")]
+    badges = [" ".join(b.text_content().split()) for b in pop3.xpath("h2/span[contains(@class,'badge')]")]
+    assert badges == ["readiness: not ready", "safety: at risk"]
+    readiness, safety = ([li.text_content() for li in ul.xpath("li")] for ul in pop3.xpath("ul[@class='reasons']"))
+    assert readiness[0] == "The certificate POP3 presents has not expired (1 of 1 servers; EX16A)"
+    assert "POP3 does not accept clear-text passwords on an unencrypted port (1 of 1 servers; EX16A)" in safety
+    rows = [[td.text_content() for td in tr.xpath("td")] for tr in pop3.xpath(".//table//tr[td]")]
+    assert rows == [["EX16A", "not ready", "at risk"], ["EX16B", "unknown", "at risk"]]
+    assert report["synthetic"] is True and report["problems"] == []
+    [readme] = [i for i in report["inputs"] if i["path"].endswith("README-SYNTHETIC.txt")]
+    assert readme["format"].startswith("ignored: documentation") and readme["problems"] == []
+
+
+def test_real_exports_are_not_called_a_sample(tmp_path: Path) -> None:
+    for name in ("GetExchangeServer", "GetExchangeCertificate"):
+        shutil.copy(CSS / f"Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__{name}.xml", tmp_path)
+    real = build(scan(ScanOptions([tmp_path], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))))
+    assert real["synthetic"] is False
+    assert "synthetic sample" not in _page(real)[0]

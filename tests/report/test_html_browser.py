@@ -132,3 +132,47 @@ def test_without_javascript_every_finding_row_is_there_and_readable(browser_with
     assert len(rows) == expected > 3
     assert all(row.is_displayed() for row in rows)
     assert not any(b.is_displayed() for b in driver.find_elements(By.CSS_SELECTOR, "button.copy"))  # they need JS
+
+
+def _at_width(driver: Any, width: int) -> None:
+    """The viewport as a device of that width: a window alone cannot go below 500 px in headless Chromium."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": True}
+    )
+
+
+@pytest.mark.parametrize("width", [390, 768])
+def test_on_a_phone_the_page_never_scrolls_sideways(browser: Any, page: Path, width: int) -> None:
+    """Findings tables scroll inside their own box (or wrap); the page itself is never wider than the screen."""
+    _at_width(browser, width)
+    try:
+        browser.get(page.as_uri())
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        assert browser.execute_script("return document.body.scrollWidth") <= width
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_printed_report_holds_every_finding_whatever_the_filter(browser: Any, page: Path,
+                                                                  hostile: dict[str, Any]) -> None:  # fmt: skip
+    """Printed after choosing a filter, the PDF still holds every finding row the page holds and every collapsed
+    detail (checks behind each verdict), and names the filter that was on screen."""
+    import base64
+    import io
+
+    from pypdf import PdfReader
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(page.as_uri())
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter='severity']")).select_by_visible_text("critical")
+    assert 0 < _visible_rows(browser) < len(browser.find_elements(By.CSS_SELECTOR, "tr.finding"))
+    pdf = PdfReader(io.BytesIO(base64.b64decode(browser.print_page(PrintOptions()))))
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
+    objects = [f["object"] for r in hostile["results"] for f in r["findings"][: html_report.ROWS_PER_RULE]]
+    missing = [name for name in objects if " ".join(name.split()) not in text]
+    assert missing == []
+    assert "checks behind this verdict" in text and "IMAP4 protocol logging is on" in text  # a collapsed detail
+    first = " ".join((pdf.pages[0].extract_text() or "").split())
+    assert "readiness" in first.lower() and len(first) > 400  # the answers start on page 1, which is not near-empty

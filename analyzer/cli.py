@@ -244,7 +244,9 @@ DateFormatOption = Annotated[
 @app.command()
 @reports_errors
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help="Export files to read.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Export files, or bundles: folders and zips.", show_default=False)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Write every record as JSON to standard output.")] = False,
     encoding: Annotated[
         str | None,
@@ -530,7 +532,10 @@ def scan(
     param: Annotated[list[str] | None, typer.Option(help="NAME=VALUE or RULE-ID.NAME=VALUE (repeatable).")] = None,
     policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:`.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Evaluation date (YYYY-MM-DD); default: the export time.")] = None,
-    fail_on: Annotated[str | None, typer.Option(help="Exit 1 when a failing rule has this severity or worse.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 1 when a failing rule has this severity or worse: critical, high, medium, low, info."),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = Path("reports"),
     formats: Annotated[
         str,
@@ -551,7 +556,12 @@ def scan(
         bool, typer.Option("--fail-on-new", help="With --baseline: exit 1 when something new fails.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the report paths.")] = False,
-    demo: Annotated[bool, typer.Option("--demo", help="Scan the packaged sample bundle.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Scan the packaged synthetic sample: two Exchange 2016 servers with typical mistakes."
+        ),
+    ] = False,
 ) -> None:
     """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
     _check_choices(lang, fail_on)

@@ -77,6 +77,7 @@ class Rule:
     tests: tuple[dict[str, Any], ...] = ()
     verdict: dict[str, Any] = field(default_factory=dict)
     texts_ja: dict[str, str] = field(default_factory=dict)
+    expected: str | None = None  # what a passing object looks like, in words (the condition stays in report.json)
 
     def datasets(self) -> list[str]:
         """Every dataset the rule reads, in the order it names them."""
@@ -411,7 +412,7 @@ def load_rule(path: Path) -> Rule:
     data = located.data
     texts_ja = {
         key: _unfolded(data[f"{key}_ja"])
-        for key in ("title", "description", "rationale", "message")
+        for key in ("title", "description", "rationale", "message", "expected")
         if f"{key}_ja" in data
     }
     if "text_ja" in data["remediation"]:
@@ -446,6 +447,7 @@ def load_rule(path: Path) -> Rule:
         tests=tuple(data.get("tests", ())),
         verdict=data.get("verdict", {}),
         texts_ja=texts_ja,
+        expected=_unfolded(data["expected"]) if "expected" in data else None,
     )
 
 

@@ -11,13 +11,14 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.engine.fingerprints import object_keys
+from analyzer.engine.loader import Rule
 from analyzer.exchange.sources import SYNTHETIC_NOTE
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
 from analyzer.pipeline import Scan
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, rule: Rule) -> dict[str, Any]:
     return {
         "fingerprint": finding.fingerprint,
         "outcome": finding.outcome,
@@ -26,7 +27,9 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "dataset": finding.dataset,
         "field": finding.field,
         "observed": finding.observed,
-        "expected": finding.expected,
+        "expected": rule.expected or finding.expected,  # the rule's words where it gives them
+        "expected_ja": rule.texts_ja.get("expected"),
+        "condition": finding.expected,
         "message": finding.message,
         "message_ja": finding.message_ja,
         "object_key": finding.object_key,
@@ -85,7 +88,7 @@ def build(scan: Scan) -> dict[str, Any]:
                 "outcome": result.outcome,
                 "reason": result.reason,
                 "evaluated": result.evaluated,
-                "findings": [_finding(f) for f in result.findings],
+                "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
             }
             for result in sorted(scan.results, key=lambda r: r.rule_id)
         ],

@@ -13,6 +13,7 @@ from analyzer.engine.loader import load_rules
 from analyzer.engine.verdicts import DatasetHealth, answers, compute_verdicts
 from analyzer.model import Finding, RuleResult
 from analyzer.pipeline import ScanOptions, scan
+from analyzer.report.json_report import build
 from tests.conftest import CSS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,3 +269,14 @@ def test_a_bundle_whose_every_mailbox_has_pop3_off_is_not_ready(tmp_path: Path) 
     result = _scan(bundle)
     assert _status(result) == {"pop3": "not_ready", "imap4": "ready"}
     assert result.verdicts["pop3"]["summary"] == "no mailbox in scope is enabled"
+
+
+def test_every_rule_says_what_is_expected_in_words_and_report_json_keeps_the_condition() -> None:
+    rules = load_rules([ROOT / "rules" / "pop-imap"])
+    assert [r.id for r in rules if not (r.expected and r.texts_ja.get("expected"))] == []
+    report = build(_scan(SAMPLES / "mistakes-2016"))
+    [result] = [r for r in report["results"] if r["rule_id"] == "POP-SVC-001"]
+    [finding] = result["findings"]
+    assert finding["expected"] == "MSExchangePOP3 running and starting automatically"
+    assert finding["expected_ja"] == "MSExchangePOP3 が実行中で、自動的に開始される"
+    assert finding["condition"].startswith("service where Name = MSExchangePOP3: all with Status = Running")

@@ -654,8 +654,7 @@ class _Evaluator:
                 observed = "; ".join(
                     ", ".join(
                         f"{n}={_text(r[n]) if not _missing(r.get(n)) else '(no value)'}"
-                        for n in ["Name", *fields]
-                        if n in r
+                        for n in [*_counterpart_names(right_name, r, fields), *fields]
                     )
                     for r in bad.head(5).pipe(_rows)
                 )
@@ -664,6 +663,22 @@ class _Evaluator:
                 )
         findings.sort(key=lambda f: (f.server or "", f.object, f.outcome))
         return self.result(findings, len(left))
+
+
+# How an admin tells one counterpart from another: a certificate by its thumbprint and subject.
+_COUNTERPART_NAMES: dict[str, tuple[str, ...]] = {"exchange_certificate": ("Thumbprint", "Subject")}
+
+
+def _counterpart_names(dataset: str, row: Mapping[str, Any], fields: list[str]) -> list[str]:
+    """The columns that name a counterpart row in an observed value: the dataset's own (a certificate's thumbprint
+    and subject), else its first label with a value — never one that only repeats the object's server (`Server`)
+    or carries no meaning (Get-PopSettings' `Name` is always 1)."""
+    named: tuple[str, ...] | None = _COUNTERPART_NAMES.get(dataset)
+    if named is None:  # the first naming column with a value (a service's Name, a component's Component)
+        spec = BY_NAME[dataset]
+        naming = [n for n in spec.label if n in spec.identity or n in ("Name", "Component")]
+        named = tuple(n for n in naming if not _missing(row.get(n)))[:1]
+    return [n for n in named if not _missing(row.get(n)) and n not in fields]
 
 
 def _counts_by_key(keys: Any, true: Any, false: Any, unknown: Any) -> dict[Any, dict[str, int]]:

@@ -280,3 +280,15 @@ def test_every_rule_says_what_is_expected_in_words_and_report_json_keeps_the_con
     assert finding["expected"] == "MSExchangePOP3 running and starting automatically"
     assert finding["expected_ja"] == "MSExchangePOP3 が実行中で、自動的に開始される"
     assert finding["condition"].startswith("service where Name = MSExchangePOP3: all with Status = Running")
+
+
+def test_findings_name_objects_as_admins_know_them_without_noise() -> None:
+    results = {r.rule_id: r for r in _scan(SAMPLES / "mistakes-2016").results}
+    [expired] = results["POP-CRT-002"].findings
+    assert expired.observed.startswith(
+        "Thumbprint=61A0DDD2C0EBDD1FCD55826683F59F8F66A835E0, Subject=CN=ex16a, NotAfter="
+    )
+    [login] = [f for f in results["POP-SET-001"].findings if f.outcome == "fail"]
+    assert login.observed == "LoginType=PlainTextLogin"  # not `Name=1, …`: Get-PopSettings' Name is always 1
+    [component] = results["IMAP-CMP-001"].findings
+    assert component.observed == "Component=ImapProxy, State=Inactive"

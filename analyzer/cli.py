@@ -792,10 +792,16 @@ def diff(
 
 def _print_difference(difference: dict[str, Any]) -> None:
     counts = difference["summary"]
-    out.print(", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items()), highlight=False)
+    _line(", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items()))
+    totals = difference.get("totals")
+    if totals:
+        _line(f"failing rows: {totals['before']} before, {totals['after']} after")
     for change in difference["verdicts"]:
-        out.print(visible(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}"),
-                  markup=False, highlight=False)  # fmt: skip
+        _line(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}")
+    for change in difference.get("safety", []):
+        _line(f"safety {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}")
+    for same in difference.get("unchanged", []):
+        _line(f"{same['answer']} {same['protocol']}: {same['status']} (unchanged)")
     table = Table("class", "rule", "severity", "server", "object")
     for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "still_failing"):
         for finding in difference["findings"][name]:

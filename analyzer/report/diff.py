@@ -40,6 +40,35 @@ def _verdict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str,
     return changes
 
 
+def _safety_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The safety answer's changes, as the readiness ones; a baseline from before safety existed has none."""
+    changes = []
+    for protocol in sorted(set(old["verdicts"]) & set(new["verdicts"])):
+        before, after = old["verdicts"][protocol].get("safety"), new["verdicts"][protocol].get("safety")
+        if before is None or after is None:
+            continue
+        if before["status"] != after["status"]:
+            changes.append({"protocol": protocol, "scope": "organisation", "old": before["status"],
+                            "new": after["status"]})  # fmt: skip
+        for server in sorted(set(before["servers"]) | set(after["servers"])):
+            if before["servers"].get(server) != after["servers"].get(server):
+                changes.append({"protocol": protocol, "scope": server, "old": before["servers"].get(server),
+                                "new": after["servers"].get(server)})  # fmt: skip
+    return changes
+
+
+def _unchanged(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The organisation's answers that did not change, said so rather than left out."""
+    same = []
+    for protocol in sorted(set(old["verdicts"]) & set(new["verdicts"])):
+        before, after = old["verdicts"][protocol], new["verdicts"][protocol]
+        if before["status"] == after["status"]:
+            same.append({"protocol": protocol, "answer": "readiness", "status": after["status"]})
+        if "safety" in before and "safety" in after and before["safety"]["status"] == after["safety"]["status"]:
+            same.append({"protocol": protocol, "answer": "safety", "status": after["safety"]["status"]})
+    return same
+
+
 def _carried(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """The class of a finding that fails (or is waived) in the new run."""
     if new["outcome"] == "waived":
@@ -82,12 +111,20 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         for rule_id, result in sorted(new_results.items())
         if (old_outcomes.get(rule_id) == "not_evaluated") != (result["outcome"] == "not_evaluated")
     ]
+    # Every failing row of either run is in exactly one class: the after run's rows in the classes they carry
+    # into, the before run's other rows in fixed, gone or unresolved.
+    carried = ("new", "still_failing", "newly_waived", "waiver_expired")
+    assert sum(len(classes[name]) for name in carried) == len(after)
+    assert sum(len(classes[name]) for name in CLASSES if name not in carried) == len(set(before) - set(after))
     return {
         "old": {"generated_at": old["generated_at"], "as_of": old["as_of"]},
         "new": {"generated_at": new["generated_at"], "as_of": new["as_of"]},
+        "totals": {"before": len(before), "after": len(after)},
         "summary": {name: len(items) for name, items in classes.items()},
         "findings": {name: [_brief(f) for f in items] for name, items in classes.items()},
         "verdicts": _verdict_changes(old, new),
+        "safety": _safety_changes(old, new),
+        "unchanged": _unchanged(old, new),
         "evaluability": evaluability,
     }
 
@@ -109,8 +146,17 @@ def markdown(difference: dict[str, Any], listed: int = 20) -> str:
         f"waiver expired {counts['waiver_expired']}.",
         "",
     ]
+    totals = difference.get("totals")
+    if totals:
+        lines.insert(3, f"Failing rows: {totals['before']} before, {totals['after']} after.")
     for change in difference["verdicts"]:
         lines.append(f"- {change['protocol'].upper()} {escape(change['scope'])}: {change['old']} → {change['new']}")
+    for change in difference.get("safety", []):
+        lines.append(
+            f"- {change['protocol'].upper()} safety {escape(change['scope'])}: {change['old']} → {change['new']}"
+        )
+    for same in difference.get("unchanged", []):
+        lines.append(f"- {same['protocol'].upper()} {same['answer']}: {same['status']} (unchanged)")
     for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired"):
         items = difference["findings"][name]
         if items:

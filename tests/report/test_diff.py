@@ -327,3 +327,25 @@ def test_fingerprints_are_the_same_in_every_version() -> None:
         "63cba6faedbfc20e55ea", fingerprint("POP-SET-001", "pop_settings", None, None)]  # fmt: skip
     assert object_keys("cas_mailbox", pd.Series([None], dtype="string"), pd.Series(["USER1@contoso.com"])) == [
         "620fbd668edf5693b94b"]  # fmt: skip
+
+
+def test_the_comparison_adds_up_and_states_what_did_not_change(before: dict[str, Any], tmp_path: Path) -> None:
+    """The bundled pair: every failing row of either run is in one class, the totals say so, and answers that did
+    not change are stated as unchanged; a safety change is reported beside the readiness ones."""
+    after = _scan(ROOT / "samples" / "mistakes-2016-after", tmp_path / "out")
+    difference = compare(before, after)
+    counts, totals = difference["summary"], difference["totals"]
+    assert (
+        counts["new"] + counts["still_failing"] + counts["newly_waived"] + counts["waiver_expired"] == totals["after"]
+    )
+    assert counts["fixed"] + counts["gone"] + counts["unresolved"] + counts["still_failing"] == totals["before"]
+    assert (counts["fixed"], totals["before"], totals["after"]) == (4, 22, 18)
+    assert {(u["protocol"], u["answer"]) for u in difference["unchanged"]} == {
+        ("pop3", "readiness"), ("pop3", "safety"), ("imap4", "readiness"), ("imap4", "safety")}  # fmt: skip
+    text = markdown(difference)
+    assert "Failing rows: 22 before, 18 after." in text and "- POP3 safety: at_risk (unchanged)" in text
+    secure = copy.deepcopy(after)
+    secure["verdicts"]["pop3"]["safety"] = dict(after["verdicts"]["pop3"]["safety"], status="secure")
+    changed = compare(before, secure)
+    assert {"protocol": "pop3", "scope": "organisation", "old": "at_risk", "new": "secure"} in changed["safety"]
+    assert ("pop3", "safety") not in {(u["protocol"], u["answer"]) for u in changed["unchanged"]}

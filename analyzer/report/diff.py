@@ -25,19 +25,23 @@ def _failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _verdict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _answer_changes(protocol: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """One answer's changes for the organisation and each server ({} for a run that did not judge it)."""
     changes = []
-    for protocol in sorted(set(old["verdicts"]) | set(new["verdicts"])):
-        before, after = old["verdicts"].get(protocol, {}), new["verdicts"].get(protocol, {})
-        if before.get("status") != after.get("status"):
-            changes.append({"protocol": protocol, "scope": "organisation", "old": before.get("status"),
-                            "new": after.get("status")})  # fmt: skip
-        servers_before, servers_after = before.get("servers", {}), after.get("servers", {})
-        for server in sorted(set(servers_before) | set(servers_after)):
-            if servers_before.get(server) != servers_after.get(server):
-                changes.append({"protocol": protocol, "scope": server, "old": servers_before.get(server),
-                                "new": servers_after.get(server)})  # fmt: skip
+    if before.get("status") != after.get("status"):
+        changes.append({"protocol": protocol, "scope": "organisation", "old": before.get("status"),
+                        "new": after.get("status")})  # fmt: skip
+    servers_before, servers_after = before.get("servers", {}), after.get("servers", {})
+    for server in sorted(set(servers_before) | set(servers_after)):
+        if servers_before.get(server) != servers_after.get(server):
+            changes.append({"protocol": protocol, "scope": server, "old": servers_before.get(server),
+                            "new": servers_after.get(server)})  # fmt: skip
     return changes
+
+
+def _verdict_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    protocols = sorted(set(old["verdicts"]) | set(new["verdicts"]))
+    return [c for p in protocols for c in _answer_changes(p, old["verdicts"].get(p, {}), new["verdicts"].get(p, {}))]
 
 
 def _safety_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,15 +49,8 @@ def _safety_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, 
     changes = []
     for protocol in sorted(set(old["verdicts"]) & set(new["verdicts"])):
         before, after = old["verdicts"][protocol].get("safety"), new["verdicts"][protocol].get("safety")
-        if before is None or after is None:
-            continue
-        if before["status"] != after["status"]:
-            changes.append({"protocol": protocol, "scope": "organisation", "old": before["status"],
-                            "new": after["status"]})  # fmt: skip
-        for server in sorted(set(before["servers"]) | set(after["servers"])):
-            if before["servers"].get(server) != after["servers"].get(server):
-                changes.append({"protocol": protocol, "scope": server, "old": before["servers"].get(server),
-                                "new": after["servers"].get(server)})  # fmt: skip
+        if before is not None and after is not None:
+            changes.extend(_answer_changes(protocol, before, after))
     return changes
 
 

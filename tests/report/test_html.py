@@ -64,7 +64,7 @@ def test_values_from_exports_are_text_never_markup(report: dict[str, Any]) -> No
 
 def test_verdicts_come_first_and_every_section_is_there(report: dict[str, Any]) -> None:
     _text, page = _page(report)
-    sections = page.xpath("//body/section/@id")
+    sections = page.xpath("//body/main/section/@id")  # in the main landmark, after the header
     assert sections == ["verdicts", "summary", "findings", "not-evaluated", "inventory", "coverage", "inputs", "run"]
     cards = page.xpath("//section[@id='verdicts']/article/h2")
     assert [card.text_content().split()[0] for card in cards] == ["IMAP4", "POP3"]
@@ -104,7 +104,9 @@ def test_japanese_report_uses_japanese_labels_titles_and_messages(report: dict[s
     assert page.get("lang") == "ja"
     assert page.xpath("//h1")[0].text == "Exchange POP3/IMAP4 監査レポート"
     assert "2026年11月27日 00:00 UTC" in page.text_content()
-    (badge,) = page.xpath("//section[@id='verdicts']/article[h2[starts-with(., 'POP3')]]//span[@class='badge']")
+    (badge,) = page.xpath(
+        "//section[@id='verdicts']/article[h2[starts-with(., 'POP3')]]//span[contains(@class,'badge') and contains(@class,'status-')]"
+    )
     assert badge.text == "準備状況: 未準備"
     heading = page.xpath("//article[@id='rule-POP-USR-001']/h3")[0].text_content()
     assert "対象ユーザーの POP3 が有効になっている" in heading and "不合格" in heading

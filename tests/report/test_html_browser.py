@@ -176,3 +176,30 @@ def test_a_printed_report_holds_every_finding_whatever_the_filter(browser: Any, 
     assert "checks behind this verdict" in text and "IMAP4 protocol logging is on" in text  # a collapsed detail
     first = " ".join((pdf.pages[0].extract_text() or "").split())
     assert "readiness" in first.lower() and len(first) > 400  # the answers start on page 1, which is not near-empty
+
+
+AXE = Path(
+    os.environ.get("EXAUDIT_AXE", Path(__file__).resolve().parents[2] / ".venv/axe/node_modules/axe-core/axe.min.js")
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_axe_finds_no_accessibility_violation(browser: Any, tmp_path: Path, hostile: dict[str, Any],
+                                              language: str) -> None:  # fmt: skip
+    """axe-core (WCAG 2.x A/AA and best practice: contrast, landmarks, labels, table headers, the document's
+    language) finds nothing in the report, in English and in Japanese. `.ci/run` installs axe-core with npm."""
+    if not AXE.is_file():
+        message = f"needs axe-core ({AXE}; `npm install --prefix .venv/axe axe-core@4`)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    target = tmp_path / "report.html"
+    target.write_bytes(html_report.render(hostile, language)["report.html"])
+    browser.get(target.as_uri())
+    assert browser.execute_script("return document.documentElement.lang") == language
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    violations = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));"
+    )
+    assert violations == []

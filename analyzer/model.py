@@ -147,3 +147,4 @@ class RuleResult:
     reason: str | None
     findings: tuple[Finding, ...]
     evaluated: int = 0
+    reason_ja: str | None = None  # the reason in Japanese, where the engine words it (values stay as read)

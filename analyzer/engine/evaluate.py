@@ -62,11 +62,17 @@ class Evidence:
 
 
 class _NotEvaluated(Exception):
-    """The rule cannot be judged on this bundle; the message says why."""
+    """The rule cannot be judged on this bundle; the message says why (and `ja`, in Japanese)."""
+
+    def __init__(self, message: str, ja: str | None = None) -> None:
+        super().__init__(message)
+        self.ja = ja
 
 
 class _NotApplicable(Exception):
-    pass
+    def __init__(self, message: str, ja: str | None = None) -> None:
+        super().__init__(message)
+        self.ja = ja
 
 
 # -- Parameters and templates ----------------------------------------------------------------------------
@@ -260,7 +266,10 @@ def servers_in_scope(applies_to: Mapping[str, Any], servers: pd.DataFrame) -> se
     if not {"products", "min_version", "max_version", "roles"} & set(applies_to):
         return None
     if servers.empty:
-        raise _NotEvaluated("no Get-ExchangeServer export: cannot tell which servers the rule applies to")
+        raise _NotEvaluated(
+            "no Get-ExchangeServer export: cannot tell which servers the rule applies to",
+            "Get-ExchangeServer のエクスポートがないため、ルールが対象とするサーバーを判断できません",
+        )
     keep = pd.Series(True, index=servers.index)
     if "products" in applies_to:
         keep &= servers["product"].isin(applies_to["products"])
@@ -315,12 +324,12 @@ def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
     try:
         params = resolve_params(rule, evidence.overrides)
         if not _gate(rule.applies_to, params):
-            raise _NotApplicable("not applicable with these parameters")
+            raise _NotApplicable("not applicable with these parameters", "このパラメーターでは対象外です")
         return _Evaluator(rule, evidence, params).run()
     except _NotEvaluated as reason:
-        return RuleResult(rule.id, "not_evaluated", str(reason), ())
+        return RuleResult(rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja)
     except _NotApplicable as reason:
-        return RuleResult(rule.id, "not_applicable", str(reason), ())
+        return RuleResult(rule.id, "not_applicable", str(reason), (), reason_ja=reason.ja)
     except Exception as error:
         return RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ())
 
@@ -333,7 +342,10 @@ class _Evaluator:
         self.context = Context(params, evidence.as_of, evidence.masks)
         self.scope = servers_in_scope(rule.applies_to, evidence.servers)
         if self.scope is not None and not self.scope:
-            raise _NotApplicable("no server in the bundle matches the rule's products, versions or roles")
+            raise _NotApplicable(
+                "no server in the bundle matches the rule's products, versions or roles",
+                "ルールの製品、バージョン、役割に合うサーバーがバンドルにありません",
+            )
         self.incomplete: list[str] = []
         self.notes: list[str] = []  # facts about the evaluation a reader of the result should know
         self.names = _names_in(rule)
@@ -347,20 +359,33 @@ class _Evaluator:
         found = self.evidence.datasets.get(dataset)
         if found is None:
             why = self.evidence.absent.get(dataset) or f"export it with {spec.cmdlet}"
-            raise _NotEvaluated(f"no {dataset} data in the bundle: {why}")
+            raise _NotEvaluated(
+                f"no {dataset} data in the bundle: {why}",
+                f"バンドルに {dataset} のデータがありません: "
+                + (self.evidence.absent.get(dataset) or f"{spec.cmdlet} でエクスポートしてください"),
+            )
         frame = found.frame
         for name in condition_columns:
             actual = column_name(frame, name)
             if actual in found.lossy:
-                raise _NotEvaluated(f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}")
+                raise _NotEvaluated(
+                    f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}",
+                    f"このエクスポートでは {dataset}.{actual} の値が失われています: {found.lossy[actual]}",
+                )
             if actual in found.local_time and actual not in self.context.by_day:
                 self.context.by_day.add(actual)
                 self.notes.append(found.local_time[actual])
             column = spec.column(actual)
             if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
                 if actual in found.unreadable:
-                    raise _NotEvaluated(f"{dataset}.{actual} could not be read: {found.unreadable[actual]}")
-                raise _NotEvaluated(f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}")
+                    raise _NotEvaluated(
+                        f"{dataset}.{actual} could not be read: {found.unreadable[actual]}",
+                        f"{dataset}.{actual} を読み取れませんでした: {found.unreadable[actual]}",
+                    )
+                raise _NotEvaluated(
+                    f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}",
+                    f"{dataset}.{actual} がエクスポートにありません。{spec.cmdlet} でエクスポートしてください",
+                )
         self.incomplete.extend(found.described_sources())
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
@@ -382,18 +407,35 @@ class _Evaluator:
     def result(self, findings: list[Finding], evaluated: int, empty_outcome: str | None = None) -> RuleResult:
         # Findings arrive ordered (bulk ones by server and object, in pandas); their order is deterministic.
         if empty_outcome is not None:
-            return RuleResult(self.rule.id, empty_outcome, "no object in scope", tuple(findings), 0)
+            return RuleResult(
+                self.rule.id,
+                empty_outcome,
+                "no object in scope",
+                tuple(findings),
+                0,
+                reason_ja="対象のオブジェクトがありません",
+            )
         notes = "; ".join(self.notes) or None  # how the data was read, said beside the outcome
         if any(f.outcome == "fail" for f in findings):
             return RuleResult(self.rule.id, "fail", notes, tuple(findings), evaluated)
         if findings:
             return RuleResult(
-                self.rule.id, "not_evaluated", "some objects could not be judged", tuple(findings), evaluated
+                self.rule.id,
+                "not_evaluated",
+                "some objects could not be judged",
+                tuple(findings),
+                evaluated,
+                reason_ja="判定できなかったオブジェクトがあります",
             )
         if self.incomplete:  # before the notes: a pass on incomplete input is never given, with or without them
             files = ", ".join(sorted(set(self.incomplete)))
             return RuleResult(
-                self.rule.id, "not_evaluated", f"would pass, but the input may be incomplete: {files}", (), evaluated
+                self.rule.id,
+                "not_evaluated",
+                f"would pass, but the input may be incomplete: {files}",
+                (),
+                evaluated,
+                reason_ja=f"合格になりますが、入力が不完全な可能性があります: {files}",
             )
         return RuleResult(self.rule.id, "pass", notes, (), evaluated)
 

@@ -87,6 +87,7 @@ def build(scan: Scan) -> dict[str, Any]:
                 "tags": list(rules[result.rule_id].tags),
                 "outcome": result.outcome,
                 "reason": result.reason,
+                "reason_ja": result.reason_ja,
                 "evaluated": result.evaluated,
                 "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
             }

@@ -82,12 +82,14 @@ def _failing(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list[
     return lines
 
 
-def _not_evaluated(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
+def _not_evaluated(report: dict[str, Any], t: dict[str, Any], japanese: bool = False) -> list[str]:
     skipped = [r for r in report["results"] if r["outcome"] == "not_evaluated"]
     if not skipped:
         return []
     lines = [f"## {t['not_evaluated']}", ""]
-    lines += [f"- {r['rule_id']}: {escape(r['reason'] or t['some_unjudged'])}" for r in skipped]
+    for r in skipped:
+        reason = (r.get("reason_ja") if japanese else None) or r["reason"] or t["some_unjudged"]
+        lines.append(f"- {r['rule_id']}: {escape(reason)}")
     return [*lines, ""]
 
 
@@ -127,7 +129,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         *_verdicts(report, t, language == "ja"),
         *_counts(report, t),
         *_failing(report, t, language == "ja"),
-        *_not_evaluated(report, t),
+        *_not_evaluated(report, t, language == "ja"),
         *_waivers(report, t),
         *_inputs(report, t),
     ]

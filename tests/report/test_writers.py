@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from analyzer.cli import app
 from analyzer.pipeline import ScanOptions, packaged_demo, scan
-from analyzer.report import csv_report, junit_report, markdown_report
+from analyzer.report import csv_report, html_report, junit_report, markdown_report
 from analyzer.report.json_report import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +155,17 @@ def test_the_waiver_cell_names_only_what_the_waiver_gives() -> None:
     assert _waiver("W1", waivers) == "W1, CHG-1, until 2027-03-31: migration"
     assert _waiver("W2", waivers) == "W2: shared desk"
     assert _waiver(None, waivers) == ""
+
+
+def test_the_engines_own_reasons_are_japanese_in_a_japanese_report() -> None:
+    """A rule without its data says why in Japanese (the dataset and cmdlet names stay as they are)."""
+    report = build(scan(ScanOptions([packaged_demo()], as_of=dt.datetime(2026, 11, 27, tzinfo=dt.UTC))))
+    [auth] = [r for r in report["results"] if r["rule_id"] == "POP-AUTH-001"]
+    assert auth["reason"] == "no organization_config data in the bundle: export it with Get-OrganizationConfig"
+    assert (
+        auth["reason_ja"]
+        == "バンドルに organization_config のデータがありません: Get-OrganizationConfig でエクスポートしてください"
+    )
+    assert auth["reason_ja"] in html_report.render(report, "ja")["report.html"].decode("utf-8")
+    assert markdown_report.escape(auth["reason_ja"]) in markdown_report.render(report, "ja")["summary.md"].decode()
+    assert auth["reason_ja"] not in html_report.render(report)["report.html"].decode("utf-8")

@@ -62,7 +62,10 @@ def test_mistakes_sample_is_not_ready_and_says_which_server() -> None:
     pop3 = result.verdicts["pop3"]
     assert pop3["servers"] == {"EX16A": "not_ready", "EX16B": "unknown"}  # EX16B's POP settings were not exported
     outcomes = {r.rule_id: r for r in result.results}
-    assert outcomes["POP-SET-001"].outcome == "fail"
+    # PlainTextLogin where SecureLogin was intended lets clients in (a safety finding: POP-SEC-001); EX16B's
+    # settings were not exported, so its LoginType cannot be judged.
+    assert [(f.server, f.outcome) for f in outcomes["POP-SET-001"].findings] == [("EX16B", "not_evaluated")]
+    assert [f.server for f in outcomes["POP-SEC-001"].findings] == ["EX16A"]
     users = [f.object for f in outcomes["POP-USR-001"].findings]
     assert users == ["user000007@contoso.com", "user000011@contoso.com"]  # the shared mailbox 0 is out of scope
 
@@ -288,7 +291,21 @@ def test_findings_name_objects_as_admins_know_them_without_noise() -> None:
     assert expired.observed.startswith(
         "Thumbprint=61A0DDD2C0EBDD1FCD55826683F59F8F66A835E0, Subject=CN=ex16a, NotAfter="
     )
-    [login] = [f for f in results["POP-SET-001"].findings if f.outcome == "fail"]
-    assert login.observed == "LoginType=PlainTextLogin"  # not `Name=1, …`: Get-PopSettings' Name is always 1
+    [clear] = results["POP-SEC-001"].findings
+    assert clear.observed.startswith("LoginType=PlainTextLogin")  # not `Name=1, …`: Get-PopSettings' Name is always 1
     [component] = results["IMAP-CMP-001"].findings
     assert component.observed == "Component=ImapProxy, State=Inactive"
+
+
+def test_a_login_type_weaker_than_intended_is_a_risk_and_a_stricter_one_turns_clients_away() -> None:
+    """PlainTextLogin where SecureLogin was intended: clients connect (readiness passes), and clear text on port
+    110 makes POP3 at risk. SecureLogin where PlainTextLogin was intended: clients without TLS are turned away."""
+    weaker = _scan(SAMPLES / "mistakes-2016")
+    results = {r.rule_id: r for r in weaker.results}
+    assert "EX16A" not in {f.server for f in results["POP-SET-001"].findings}
+    assert weaker.verdicts["pop3"]["safety"]["servers"]["EX16A"] == "at_risk"
+    stricter = _scan(SAMPLES / "healthy-2019", login_type="PlainTextLogin")
+    [setting] = [r for r in stricter.results if r.rule_id == "POP-SET-001"]
+    assert setting.outcome == "fail" and {f.server for f in setting.findings} == {"EXCH01", "EXCH02"}
+    assert "clients that do not use TLS cannot sign in" in setting.findings[0].message
+    assert stricter.verdicts["pop3"]["status"] == "not_ready"

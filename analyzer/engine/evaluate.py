@@ -397,7 +397,7 @@ class _Evaluator:
         500,000-row table costs hundreds of MB."""
         if bool(keep.all()):
             return frame
-        always = {*PROVENANCE, "server_name", "source_index", "source_format"}
+        always = {*PROVENANCE, "server_name", "source_index", "source_format", "DisplayName"}
         labels = {name for spec in BY_NAME.values() for name in spec.label}
         columns = [c for c in frame.columns if c in always or c in labels or str(c).lower() in self.names]
         narrowed: pd.DataFrame = frame[columns]
@@ -444,6 +444,7 @@ class _Evaluator:
         """A finding about `row`. For a join, `counterparts` are the offending rows of the joined dataset: they
         fill the templates (one command each) and are the evidence the finding cites."""
         label = next((_text(row[c]) for c in BY_NAME[dataset].label if c in row and not _missing(row[c])), "")
+        label = _with_display_name(dataset, label, row.get("DisplayName"), row.get("PrimarySmtpAddress"))
         server = None if _missing(row.get("server_key")) else str(row["server_key"])
         display_server = row.get("server_fqdn") if not _missing(row.get("server_fqdn")) else server
         evidence = (counterparts or [dict(row)])[:5]
@@ -558,7 +559,8 @@ class _Evaluator:
         ]
         placeholders = [name for t in templates for found in _PLACEHOLDER.findall(t) for name in found if name]
         labels = BY_NAME[dataset].label
-        wanted = [*labels, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
+        named = ("DisplayName",) if dataset in _MAILBOXES else ()
+        wanted = [*labels, *named, *PROVENANCE, *(column_name(frame, f) for f in fields), *placeholders]
         copied = [c for c in dict.fromkeys(wanted) if c in frame.columns]
         order = [
             frame[c].take(positions).astype("string").fillna("").to_numpy(dtype=object)
@@ -573,6 +575,10 @@ class _Evaluator:
         for name in reversed(labels):
             if name in rows:
                 label = _texts(rows[name], "").mask(rows[name].isna().to_numpy(dtype=bool), label)
+        if named and "DisplayName" in rows and "PrimarySmtpAddress" in rows:
+            display, address = rows["DisplayName"].astype("string"), rows["PrimarySmtpAddress"].astype("string")
+            both = (display.notna() & address.notna() & (display != address)).fillna(False).to_numpy(dtype=bool)
+            label = label.mask(both, display + " <" + address + ">")
         server = rows["server_key"].astype("string") if "server_key" in rows else missing
         fqdn = rows["server_fqdn"].astype("string") if "server_fqdn" in rows else missing
         observed = pd.Series("", index=rows.index, dtype="string")
@@ -705,6 +711,16 @@ class _Evaluator:
                 )
         findings.sort(key=lambda f: (f.server or "", f.object, f.outcome))
         return self.result(findings, len(left))
+
+
+# Mailboxes are named as admins know them: display name and primary SMTP address.
+_MAILBOXES = frozenset({"cas_mailbox", "mailbox"})
+
+
+def _with_display_name(dataset: str, label: str, display: Any, address: Any) -> str:
+    if dataset not in _MAILBOXES or _missing(display) or _missing(address) or str(display) == str(address):
+        return label
+    return f"{display} <{address}>"
 
 
 # How an admin tells one counterpart from another: a certificate by its thumbprint and subject.

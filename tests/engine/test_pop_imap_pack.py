@@ -67,7 +67,8 @@ def test_mistakes_sample_is_not_ready_and_says_which_server() -> None:
     assert [(f.server, f.outcome) for f in outcomes["POP-SET-001"].findings] == [("EX16B", "not_evaluated")]
     assert [f.server for f in outcomes["POP-SEC-001"].findings] == ["EX16A"]
     users = [f.object for f in outcomes["POP-USR-001"].findings]
-    assert users == ["user000007@contoso.com", "user000011@contoso.com"]  # the shared mailbox 0 is out of scope
+    # Named as admins know them; the shared mailbox 0 is out of scope.
+    assert users == ["User 000007 <user000007@contoso.com>", "User 000011 <user000011@contoso.com>"]
 
 
 def test_mixed_formats_sample_is_partial_for_pop3() -> None:

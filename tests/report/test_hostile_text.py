@@ -52,7 +52,7 @@ def test_no_report_and_no_console_line_carries_a_control_character(tmp_path: Pat
         assert "us\u2400er\u241b" in text and "pwned\u2407" in text, name  # shown, not obeyed
     report = json.loads(shown["report.json"])
     objects_seen = {f["object"] for r in report["results"] for f in r["findings"]}
-    assert "us\x00er\x1b]0;pwned\x07[/]@contoso.com" in objects_seen  # exact in the machine format
+    assert "User 000001 <us\x00er\x1b]0;pwned\x07[/]@contoso.com>" in objects_seen  # exact in the machine format
 
 
 def test_inspect_shows_a_value_that_looks_like_console_markup(tmp_path: Path) -> None:

@@ -203,3 +203,50 @@ def test_axe_finds_no_accessibility_violation(browser: Any, tmp_path: Path, host
         "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));"
     )
     assert violations == []
+
+
+# Every word of 20 characters or less, outside paths, hashes and commands, whose letters render on two lines other
+# than right after a hyphen (where a line may end).
+_SPLIT_WORDS = r"""
+const out = [];
+for (const el of document.querySelectorAll('th, td, h1, h2, .badge')) {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    if (node.parentElement.closest('.source, .hash, code')) continue;
+    const words = /\S+/g;
+    let match;
+    while ((match = words.exec(node.data))) {
+      if (match[0].length > 20) continue;
+      let top = null;
+      for (let i = 0; i < match[0].length; i++) {
+        const range = document.createRange();
+        range.setStart(node, match.index + i);
+        range.setEnd(node, match.index + i + 1);
+        const rect = range.getBoundingClientRect();
+        if (rect.width === 0) continue;
+        if (top !== null && Math.abs(rect.top - top) > 2 && match[0][i - 1] !== '-') {
+          out.push(el.tagName + ': ' + match[0]);
+          break;
+        }
+        top = rect.top;
+      }
+    }
+  }
+}
+return out;
+"""
+
+
+def test_on_a_desktop_no_short_word_is_split_inside(browser: Any, page: Path) -> None:
+    """At 1,400 px, headers and short values wrap between words only: a findings column is never squeezed until
+    'fix' or 'product=Exchange' break in the middle (a long thumbprint or path still breaks where it must)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
+    )
+    try:
+        browser.get(page.as_uri())
+        assert browser.execute_script(_SPLIT_WORDS) == []
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 1400
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

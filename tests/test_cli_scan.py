@@ -88,7 +88,7 @@ def test_a_rule_that_does_not_load_or_an_unreadable_bundle_exit_2(tmp_path: Path
     empty.mkdir()
     (empty / "x.xml").write_bytes(b"")
     result = runner.invoke(app, ["scan", str(empty), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and f"{empty / 'x.xml'}: the file is empty" in result.output
+    assert result.exit_code == 2 and "empty/x.xml: the file is empty" in result.output
 
 
 def test_a_user_rule_with_a_parameter_is_evaluated_into_the_report(tmp_path: Path) -> None:

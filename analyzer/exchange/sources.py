@@ -92,17 +92,22 @@ class _Walk:
     is only listed, since the walk reads that target where it stands — following it would read it twice, or not
     at all, depending on the order the folder lists its entries in."""
 
-    def __init__(self, root: Path, unread: list[Unread]) -> None:
+    def __init__(self, root: Path, label: str, unread: list[Unread]) -> None:
         self.root = root
+        self.label = label
         self.real_root = root.resolve()
         self.unread = unread
         self.files: list[Path] = []
 
     def refuse(self, path: Path, reason: str, *, export_like: bool = True) -> None:
-        self.unread.append(Unread(shown_path(path), self.relative(path), reason, export_like))
+        self.unread.append(Unread(self.shown(path), self.relative(path), reason, export_like))
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+    def shown(self, path: Path) -> str:
+        relative = self.relative(path)
+        return self.label if relative == "." else f"{self.label}/{shown_path(relative)}"
 
     def visit(self, folder: Path) -> None:
         try:
@@ -145,10 +150,20 @@ class _Walk:
             self.refuse(path, f"symlink to {inside} inside the bundle: read there, not twice", export_like=False)
 
 
-def _walk(root: Path, unread: list[Unread]) -> list[Path]:
-    walk = _Walk(root, unread)
+def _walk(root: Path, label: str, unread: list[Unread]) -> list[SourceFile]:
+    walk = _Walk(root, label, unread)
     walk.visit(root)
-    return sorted(walk.files, key=lambda p: walk.relative(p).lower())
+    files = sorted(walk.files, key=lambda p: walk.relative(p).lower())
+    return [SourceFile(p, walk.shown(p), walk.relative(p)) for p in files]
+
+
+def root_labels(paths: list[Path]) -> list[str]:
+    """How reports name each folder, zip or file given: by its own name, as it sits in the bundle, not where it sits
+    on this machine (an absolute path means nothing to the customer reading the report and tells them the
+    consultant's folders). Two given with one name are told apart by the path as given."""
+    names = [shown_path(p.resolve().name or p) for p in paths]  # "." is named after the current folder
+    counts = Counter(name.lower() for name in names)
+    return [name if counts[name.lower()] == 1 else shown_path(p) for name, p in zip(names, paths, strict=True)]
 
 
 def _safe_member_name(name: str) -> PurePosixPath | None:
@@ -209,24 +224,26 @@ def _refusal(info: zipfile.ZipInfo, name: PurePosixPath | None, seen: dict[str, 
     return None
 
 
-def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceFile]:
-    """Extract the members that are safe to extract; add the rest to `unread` with the reason."""
+def extract_zip(archive: Path, into: Path, unread: list[Unread], label: str | None = None) -> list[SourceFile]:
+    """Extract the members that are safe to extract; add the rest to `unread` with the reason. Reports name the
+    archive `label` (by default, as given)."""
     extracted: list[SourceFile] = []
+    label = shown_path(archive) if label is None else label
     try:
         bundle = zipfile.ZipFile(archive)
     except UnicodeDecodeError:
         unread.append(
-            Unread(shown_path(archive), archive.name, "not a readable zip file: a member name marked UTF-8 is not")
+            Unread(label, archive.name, "not a readable zip file: a member name marked UTF-8 is not")
         )
         return extracted
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        unread.append(Unread(shown_path(archive), archive.name, f"not a readable zip file: {error}"))
+        unread.append(Unread(label, archive.name, f"not a readable zip file: {error}"))
         return extracted
     with bundle:
         infos = bundle.infolist()
         if len(infos) > MAX_MEMBERS:
             reason = f"refused: {len(infos):,} members; a bundle of exports holds far fewer (limit {MAX_MEMBERS:,})"
-            unread.append(Unread(shown_path(archive), archive.name, reason))
+            unread.append(Unread(label, archive.name, reason))
             return extracted
         encoding = _names_encoding(infos)
         named = [(info, _member_name(info, encoding)) for info in infos]
@@ -242,11 +259,11 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread]) -> list[SourceF
         expanded, packed = sum(i.file_size for i in kept), sum(i.compress_size for i in kept)
         if expanded > MAX_EXPANDED_BYTES or (expanded > _SMALL_MEMBER and expanded > MAX_RATIO * max(packed, 1)):
             reason = f"refused: would expand to {expanded:,} bytes from {packed:,} (a zip bomb)"
-            unread.append(Unread(shown_path(archive), archive.name, reason))
+            unread.append(Unread(label, archive.name, reason))
             return extracted
         into.mkdir(parents=True, exist_ok=True)
         for number, (info, text, name) in enumerate(sorted(safe, key=lambda item: item[1].lower())):
-            display = f"{shown_path(archive)}!{text}"
+            display = f"{label}!{text}"
             refusal = refusals[id(info)]
             if refusal is not None or name is None:
                 unread.append(Unread(display, text.replace("\\", "/"), refusal or "refused"))
@@ -283,16 +300,15 @@ def collect(paths: list[Path], scratch: Path, problems: list[InputProblem], unre
     """Every file of the bundle, in a stable order. `scratch` receives extracted zip members; what is not read
     is added to `unread` (and, as a problem, to `problems`)."""
     files: list[SourceFile] = []
-    for number, given in enumerate(paths):
+    for number, (given, label) in enumerate(zip(paths, root_labels(paths), strict=True)):
         first_unread = len(unread)
         if given.is_dir():
-            files.extend(
-                SourceFile(p, shown_path(p), p.relative_to(given).as_posix(), number) for p in _walk(given, unread)
-            )
+            files.extend(replace(f, root=number) for f in _walk(given, label, unread))
         elif given.is_file() and (zipfile.is_zipfile(given) or _looks_like_zip(given)):
-            files.extend(replace(f, root=number) for f in extract_zip(given, scratch / f"zip{number}", unread))
+            extracted = extract_zip(given, scratch / f"zip{number}", unread, label)
+            files.extend(replace(f, root=number) for f in extracted)
         elif given.is_file():
-            files.append(SourceFile(given, shown_path(given), given.name, number))
+            files.append(SourceFile(given, label, given.name, number))
         else:
             problems.append(InputProblem(shown_path(given), 0, "no such file or folder"))
         problems.extend(InputProblem(u.display, 0, u.reason) for u in unread[first_unread:])

@@ -122,8 +122,9 @@ def test_a_cut_off_mailbox_export_leaves_the_verdict_unknown_and_names_the_file(
     pop3 = result.verdicts["pop3"]
     users = next(r for r in result.results if r.rule_id == "POP-USR-001")
     assert users.outcome == "not_evaluated" and users.reason is not None
-    assert users.reason.startswith(f"would pass, but the input may be incomplete: {cas} (damaged or truncated XML")
-    assert any(line.startswith(str(cas)) and "cas_mailbox incomplete" in line for line in pop3["degraded_inputs"])
+    shown = f"healthy/{cas.name}"  # named from the bundle root
+    assert users.reason.startswith(f"would pass, but the input may be incomplete: {shown} (damaged or truncated XML")
+    assert any(line.startswith(shown) and "cas_mailbox incomplete" in line for line in pop3["degraded_inputs"])
     assert set(pop3["servers"].values()) == {"ready"}  # mailbox data says nothing against a server
 
 

@@ -224,19 +224,19 @@ def test_a_folder_is_walked_in_a_stable_order_and_what_is_not_read_is_said(tmp_p
     os.symlink(root / "pipe.xml", root / "to-pipe.xml")
     files, unread, problems = _walk(root)
     assert [(f.relative, f.display) for f in files] == [
-        ("A.xml", str(root / "A.xml")), ("b.xml", str(root / "b.xml")), ("EX01/pop.xml", str(root / "EX01/pop.xml")),
-        ("x_1.xml", str(root / "x_1.xml")), ("xz.xml", str(root / "xz.xml")),  # `_` before letters, in lower case
+        ("A.xml", f"{root.name}/A.xml"), ("b.xml", f"{root.name}/b.xml"), ("EX01/pop.xml", f"{root.name}/EX01/pop.xml"),
+        ("x_1.xml", f"{root.name}/x_1.xml"), ("xz.xml", f"{root.name}/xz.xml"),  # `_` before letters, in lower case
     ]  # fmt: skip
     said = {u.relative: (u.reason, u.export_like, u.display) for u in unread}
     assert said == {
-        "Thumbs.db": ("ignored: a file Windows or macOS keeps in folders", False, str(root / "Thumbs.db")),
-        "pipe.xml": ("not a regular file (a FIFO, socket or device): not read", True, str(root / "pipe.xml")),
-        "inside.xml": ("symlink to b.xml inside the bundle: read there, not twice", False, str(root / "inside.xml")),
-        "folder-link": ("symlink to EX01 inside the bundle: read there, not twice", False, str(root / "folder-link")),
-        "outside": ("symlink to a place outside the bundle: refused", True, str(root / "outside")),
-        "broken.xml": ("symlink whose target does not exist: not read", True, str(root / "broken.xml")),
-        "loop.xml": ("symlink that loops: not read", True, str(root / "loop.xml")),
-        "to-pipe.xml": ("symlink to something that is not a regular file: not read", True, str(root / "to-pipe.xml")),
+        "Thumbs.db": ("ignored: a file Windows or macOS keeps in folders", False, f"{root.name}/Thumbs.db"),
+        "pipe.xml": ("not a regular file (a FIFO, socket or device): not read", True, f"{root.name}/pipe.xml"),
+        "inside.xml": ("symlink to b.xml inside the bundle: read there, not twice", False, f"{root.name}/inside.xml"),
+        "folder-link": ("symlink to EX01 inside the bundle: read there, not twice", False, f"{root.name}/folder-link"),
+        "outside": ("symlink to a place outside the bundle: refused", True, f"{root.name}/outside"),
+        "broken.xml": ("symlink whose target does not exist: not read", True, f"{root.name}/broken.xml"),
+        "loop.xml": ("symlink that loops: not read", True, f"{root.name}/loop.xml"),
+        "to-pipe.xml": ("symlink to something that is not a regular file: not read", True, f"{root.name}/to-pipe.xml"),
     }
     assert problems == [InputProblem(u.display, 0, u.reason) for u in unread]
 
@@ -289,8 +289,8 @@ def test_a_folder_that_cannot_be_listed_or_an_entry_that_cannot_be_examined_is_s
     files, unread, _problems = _walk(root)
     assert [f.relative for f in files] == ["fine.xml"]
     assert sorted(unread, key=lambda u: u.relative) == [
-        Unread(str(root / "locked"), "locked", "folder cannot be read: Permission denied"),
-        Unread(str(root / "odd.xml"), "odd.xml", "cannot be examined: Input/output error"),
+        Unread(f"{root.name}/locked", "locked", "folder cannot be read: Permission denied"),
+        Unread(f"{root.name}/odd.xml", "odd.xml", "cannot be examined: Input/output error"),
     ]
 
 
@@ -300,7 +300,7 @@ def test_collect_says_what_it_was_given_that_does_not_exist_and_reads_a_lone_fil
     problems: list[InputProblem] = []
     unread: list[Unread] = []
     files = collect([lone, tmp_path / "missing"], tmp_path / "scratch", problems, unread)
-    assert files == [SourceFile(lone, str(lone), "pop.xml")]
+    assert files == [SourceFile(lone, "pop.xml", "pop.xml")]  # named as in the bundle, not where it sits here
     assert problems == [InputProblem(str(tmp_path / "missing"), 0, "no such file or folder")] and unread == []
 
 
@@ -311,8 +311,8 @@ def test_a_zip_by_name_or_by_first_bytes_is_read_as_a_damaged_zip(tmp_path: Path
     problems: list[InputProblem] = []
     unread: list[Unread] = []
     assert collect([given], tmp_path / "scratch", problems, unread) == []
-    assert unread == [Unread(str(given), name, "not a readable zip file: File is not a zip file")]
-    assert problems == [InputProblem(str(given), 0, "not a readable zip file: File is not a zip file")]
+    assert unread == [Unread(name, name, "not a readable zip file: File is not a zip file")]
+    assert problems == [InputProblem(name, 0, "not a readable zip file: File is not a zip file")]
 
 
 def test_a_file_that_cannot_be_opened_is_not_taken_for_a_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,7 +328,7 @@ def test_a_file_that_cannot_be_opened_is_not_taken_for_a_zip(tmp_path: Path, mon
     monkeypatch.setattr(Path, "open", refusing_open)
     problems: list[InputProblem] = []
     unread: list[Unread] = []
-    assert collect([locked], tmp_path / "scratch", problems, unread) == [SourceFile(locked, str(locked), "pop.xml")]
+    assert collect([locked], tmp_path / "scratch", problems, unread) == [SourceFile(locked, "pop.xml", "pop.xml")]
     assert unread == [] and problems == []  # the reader then says it cannot be read, as for any export
 
 
@@ -378,6 +378,30 @@ def test_each_path_given_adds_its_own_problems_once(tmp_path: Path) -> None:
     collect([first, second], tmp_path / "scratch", problems, unread)
     reason = "not a regular file (a FIFO, socket or device): not read"
     assert problems == [
-        InputProblem(str(first / "pipe.xml"), 0, reason),
-        InputProblem(str(second / "pipe.xml"), 0, reason),
+        InputProblem("one/pipe.xml", 0, reason),
+        InputProblem("two/pipe.xml", 0, reason),
+    ]
+
+
+def test_reports_name_files_from_the_bundle_root_never_by_where_they_sit_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consultant's folders (`/home/k.sato/customers/contoso/…`) are not the customer's business and mean nothing
+    to them: a folder is named by its own name, a zip and its members as `name.zip!member`, the current folder by
+    its name; two roots of one name (`before/EX01`, `after/EX01`) by the path as given, so they stay apart."""
+    for folder in ("customers/contoso/EX01", "before/EX01", "after/EX01"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "pop.xml").write_text("<Objs/>")
+    with zipfile.ZipFile(tmp_path / "customers" / "bundle.zip", "w") as archive:
+        archive.writestr("EX02/imap.xml", "<Objs/>")
+    monkeypatch.chdir(tmp_path / "customers" / "contoso")
+
+    def shown(*given: Path) -> list[str]:
+        return [f.display for f in collect(list(given), tmp_path / "scratch", [], [])]
+
+    assert shown(tmp_path / "customers/contoso/EX01") == ["EX01/pop.xml"]
+    assert shown(Path(".")) == ["contoso/EX01/pop.xml"]
+    assert shown(tmp_path / "customers/bundle.zip") == ["bundle.zip!EX02/imap.xml"]
+    assert shown(Path("../../before/EX01"), Path("../../after/EX01")) == [
+        "../../before/EX01/pop.xml", "../../after/EX01/pop.xml"
     ]

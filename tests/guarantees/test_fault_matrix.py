@@ -163,7 +163,7 @@ def test_an_unreadable_file_is_a_problem_and_its_verdict_is_not_ready() -> None:
     finally:
         shutil.rmtree(folder)
     problems = dict(report["problems"])
-    assert any("cannot be read: Permission denied" in m for m in problems[str(secret)])
+    assert any("cannot be read: Permission denied" in m for m in problems["bundle/EXCH01/Get-PopSettings.xml"])
     assert report["verdicts"]["pop3"] not in ("ready", "partial")
     # IMAP4's verdict reads POP3's settings too (CAS-ROLE-002: each Client Access server has both), so it cannot be
     # vouched for either; the adversarial corpus (tests/adversarial/) covers every other way a file goes unread.

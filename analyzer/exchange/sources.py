@@ -232,9 +232,7 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread], label: str | No
     try:
         bundle = zipfile.ZipFile(archive)
     except UnicodeDecodeError:
-        unread.append(
-            Unread(label, archive.name, "not a readable zip file: a member name marked UTF-8 is not")
-        )
+        unread.append(Unread(label, archive.name, "not a readable zip file: a member name marked UTF-8 is not"))
         return extracted
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         unread.append(Unread(label, archive.name, f"not a readable zip file: {error}"))

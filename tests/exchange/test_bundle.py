@@ -265,10 +265,7 @@ def test_a_symlink_that_stays_inside_the_bundle_is_listed_and_its_target_read_on
     (bundle / "again").symlink_to(bundle / "EXCH01", target_is_directory=True)
     loaded = load_bundle([bundle])
     read = [entry.path for entry in loaded.inputs]
-    assert (
-        read.count("bundle/Get-ExchangeServer.xml") == 1
-        and "bundle/EXCH01/Get-PopSettings.xml" in read
-    )
+    assert read.count("bundle/Get-ExchangeServer.xml") == 1 and "bundle/EXCH01/Get-PopSettings.xml" in read
     assert not any("copies" in path or "again" in path for path in read)
     assert loaded.unread == []  # nothing is missing: the targets were read where they stand
     listed = {p.path: p.message for p in loaded.problems}

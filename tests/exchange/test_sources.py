@@ -403,5 +403,6 @@ def test_reports_name_files_from_the_bundle_root_never_by_where_they_sit_on_this
     assert shown(Path(".")) == ["contoso/EX01/pop.xml"]
     assert shown(tmp_path / "customers/bundle.zip") == ["bundle.zip!EX02/imap.xml"]
     assert shown(Path("../../before/EX01"), Path("../../after/EX01")) == [
-        "../../before/EX01/pop.xml", "../../after/EX01/pop.xml"
+        "../../before/EX01/pop.xml",
+        "../../after/EX01/pop.xml",
     ]

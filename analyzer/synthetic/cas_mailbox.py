@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analyzer.readers.psvalues import PSDateTime, PSList
+from analyzer.synthetic.exchange_objects import organisation
 
 TYPE_NAMES = (
     "Microsoft.Exchange.Data.Directory.Management.CASMailbox",
@@ -36,7 +37,7 @@ _PROXY_ADDRESSES = (
     "Microsoft.Exchange.Data.MultiValuedPropertyBase",
     "System.Object",
 )
-_ADMIN_GROUP = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+_ADMIN_GROUP = "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
 _EPOCH = datetime(2023, 5, 1, 8, 0, 0, tzinfo=UTC)
 
 
@@ -47,29 +48,39 @@ def _strings(values: list[str], type_names: tuple[str, ...] = _MULTI_VALUED) -> 
 
 
 def cas_mailbox(
-    index: int, *, servers: int = 2, pop_enabled: bool = True, imap_enabled: bool = True
+    index: int,
+    *,
+    servers: int = 2,
+    pop_enabled: bool = True,
+    imap_enabled: bool = True,
+    domain: str = "contoso.com",
+    server_names: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Properties and extended members of mailbox number `index` (deterministic)."""
+    """Properties and extended members of mailbox number `index` (deterministic), in the organisation of `domain`
+    whose mailbox servers are `server_names` (EXCH01, EXCH02, … when not given)."""
     alias = f"user{index:06d}"
-    server = f"EXCH{index % servers + 1:02d}"
+    names = server_names or tuple(f"EXCH{n + 1:02d}" for n in range(servers))
+    server = names[index % len(names)]
+    org, dcs = organisation(domain)
+    admin_group = f"/o={org}{_ADMIN_GROUP}"
     guid = uuid.UUID(int=(index * 2654435761) % (1 << 128) | (1 << 127))
-    dn = f"CN={alias},OU=Users,OU=Contoso,DC=contoso,DC=com"
+    dn = f"CN={alias},OU=Users,OU={org},{dcs}"
     changed = PSDateTime(_EPOCH + timedelta(minutes=index), "Utc")
     props: dict[str, Any] = {
         "ExternalDirectoryObjectId": "",
         "EmailAddresses": _strings(
             [
-                f"SMTP:{alias}@contoso.com",
-                f"smtp:{alias}@contoso.mail.onmicrosoft.com",
-                f"X500:/o=Contoso/cn={alias}",
+                f"SMTP:{alias}@{domain}",
+                f"smtp:{alias}@{org.lower()}.mail.onmicrosoft.com",
+                f"X500:/o={org}/cn={alias}",
             ],
             _PROXY_ADDRESSES,
         ),
-        "LegacyExchangeDN": f"{_ADMIN_GROUP}/cn=Recipients/cn={alias}",
+        "LegacyExchangeDN": f"{admin_group}/cn=Recipients/cn={alias}",
         "LinkedMasterAccount": "",
-        "PrimarySmtpAddress": f"{alias}@contoso.com",
+        "PrimarySmtpAddress": f"{alias}@{domain}",
         "SamAccountName": alias,
-        "ServerLegacyDN": f"{_ADMIN_GROUP}/cn=Configuration/cn=Servers/cn={server}",
+        "ServerLegacyDN": f"{admin_group}/cn=Configuration/cn=Servers/cn={server}",
         "ServerName": server.lower(),
         "DisplayName": f"User {index:06d}",
         "ActiveSyncAllowedDeviceIDs": _strings([]),
@@ -126,24 +137,24 @@ def cas_mailbox(
         "Name": alias,
         "AdminDisplayName": "",
         "DistinguishedName": dn,
-        "Identity": f"contoso.com/Contoso/Users/{alias}",
+        "Identity": f"{domain}/{org}/Users/{alias}",
         "Guid": guid,
-        "ObjectCategory": "contoso.com/Configuration/Schema/Person",
+        "ObjectCategory": f"{domain}/Configuration/Schema/Person",
         "ObjectClass": _strings(["top", "person", "organizationalPerson", "user"]),
         "WhenChanged": PSDateTime((_EPOCH + timedelta(minutes=index)).astimezone(), "Local"),
         "WhenCreated": PSDateTime((_EPOCH - timedelta(days=400)).astimezone(), "Local"),
         "WhenChangedUTC": changed,
         "WhenCreatedUTC": PSDateTime(_EPOCH - timedelta(days=400), "Utc"),
         "OrganizationId": "",
-        "Id": f"contoso.com/Contoso/Users/{alias}",
-        "OriginatingServer": "DC01.contoso.com",
+        "Id": f"{domain}/{org}/Users/{alias}",
+        "OriginatingServer": f"DC01.{domain}",
         "IsValid": True,
         "ObjectState": "Unchanged",
         "ExchangeVersion": "0.10 (14.0.100.0)",
         "ExchangeObjectId": guid,
     }
     extended = {
-        "PSComputerName": "exch01.contoso.com",
+        "PSComputerName": f"{names[0].lower()}.{domain}",
         "RunspaceId": uuid.UUID("4f1d6ed3-81ee-4120-9d38-b803867135e5"),
         "PSShowComputerName": False,
     }

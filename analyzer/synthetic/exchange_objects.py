@@ -20,8 +20,21 @@ from analyzer.exchange.certificates import x500_name
 from analyzer.readers.psvalues import PSEnum, PSList, PSObject
 
 ExchangeObject = tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]
-_ORG = "CN=Contoso,CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=contoso,DC=com"
-_GROUP = f"CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,{_ORG}"
+
+
+def organisation(domain: str) -> tuple[str, str]:
+    """The organisation of `domain`, named after its first label, and the domain as DN parts: `Contoso`,
+    `DC=contoso,DC=com`."""
+    return domain.split(".", maxsplit=1)[0].capitalize(), ",".join(f"DC={part}" for part in domain.split("."))
+
+
+def _group(domain: str) -> str:
+    """The administrative group's DN in the organisation of `domain`."""
+    org, dcs = organisation(domain)
+    return (f"CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,CN={org},"
+            f"CN=Microsoft Exchange,CN=Services,CN=Configuration,{dcs}")  # fmt: skip
+
+
 VERSIONS = {
     "2013": (15, 0, 1497, 2),
     "2016": (15, 1, 2507, 6),
@@ -72,7 +85,7 @@ def exchange_server(
         "Site": f"{domain}/Configuration/Sites/Default-First-Site-Name",
         "Edition": PSEnum("Microsoft.Exchange.Data.ServerEditionType", "Standard", 1),
         "ExchangeVersion": "0.1 (8.0.535.0)",
-        "DistinguishedName": f"CN={name},CN=Servers,{_GROUP}",
+        "DistinguishedName": f"CN={name},CN=Servers,{_group(domain)}",
         "Guid": _guid("server", name),
     }
     return (
@@ -148,7 +161,7 @@ def protocol_settings(
         "ProxyTargetPort": 1995 if pop else 1993,
         ("MessageRetrievalSortOrder" if pop else "ShowHiddenFoldersEnabled"): "Ascending" if pop else False,
         "Identity": f"{server}\\1",
-        "DistinguishedName": f"CN=1,CN={'POP3' if pop else 'IMAP4'},CN=Protocols,CN={server},CN=Servers,{_GROUP}",
+        "DistinguishedName": f"CN=1,CN={'POP3' if pop else 'IMAP4'},CN=Protocols,CN={server},CN=Servers,{_group(domain)}",
         "Guid": _guid(protocol, server),
     }
     type_name = "Microsoft.Exchange.Data.Directory.SystemConfiguration." + (
@@ -237,7 +250,7 @@ def receive_connector(
         "Enabled": True,
         "Fqdn": f"{server.lower()}.{domain}",
         "Identity": f"{server}\\{name} {server}",
-        "DistinguishedName": f"CN={name} {server},CN=SMTP Receive Connectors,CN=Protocols,CN={server},CN=Servers,{_GROUP}",
+        "DistinguishedName": f"CN={name} {server},CN=SMTP Receive Connectors,CN=Protocols,CN={server},CN=Servers,{_group(domain)}",
         "Guid": _guid("connector", server, name),
     }
     return ("Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector", "System.Object"), props, {}

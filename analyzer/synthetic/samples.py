@@ -84,11 +84,13 @@ def _ca_and_leaf(domain: str, servers: list[str], not_after: dt.datetime) -> tup
 NON_USER_KINDS = ("SharedMailbox", "RoomMailbox", "EquipmentMailbox", "DiscoveryMailbox")
 
 
-def _mailboxes(count: int, *, disabled_pop: set[int], disabled_imap: set[int], servers: int) -> list[ex.ExchangeObject]:
+def _mailboxes(count: int, *, disabled_pop: set[int], disabled_imap: set[int], domain: str,
+               servers: list[str]) -> list[ex.ExchangeObject]:  # fmt: skip
+    """Mailboxes of the organisation of `domain`, spread over its `servers`."""
     objects: list[ex.ExchangeObject] = []
     for index in range(count):
-        props, extended = cas_mailbox(index, servers=servers, pop_enabled=index not in disabled_pop,
-                                      imap_enabled=index not in disabled_imap)  # fmt: skip
+        props, extended = cas_mailbox(index, pop_enabled=index not in disabled_pop, imap_enabled=index not in disabled_imap,
+                                      domain=domain, server_names=tuple(servers))  # fmt: skip
         objects.append((CAS_TYPE_NAMES, props, extended))
     return objects
 
@@ -181,7 +183,7 @@ def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "cl
     _stream_mailboxes(folder / mailbox_file, mailboxes, mailbox_format, len(names))
     entries.append({"path": mailbox_file, "cmdlet": "Get-CASMailbox"})
     # Get-Mailbox for the first mailboxes (a sample of the organisation, up to 200), to tell users from the rest.
-    first = _mailboxes(min(mailboxes, 200), disabled_pop=set(), disabled_imap=set(), servers=len(names))
+    first = _mailboxes(min(mailboxes, 200), disabled_pop=set(), disabled_imap=set(), domain=domain, servers=names)
     files["Get-Mailbox.xml"] = clixml_bytes(_mailbox_kinds(first))
     files["Get-OrganizationConfig.xml"] = clixml_bytes([ex.organization_config("Contoso")])
     entries += [
@@ -252,7 +254,11 @@ def mistakes_2016(folder: Path, *, after_change: bool = False) -> None:
         # Mailboxes 0-3 are shared/room/equipment/discovery (POP3 off on the shared one); 7 and 11 are users without POP3.
         "cas-mailboxes.xml": clixml_bytes(
             cas := _mailboxes(
-                30, disabled_pop={0, 11} if after_change else {0, 7, 11}, disabled_imap={7, 20}, servers=2
+                30,
+                disabled_pop={0, 11} if after_change else {0, 7, 11},
+                disabled_imap={7, 20},
+                domain=domain,
+                servers=names,
             )
         ),
         "mailboxes.xml": clixml_bytes(_mailbox_kinds(cas)),
@@ -272,7 +278,7 @@ def mixed_formats(folder: Path) -> None:
     certificate[1].pop("RawData")  # Select-Object of the readable properties, as admins export it to CSV
     certificate[1]["NotAfter"] = PSDateTime(dt.datetime(2027, 12, 31, tzinfo=dt.UTC), "Utc")
     services = plain(ex.protocol_services("2019", pop=("Running", "Automatic"), imap=("Stopped", "Manual")))
-    boxes = plain(_mailboxes(12, disabled_pop={5}, disabled_imap=set(), servers=1))
+    boxes = plain(_mailboxes(12, disabled_pop={5}, disabled_imap=set(), domain=domain, servers=[name]))
     files = {
         "exchangeserver.json": convert_to_json(plain([ex.exchange_server(name, domain, "2019")]), ps51=False).encode(
             "utf-8"

@@ -288,3 +288,16 @@ def test_an_unread_input_is_tied_to_the_datasets_it_would_supply(tmp_path: Path)
     assert datasets_of_unread("EXCH01/Get-CASMailbox-2.xml", None, None) == ("cas_mailbox",)
     assert datasets_of_unread("mailboxes.xml", None, None) == ("mailbox",)
     assert datasets_of_unread("notes.bin", None, None) == EVERY_DATASET
+
+
+@pytest.mark.parametrize("sample", ["healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats"])
+def test_each_sample_is_one_organisation(sample: str) -> None:
+    """A sample looks like the real thing: its mailboxes' addresses are in the domain of its servers, and the
+    servers their mailboxes live on are servers of the bundle (not contoso.com mailboxes on fabrikam.com servers)."""
+    bundle = load_bundle([Path(__file__).resolve().parents[2] / "samples" / sample])
+    servers = bundle.datasets["exchange_server"].frame
+    domains = {fqdn.split(".", 1)[1].lower() for fqdn in servers["Fqdn"]}
+    mailboxes = bundle.datasets["cas_mailbox"].frame
+    assert {address.split("@")[1].lower() for address in mailboxes["PrimarySmtpAddress"]} == domains
+    if "ServerName" in mailboxes:
+        assert {name.upper() for name in mailboxes["ServerName"]} <= set(bundle.servers["server_key"])

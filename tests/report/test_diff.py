@@ -121,19 +121,19 @@ def test_scan_with_a_baseline_writes_the_comparison_and_gates_on_new_failures(
     assert (tmp_path / "a" / "diff.md").read_text(encoding="utf-8").startswith("## Before and after")
     older = copy.deepcopy(before)  # a baseline from before user000011 was disabled
     users = next(r for r in older["results"] if r["rule_id"] == "POP-USR-001")
-    users["findings"] = [f for f in users["findings"] if f["object"] != "User 000011 <user000011@contoso.com>"]
+    users["findings"] = [f for f in users["findings"] if f["object"] != "User 000011 <user000011@fabrikam.com>"]
     baseline.write_text(json.dumps(older), encoding="utf-8")
     gated = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--baseline", str(baseline), "--fail-on-new"])
     assert gated.exit_code == 1
     difference = json.loads((tmp_path / "b" / "diff.json").read_text(encoding="utf-8"))
-    assert [f["object"] for f in difference["findings"]["new"]] == ["User 000011 <user000011@contoso.com>"]
+    assert [f["object"] for f in difference["findings"]["new"]] == ["User 000011 <user000011@fabrikam.com>"]
     shown = runner.invoke(
         app, [*args[:-3], "-f", "html", "--quiet", "--out", str(tmp_path / "h"), "--baseline", str(baseline)]
     )
     assert shown.exit_code == 0, shown.output
     html = (tmp_path / "h" / "report.html").read_text(encoding="utf-8")
     assert '<section id="before-after"' in html and "<h3>new (1)</h3>" in html
-    assert "POP-USR-001 — User 000011 &lt;user000011@contoso.com&gt;: PopEnabled is False; expected True" in html
+    assert "POP-USR-001 — User 000011 &lt;user000011@fabrikam.com&gt;: PopEnabled is False; expected True" in html
     alone = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--fail-on-new"])
     assert alone.exit_code == 2 and "--baseline" in alone.output
 
@@ -164,12 +164,12 @@ def test_the_before_and_after_samples_show_exactly_what_the_change_fixed(
         ("POP-CRT-002", "EX16A"),  # the expired certificate was replaced (by a new self-signed one)
         ("POP-SVC-001", "EX16A"),  # POP3 started and set to Automatic
         ("POP-SVC-002", "EX16A"),
-        ("POP-USR-001", "User 000007 <user000007@contoso.com>"),  # POP3 given back to one user
+        ("POP-USR-001", "User 000007 <user000007@fabrikam.com>"),  # POP3 given back to one user
     ]
     assert difference["summary"]["new"] == 0 and difference["summary"]["unresolved"] == 0
     still = {(f["rule_id"], f["object"]) for f in difference["findings"]["still_failing"]}
     assert ("POP-CRT-004", "EX16A") in still  # still self-signed
-    assert ("POP-USR-001", "User 000011 <user000011@contoso.com>") in still
+    assert ("POP-USR-001", "User 000011 <user000011@fabrikam.com>") in still
 
 
 def _brief_finding(rule_id: str, message: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, ParamSpec
 
 import jsonschema
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -50,7 +51,7 @@ from analyzer.pipeline import (
 from analyzer.pipeline import scan as run_scan
 from analyzer.readers.dispatch import ExportReader, open_export
 from analyzer.readers.psvalues import display, to_plain
-from analyzer.report.diff import compare
+from analyzer.report.diff import answer_lines, compare
 from analyzer.report.diff import markdown as diff_markdown
 from analyzer.report.json_report import build as build_report
 from analyzer.report.json_report import report_schema
@@ -595,7 +596,10 @@ def scan(
     extra = {}
     if difference is not None:
         as_json = json.dumps(difference, ensure_ascii=False, indent=2) + "\n"
-        extra = {"diff.md": diff_markdown(difference).encode("utf-8"), "diff.json": as_json.encode("utf-8")}
+        extra = {
+            "diff.md": diff_markdown(difference, language=lang).encode("utf-8"),
+            "diff.json": as_json.encode("utf-8"),
+        }
     written = write_reports(report, wanted, out_dir, lang, difference, extra)
     if not quiet:
         _print_scan_summary(report, lang)
@@ -603,12 +607,12 @@ def scan(
     if difference is not None:
         new_failures = difference["summary"]["new"]
         if not quiet:
-            _print_difference(difference)
+            _print_difference(difference, lang)
     for target in written:
         _print_path(target)
     html = next((target for target in written if target.name == "report.html"), None)
     if html is not None and not quiet:  # on stderr: scripts read the paths on stdout
-        err.print(visible(f"open {html} in a browser for the whole report"), markup=False)
+        err.print(visible(labels(lang)["console_open"].format(path=html)), markup=False)
     if fail_on is not None and _reaches(fail_on, report):
         raise typer.Exit(1)
     if fail_on_new and new_failures:
@@ -771,10 +775,12 @@ def diff(
     new: Annotated[Path, typer.Argument(help="report.json of the later scan.")],
     output: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
     fail_on_new: Annotated[bool, typer.Option("--fail-on-new", help="Exit 1 when something new fails.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text and Markdown: en or ja.")] = "en",
 ) -> None:
     """Compare two scans: new, fixed, still failing, unresolved and gone findings, and verdict changes."""
     if output not in ("text", "md", "json"):
         raise typer.BadParameter("text, md or json", param_hint="--format")
+    _check_choices(lang, None)
     try:
         difference = compare(_read_report(old), _read_report(new))
     except ValueError as error:
@@ -783,30 +789,28 @@ def diff(
     if output == "json":
         typer.echo(json.dumps(difference, ensure_ascii=False, indent=2))
     elif output == "md":
-        typer.echo(diff_markdown(difference), nl=False)
+        typer.echo(diff_markdown(difference, language=lang), nl=False)
     else:
-        _print_difference(difference)
+        _print_difference(difference, lang)
     if fail_on_new and difference["summary"]["new"]:
         raise typer.Exit(1)
 
 
-def _print_difference(difference: dict[str, Any]) -> None:
+def _print_difference(difference: dict[str, Any], lang: str = "en") -> None:
+    t = labels(lang)
     counts = difference["summary"]
-    _line(", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items()))
+    _line(", ".join(f"{t['classes'][name]} {count}" for name, count in counts.items()))
     totals = difference.get("totals")
     if totals:
-        _line(f"failing rows: {totals['before']} before, {totals['after']} after")
-    for change in difference["verdicts"]:
-        _line(f"verdict {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}")
-    for change in difference.get("safety", []):
-        _line(f"safety {change['protocol']} {change['scope']}: {change['old']} -> {change['new']}")
-    for same in difference.get("unchanged", []):
-        _line(f"{same['answer']} {same['protocol']}: {same['status']} (unchanged)")
-    table = Table("class", "rule", "severity", "server", "object")
+        _line(f"{t['failing_rows']}: {totals['before']} -> {totals['after']}")
+    for line in answer_lines(difference, lang):
+        _line(line)
+    table = Table(t["col_class"], t["col_rule"], t["col_severity"], t["col_server"], t["col_object"])
     for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "still_failing"):
         for finding in difference["findings"][name]:
-            table.add_row(name.replace("_", " "), _shown(finding["rule_id"]), _shown(finding["severity"]),
-                          _shown(finding["server"]), _shown(finding["object"]))  # fmt: skip
+            severity = t["severities"].get(finding["severity"], finding["severity"])
+            table.add_row(t["classes"][name], _shown(finding["rule_id"]), _shown(severity), _shown(finding["server"]),
+                          _shown(finding["object"]))  # fmt: skip
     if table.row_count:
         out.print(table)
 
@@ -831,22 +835,29 @@ def _print_verdicts(report: dict[str, Any], lang: str) -> None:
 
 
 def _print_scan_summary(report: dict[str, Any], lang: str = "en") -> None:
+    t, japanese = labels(lang), lang == "ja"
     summary = report["summary"]
     _print_verdicts(report, lang)
-    _line(
-        f"rules: {summary['pass']} pass, {summary['fail']} fail, {summary['not_evaluated']} not evaluated, "
-        f"{summary['not_applicable']} not applicable, {summary['error']} error"
-    )
+    outcomes = ("pass", "fail", "not_evaluated", "not_applicable", "error")
+    _line(f"{t['rule_counts']}: " + ", ".join(f"{t['outcomes'][o]} {summary[o]}" for o in outcomes))
     for result in report["results"]:
         if result["outcome"] in ("fail", "not_evaluated", "error"):
-            why = f" — {result['reason']}" if result["reason"] else ""
-            _line(f"  {result['outcome']:13s} {result['severity']:8s} {result['rule_id']} {result['title']}{why}")
+            title = (result.get("title_ja") if japanese else None) or result["title"]
+            reason = (result.get("reason_ja") if japanese else None) or result["reason"]
+            why = f" — {reason}" if reason else ""
+            outcome, severity = t["outcomes"][result["outcome"]], t["severities"][result["severity"]]
+            _line(f"  {_padded(outcome, 13)} {_padded(severity, 8)} {result['rule_id']} {title}{why}")
             for finding in result["findings"][:3]:
-                _line(f"      {finding['message']}")
+                _line(f"      {(finding.get('message_ja') if japanese else None) or finding['message']}")
     if report["problems"]:
         first = "; ".join(str(p.get("file", "")).rsplit("/", 1)[-1] for p in report["problems"][:3])
         more = ", …" if len(report["problems"]) > 3 else ""
-        _line(f"input problems: {len(report['problems'])} ({first}{more}; see report.json)")
+        _line(t["console_problems"].format(count=len(report["problems"]), first=f"{first}{more}"))
+
+
+def _padded(text: str, width: int) -> str:
+    """`text` padded to `width` terminal cells (a Japanese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
 
 
 def main() -> None:

@@ -136,6 +136,7 @@ class Finding(NamedTuple):
     message_ja: str | None = None  # the rule's Japanese message, when it has one
     object_key: str | None = None  # the object's own identity across runs (fingerprints.object_key)
     waiver: str | None = None  # the id of the waiver that accepted this failure (outcome "waived")
+    observed_ja: str | None = None  # the observation in Japanese, where the engine words it (not a value read)
 
 
 @dataclass(frozen=True, slots=True)

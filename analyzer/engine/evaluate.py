@@ -40,6 +40,7 @@ from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
 from analyzer.hidden_chars import hidden_characters
+from analyzer.japanese import in_japanese
 from analyzer.memory import collector_paused
 from analyzer.model import Finding, RuleResult
 
@@ -347,6 +348,7 @@ class _Evaluator:
                 "ルールの製品、バージョン、役割に合うサーバーがバンドルにありません",
             )
         self.incomplete: list[str] = []
+        self.incomplete_ja: list[str] = []
         self.notes: list[str] = []  # facts about the evaluation a reader of the result should know
         self.names = _names_in(rule)
         # Templates may name the rule's parameters too (`-LoginType {login_type}`).
@@ -358,11 +360,11 @@ class _Evaluator:
         spec = BY_NAME[dataset]
         found = self.evidence.datasets.get(dataset)
         if found is None:
-            why = self.evidence.absent.get(dataset) or f"export it with {spec.cmdlet}"
+            absent = self.evidence.absent.get(dataset)
             raise _NotEvaluated(
-                f"no {dataset} data in the bundle: {why}",
+                f"no {dataset} data in the bundle: {absent or f'export it with {spec.cmdlet}'}",
                 f"バンドルに {dataset} のデータがありません: "
-                + (self.evidence.absent.get(dataset) or f"{spec.cmdlet} でエクスポートしてください"),
+                + (in_japanese(absent) if absent else f"{spec.cmdlet} でエクスポートしてください"),
             )
         frame = found.frame
         for name in condition_columns:
@@ -370,7 +372,7 @@ class _Evaluator:
             if actual in found.lossy:
                 raise _NotEvaluated(
                     f"{dataset}.{actual} is lossy in this export: {found.lossy[actual]}",
-                    f"このエクスポートでは {dataset}.{actual} の値が失われています: {found.lossy[actual]}",
+                    f"このエクスポートでは {dataset}.{actual} の値が失われています: {in_japanese(found.lossy[actual])}",
                 )
             if actual in found.local_time and actual not in self.context.by_day:
                 self.context.by_day.add(actual)
@@ -380,13 +382,14 @@ class _Evaluator:
                 if actual in found.unreadable:
                     raise _NotEvaluated(
                         f"{dataset}.{actual} could not be read: {found.unreadable[actual]}",
-                        f"{dataset}.{actual} を読み取れませんでした: {found.unreadable[actual]}",
+                        f"{dataset}.{actual} を読み取れませんでした: {in_japanese(found.unreadable[actual])}",
                     )
                 raise _NotEvaluated(
                     f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}",
                     f"{dataset}.{actual} がエクスポートにありません。{spec.cmdlet} でエクスポートしてください",
                 )
         self.incomplete.extend(found.described_sources())
+        self.incomplete_ja.extend(found.described_sources(in_japanese))
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
         return frame
@@ -416,8 +419,9 @@ class _Evaluator:
                 reason_ja="対象のオブジェクトがありません",
             )
         notes = "; ".join(self.notes) or None  # how the data was read, said beside the outcome
+        notes_ja = in_japanese(notes) if notes else None
         if any(f.outcome == "fail" for f in findings):
-            return RuleResult(self.rule.id, "fail", notes, tuple(findings), evaluated)
+            return RuleResult(self.rule.id, "fail", notes, tuple(findings), evaluated, reason_ja=notes_ja)
         if findings:
             return RuleResult(
                 self.rule.id,
@@ -428,21 +432,23 @@ class _Evaluator:
                 reason_ja="判定できなかったオブジェクトがあります",
             )
         if self.incomplete:  # before the notes: a pass on incomplete input is never given, with or without them
-            files = ", ".join(sorted(set(self.incomplete)))
+            files, files_ja = (", ".join(sorted(set(sources))) for sources in (self.incomplete, self.incomplete_ja))
             return RuleResult(
                 self.rule.id,
                 "not_evaluated",
                 f"would pass, but the input may be incomplete: {files}",
                 (),
                 evaluated,
-                reason_ja=f"合格になりますが、入力が不完全な可能性があります: {files}",
+                reason_ja=f"合格になりますが、入力が不完全な可能性があります: {files_ja}",
             )
-        return RuleResult(self.rule.id, "pass", notes, (), evaluated)
+        return RuleResult(self.rule.id, "pass", notes, (), evaluated, reason_ja=notes_ja)
 
     def finding(self, outcome: str, dataset: str, row: Mapping[str, Any], fields: list[str], expected: str,
-                observed: str | None = None, counterparts: list[dict[str, Any]] | None = None) -> Finding:  # fmt: skip
+                observed: str | None = None, counterparts: list[dict[str, Any]] | None = None,
+                observed_ja: str | None = None) -> Finding:  # fmt: skip
         """A finding about `row`. For a join, `counterparts` are the offending rows of the joined dataset: they
-        fill the templates (one command each) and are the evidence the finding cites."""
+        fill the templates (one command each) and are the evidence the finding cites. `observed_ja` is the
+        observation in Japanese where the engine words it (a value read from a file stays as read)."""
         label = next((_text(row[c]) for c in BY_NAME[dataset].label if c in row and not _missing(row[c])), "")
         label = _with_display_name(dataset, label, row.get("DisplayName"), row.get("PrimarySmtpAddress"))
         server = None if _missing(row.get("server_key")) else str(row["server_key"])
@@ -458,6 +464,7 @@ class _Evaluator:
         )
         shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": expected,
                   "server": display_server}  # fmt: skip
+        japanese_parts = {"observed": observed_ja or observed_text, "expected": self.expected_ja(None, expected)}
         template, template_ja = self.templates(outcome)
         command = self.rule.remediation.get("command")
         remediation = None
@@ -480,9 +487,15 @@ class _Evaluator:
             remediation=remediation,
             source_file=None if _missing(first.get("source_file")) else str(first["source_file"]),
             source_line=int(line) if line is not None and not _missing(line) else None,
-            message_ja=render(template_ja, first | shared, quote=False),
+            message_ja=render(template_ja, first | shared | japanese_parts, quote=False),
             object_key=object_key(dataset, server, identity_text),
+            observed_ja=observed_ja,
         )
+
+    def expected_ja(self, given: str | None, expected: str) -> str:
+        """What a Japanese message says was expected: `given`, else the rule's own sentence, else the condition
+        as written (an expression: identifiers and values)."""
+        return given or self.rule.texts_ja.get("expected") or expected
 
     def templates(self, outcome: str) -> tuple[str, str]:
         """The English and Japanese message templates for a finding with this outcome."""
@@ -511,8 +524,9 @@ class _Evaluator:
         mask = evaluate(scope.get("where"), frame, self.context)
         fields = columns_of(scope.get("where"))
         expected = f"known {', '.join(fields)} to decide the scope"
+        expected_ja = f"対象を決めるための {', '.join(fields)} の値"
         findings = self.bulk_findings(
-            "not_evaluated", dataset, frame, mask.isna().to_numpy(dtype=bool), fields, expected
+            "not_evaluated", dataset, frame, mask.isna().to_numpy(dtype=bool), fields, expected, expected_ja
         )
         return self.rows_where(frame, mask.fillna(False).to_numpy(dtype=bool)), findings
 
@@ -546,9 +560,8 @@ class _Evaluator:
         findings.extend(self.bulk_findings("not_evaluated", dataset, frame, unknown, fields, expected))
         return self.result(findings, len(frame))
 
-    def bulk_findings(
-        self, outcome: str, dataset: str, frame: pd.DataFrame, selected: Any, fields: list[str], expected: str
-    ) -> list[Finding]:
+    def bulk_findings(self, outcome: str, dataset: str, frame: pd.DataFrame, selected: Any, fields: list[str],
+                      expected: str, expected_ja: str | None = None) -> list[Finding]:  # fmt: skip
         """Findings for the `selected` rows of `frame`, built column by column (a row rule can fail thousands of
         mailboxes). Only the columns a finding shows are copied, in finding order: by server, then identity."""
         positions = np.flatnonzero(selected)
@@ -589,7 +602,8 @@ class _Evaluator:
                   "server": fqdn.fillna(server).fillna("")}  # fmt: skip
         template, template_ja = self.templates(outcome)
         messages = _render_column(template, rows, shared, quote=False)
-        messages_ja = _render_column(template_ja, rows, shared, quote=False)
+        messages_ja = _render_column(template_ja, rows, shared | {"expected": self.expected_ja(expected_ja, expected)},
+                                     quote=False)  # fmt: skip
         command = self.rule.remediation.get("command")
         commands: Any = _render_column(command, rows, shared, quote=True) if command and outcome == "fail" else None
         identity = rows.get("identity", missing)
@@ -602,7 +616,7 @@ class _Evaluator:
             label.tolist(), _plain(server),
             [dataset] * count, [field_text] * count, observed.tolist(), [expected] * count, messages.tolist(),
             _plain(commands if commands is not None else missing), _plain(files), _plain(lines), messages_ja.tolist(),
-            object_keys(dataset, server, identity), [None] * count,
+            object_keys(dataset, server, identity), [None] * count, [None] * count,
         )  # fmt: skip
         # Finding is a NamedTuple: building each one with tuple.__new__ keeps the whole loop in C.
         return list(map(partial(tuple.__new__, Finding), zip(*columns, strict=True)))
@@ -689,11 +703,16 @@ class _Evaluator:
                 cmdlet = BY_NAME[right_name].cmdlet
                 if group not in present:  # nothing exported for it: never a pass, never a failure
                     why = self.evidence.failed_for.get((right_name, group or "")) or f"export with {cmdlet}"
-                    findings.append(self.finding("not_evaluated", left_name, row, fields, expected,
-                                                 f"no {right_name} data for it ({why})"))  # fmt: skip
+                    unseen, unseen_ja = (
+                        f"no {right_name} data for it ({why})",
+                        f"{right_name} のデータがありません ({in_japanese(why)})",
+                    )
+                    findings.append(self.finding("not_evaluated", left_name, row, fields, expected, unseen,
+                                                 observed_ja=unseen_ja))  # fmt: skip
                 elif missing_outcome != "pass":
                     findings.append(self.finding(missing_outcome, left_name, row, fields, expected,
-                                                 f"no {right_name} where {said}"))  # fmt: skip
+                                                 f"no {right_name} where {said}",
+                                                 observed_ja=f"条件に合う {right_name} がありません"))  # fmt: skip
                 continue
             outcome = _join_outcome(require, int(stats["t"]), int(stats["f"]), int(stats["u"]))
             if outcome != "pass":

@@ -95,6 +95,7 @@ def _check(rule: Rule, result: RuleResult) -> dict[str, Any]:
         "measures": rule.verdict.get("measures", "servers"),
         "outcome": result.outcome,
         "reason": result.reason,
+        "reason_ja": result.reason_ja,
         "failing": len(failing),
         "evaluated": result.evaluated,
     }
@@ -119,7 +120,7 @@ def _reasons(pairs: list[tuple[Rule, RuleResult]], outcomes: tuple[str, ...]) ->
         detail = "; ".join(part for part in (count, where) if part)
         detail_ja = "; ".join(part for part in (count_ja, where) if part)
         if result.outcome != "fail" and result.reason and not failing:
-            detail = detail_ja = result.reason
+            detail, detail_ja = result.reason, result.reason_ja or result.reason
         title_ja = rule.texts_ja.get("title") or rule.title
         english.append(f"{rule.title} ({detail})" if detail else rule.title)
         japanese.append(f"{title_ja} ({detail_ja})" if detail_ja else title_ja)
@@ -208,10 +209,11 @@ def _enabled_status(checks: list[dict[str, Any]]) -> tuple[str, str, str]:
         return "unknown", "a required check could not be evaluated", "必須のチェックを評価できませんでした"
     if mailbox_failed:
         counts = "; ".join(f"{c['rule_id']}: {c['failing']} of {c['evaluated']} mailboxes" for c in mailbox_failed)
+        counts_ja = "; ".join(f"{c['rule_id']}: {c['evaluated']} 件中 {c['failing']} 件" for c in mailbox_failed)
         return (
             "partial",
             f"the servers are ready, but some mailboxes in scope cannot connect ({counts})",
-            f"サーバーは準備完了ですが、接続できない対象メールボックスがあります ({counts})",
+            f"サーバーは準備完了ですが、接続できない対象メールボックスがあります ({counts_ja})",
         )
     return "ready", "every required check passed", "必須のチェックはすべて合格しました"
 

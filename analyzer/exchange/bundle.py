@@ -83,9 +83,9 @@ class Dataset:
     unreadable: dict[str, str] = field(default_factory=dict)  # columns with unreadable cells: the first one
     reasons: dict[str, str] = field(default_factory=dict)  # an untrusted source → why
 
-    def described_sources(self) -> list[str]:
-        """The untrusted sources, each with why, for a rule's reason."""
-        return [f"{s} ({self.reasons[s]})" if s in self.reasons else s for s in self.untrusted_sources]
+    def described_sources(self, words: Callable[[str], str] = str) -> list[str]:
+        """The untrusted sources, each with why (worded by `words`: Japanese, for one), for a rule's reason."""
+        return [f"{s} ({words(self.reasons[s])})" if s in self.reasons else s for s in self.untrusted_sources]
 
     @property
     def untrusted_sources(self) -> list[str]:

@@ -8,8 +8,10 @@ run could not tell: the rule or the object's data was not evaluated).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from analyzer.report.labels import labels
 from analyzer.report.markdown_report import escape
 
 CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone", "newly_waived", "waiver_expired")
@@ -127,38 +129,64 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def _brief(finding: dict[str, Any]) -> dict[str, Any]:
-    keys = ("fingerprint", "rule_id", "severity", "outcome", "server", "object", "message", "waiver")
+    keys = ("fingerprint", "rule_id", "severity", "outcome", "server", "object", "message", "message_ja", "waiver")
     return {key: finding.get(key) for key in keys}
 
 
-def markdown(difference: dict[str, Any], listed: int = 20) -> str:
-    """The before/after paragraph for a change ticket; values are escaped like the Markdown report's."""
-    counts = difference["summary"]
-    lines = [
-        "## Before and after",
-        "",
-        f"Before: evaluated as of {difference['old']['as_of']}; after: {difference['new']['as_of']}. "
-        f"Fixed {counts['fixed']}, new {counts['new']}, still failing {counts['still_failing']}, "
-        f"unresolved {counts['unresolved']}, gone {counts['gone']}, newly waived {counts['newly_waived']}, "
-        f"waiver expired {counts['waiver_expired']}.",
-        "",
-    ]
-    totals = difference.get("totals")
+def markdown(difference: dict[str, Any], listed: int = 20, language: str = "en") -> str:
+    """The before/after paragraph for a change ticket, in `language`; values are escaped like the Markdown
+    report's."""
+    t, japanese = labels(language), language == "ja"
+    counts, totals = difference["summary"], difference.get("totals")
+    separator = "、" if japanese else ", "
+    when = t["diff_when"].format(old=difference["old"]["as_of"], new=difference["new"]["as_of"])
+    tally = separator.join(f"{t['classes'][name]} {counts[name]}" for name in CLASSES)
+    lines = [f"## {t['before_after']}", "", f"{when} {_capital(tally)}{t['full_stop']}", ""]
     if totals:
-        lines.insert(3, f"Failing rows: {totals['before']} before, {totals['after']} after.")
-    for change in difference["verdicts"]:
-        lines.append(f"- {change['protocol'].upper()} {escape(change['scope'])}: {change['old']} → {change['new']}")
-    for change in difference.get("safety", []):
-        lines.append(
-            f"- {change['protocol'].upper()} safety {escape(change['scope'])}: {change['old']} → {change['new']}"
-        )
-    for same in difference.get("unchanged", []):
-        lines.append(f"- {same['protocol'].upper()} {same['answer']}: {same['status']} (unchanged)")
+        lines.insert(3, f"{_capital(t['failing_rows'])}: {totals['before']} → {totals['after']}")
+    lines += [f"- {line}" for line in answer_lines(difference, language, escape)]
     for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired"):
         items = difference["findings"][name]
         if items:
-            lines += ["", f"### {name.replace('_', ' ').capitalize()} ({len(items)})", ""]
-            lines += [f"- {f['rule_id']}: {escape(f['message'])}" for f in items[:listed]]
+            lines += ["", f"### {_capital(t['classes'][name])} ({len(items)})", ""]
+            lines += [f"- {f['rule_id']}: {escape(_message(f, japanese))}" for f in items[:listed]]
             if len(items) > listed:
-                lines.append(f"- … and {len(items) - listed} more")
+                lines.append(f"- {t['diff_more'].format(n=len(items) - listed)}")
     return "\n".join(lines) + "\n"
+
+
+def answer_lines(difference: dict[str, Any], language: str = "en", value: Callable[[str], str] = str) -> list[str]:
+    """A line per answer that changed or stayed: `POP3 readiness EX16A: not ready → ready`, `IMAP4 safety:
+    at risk (unchanged)`; `value` escapes what came from the data (a server's name)."""
+    t = labels(language)
+    lines = []
+    for answer, states, changes in (("readiness", t["status"], difference["verdicts"]),
+                                    ("safety", t["safety_status"], difference.get("safety", []))):  # fmt: skip
+        lines += [
+            f"{c['protocol'].upper()} {t[answer]} {_scope(t, c['scope'], value)}: {_state(states, c['old'])} → "
+            f"{_state(states, c['new'])}"
+            for c in changes
+        ]
+    for same in difference.get("unchanged", []):
+        states = t["safety_status"] if same["answer"] == "safety" else t["status"]
+        lines.append(
+            f"{same['protocol'].upper()} {t[same['answer']]}: {_state(states, same['status'])} ({t['unchanged']})"
+        )
+    return lines
+
+
+def _scope(t: dict[str, Any], scope: str, value: Callable[[str], str]) -> str:
+    """The organisation in the report's language; a server's name as it is (escaped by `value`)."""
+    return str(t["organisation"]) if scope == "organisation" else value(scope)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _state(words: dict[str, str], state: str | None) -> str:
+    return words.get(state, state) if state else "—"
+
+
+def _message(finding: dict[str, Any], japanese: bool) -> str:
+    return str((finding.get("message_ja") if japanese else None) or finding["message"])

@@ -21,6 +21,7 @@ import markupsafe
 
 from analyzer.engine.powershell import is_inert
 from analyzer.exchange.catalog import BY_NAME
+from analyzer.japanese import in_japanese
 from analyzer.report import precompiled
 from analyzer.report.labels import labels, number, timestamp
 from analyzer.report.visible import visible
@@ -125,6 +126,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "num": lambda value: number(int(value)),
         "inert": is_inert,  # a command whose values hold hidden characters: text only, no copy button
         "message": lambda finding: (finding.get("message_ja") if japanese else None) or finding["message"],
+        "said": in_japanese if japanese else str,  # a text reading the bundle produced (an input problem), worded
         "report": report,
         "comparison": comparison,
         "waivers": {w["id"]: w for w in report["waivers"]},

@@ -27,6 +27,7 @@ def _finding(finding: Finding, rule: Rule) -> dict[str, Any]:
         "dataset": finding.dataset,
         "field": finding.field,
         "observed": finding.observed,
+        "observed_ja": finding.observed_ja,
         "expected": rule.expected or finding.expected,  # the rule's words where it gives them
         "expected_ja": rule.texts_ja.get("expected"),
         "condition": finding.expected,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from analyzer.japanese import in_japanese
 from analyzer.report.labels import labels, number, timestamp
 from analyzer.report.visible import visible
 
@@ -49,7 +50,7 @@ def _verdicts(report: dict[str, Any], t: dict[str, Any], japanese: bool) -> list
     damaged = sorted({line for verdict in report["verdicts"].values() for line in verdict["degraded_inputs"]})
     if damaged:
         lines += ["", t["degraded"], ""]
-        lines += [f"- {escape(line)}" for line in damaged]
+        lines += [f"- {escape(in_japanese(line) if japanese else line)}" for line in damaged]
     return [*lines, ""]
 
 
@@ -105,11 +106,12 @@ def _waivers(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _inputs(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
+def _inputs(report: dict[str, Any], t: dict[str, Any], japanese: bool = False) -> list[str]:
     lines = [f"## {t['inputs']}", "", f"| {t['file']} | SHA-256 | {t['format']} | {t['records']} | {t['problems']} |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for item in report["inputs"]:
-        lines.append(f"| {escape(item['path'])} | `{item['sha256']}` | {escape(item['format'])} | "
+        shape = in_japanese(item["format"]) if japanese else item["format"]  # documentation: why it was not read
+        lines.append(f"| {escape(item['path'])} | `{item['sha256']}` | {escape(shape)} | "
                      f"{number(item['records'])} | {len(item['problems'])} |")  # fmt: skip
     return [*lines, ""]
 
@@ -131,6 +133,6 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         *_failing(report, t, language == "ja"),
         *_not_evaluated(report, t, language == "ja"),
         *_waivers(report, t),
-        *_inputs(report, t),
+        *_inputs(report, t, language == "ja"),
     ]
     return {"summary.md": ("\n".join(body).rstrip("\n") + "\n").encode("utf-8")}

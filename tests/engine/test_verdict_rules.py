@@ -24,9 +24,9 @@ _UNKNOWN = ("unknown", "a required check could not be evaluated", "必須のチ�
 _READY = ("ready", "every required check passed", "必須のチェックはすべて合格しました")
 
 
-def _partial(counts: str) -> tuple[str, str, str]:
+def _partial(counts: str, counts_ja: str) -> tuple[str, str, str]:
     return ("partial", f"the servers are ready, but some mailboxes in scope cannot connect ({counts})",
-            f"サーバーは準備完了ですが、接続できない対象メールボックスがあります ({counts})")  # fmt: skip
+            f"サーバーは準備完了ですが、接続できない対象メールボックスがあります ({counts_ja})")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -42,19 +42,19 @@ def _partial(counts: str) -> tuple[str, str, str]:
         ([_c("not_evaluated"), _c("fail", "advisory")], _NOT_READY),  # bad news stands over missing data
         ([_c("pass"), _c("fail", measures="mailboxes", failing=3, evaluated=3, rule_id="U")], _NONE_ENABLED),
         ([_c("pass"), _c("fail", measures="mailboxes", failing=2, evaluated=3, rule_id="U")],
-         _partial("U: 2 of 3 mailboxes")),
+         _partial("U: 2 of 3 mailboxes", "U: 3 件中 2 件")),
         ([_c("pass"), _c("fail", measures="mailboxes", failing=0, evaluated=0, rule_id="U")],
-         _partial("U: 0 of 0 mailboxes")),  # nothing evaluated is not "none enabled"
+         _partial("U: 0 of 0 mailboxes", "U: 0 件中 0 件")),  # nothing evaluated is not "none enabled"
         ([_c("fail", "advisory", "mailboxes", failing=3, evaluated=3, rule_id="A")],
-         _partial("A: 3 of 3 mailboxes")),  # an advisory mailbox check counts a subset, never the whole scope
+         _partial("A: 3 of 3 mailboxes", "A: 3 件中 3 件")),  # an advisory mailbox check counts a subset, never the whole scope
         ([_c("fail", measures="mailboxes", failing=3, evaluated=3, rule_id="U"), _c("not_evaluated")], _NONE_ENABLED),
         ([_c("fail", measures="mailboxes", failing=1, evaluated=3, rule_id="U"), _c("not_evaluated")], _UNKNOWN),
         ([_c("fail", measures="mailboxes", failing=1, evaluated=2, rule_id="U"),
           _c("fail", "advisory", "mailboxes", failing=4, evaluated=9, rule_id="A")],
-         _partial("U: 1 of 2 mailboxes; A: 4 of 9 mailboxes")),
+         _partial("U: 1 of 2 mailboxes; A: 4 of 9 mailboxes", "U: 2 件中 1 件; A: 9 件中 4 件")),
         ([_c("fail", measures="mailboxes", failing=2, evaluated=2, rule_id="U"),
           _c("fail", measures="mailboxes", failing=1, evaluated=2, rule_id="V")],
-         _partial("U: 2 of 2 mailboxes; V: 1 of 2 mailboxes")),  # every required scope check must be all-failing
+         _partial("U: 2 of 2 mailboxes; V: 1 of 2 mailboxes", "U: 2 件中 2 件; V: 2 件中 1 件")),  # every required scope check must be all-failing
         ([], _READY),
     ],
 )  # fmt: skip
@@ -123,7 +123,7 @@ def test_server_states_follow_their_own_findings() -> None:
     assert verdict["status"] == "not_ready" and verdict["intent"] == "enabled"
     assert [c["rule_id"] for c in verdict["checks"]] == ["A", "B", "I"]
     assert verdict["checks"][0] == {"rule_id": "A", "title": "title A", "role": "required", "intent": "enabled",
-                                    "measures": "servers", "outcome": "fail", "reason": None, "failing": 1,
+                                    "measures": "servers", "outcome": "fail", "reason": None, "reason_ja": None, "failing": 1,
                                     "evaluated": 2}  # fmt: skip
 
 

@@ -72,7 +72,7 @@ def test_fixed_gone_and_new_are_told_apart(before: dict[str, Any]) -> None:
     assert [f["object"] for f in difference["findings"]["gone"]] == [deleted["object"]]
     assert [f["object"] for f in difference["findings"]["new"]] == ["user000042@contoso.com"]
     text = markdown(difference)
-    assert "Fixed 1, new 1," in text and "### New (1)" in text and "### Gone (1)" in text
+    assert "New 1, fixed 1," in text and "### New (1)" in text and "### Gone (1)" in text
 
 
 def test_cli_formats_fail_on_new_and_bad_input(tmp_path: Path, before: dict[str, Any]) -> None:
@@ -207,11 +207,11 @@ def test_the_comparison_paragraph_is_exactly_this() -> None:
     assert markdown(difference, listed=2) == (
         "## Before and after\n"
         "\n"
-        "Before: evaluated as of 2026-11-01T00:00:00Z; after: 2026-11-27T00:00:00Z. Fixed 3, new 1, still failing 5, "
+        "Before: evaluated as of 2026-11-01T00:00:00Z; after: 2026-11-27T00:00:00Z. New 1, fixed 3, still failing 5, "
         "unresolved 0, gone 0, newly waived 1, waiver expired 0.\n"
         "\n"
-        "- POP3 organisation: not_ready → ready\n"
-        "- IMAP4 EX\\_01\\|x: partial → None\n"
+        "- POP3 readiness organisation: not ready → ready\n"
+        "- IMAP4 readiness EX\\_01\\|x: partial → —\n"
         "\n"
         "### New (1)\n"
         "\n"
@@ -221,16 +221,22 @@ def test_the_comparison_paragraph_is_exactly_this() -> None:
         "\n"
         "- POP-USR-001: user00: PopEnabled is False \\| \\*shown\\*\n"
         "- POP-USR-001: user01: PopEnabled is False \\| \\*shown\\*\n"
-        "- … and 1 more\n"
+        "- … and 1 more (diff.json lists them all)\n"
         "\n"
         "### Newly waived (1)\n"
         "\n"
         "- POP-SET-001: EX02: PlainTextLogin\n"
     )
+    japanese = markdown(difference, listed=2, language="ja")
+    assert japanese.startswith("## 変更前と変更後\n\n変更前: 2026-11-01T00:00:00Z 時点の評価。")
+    assert "新規 1、修正済み 3、未修正 5" in japanese and "- POP3 準備状況 組織: 未準備 → 準備完了\n" in japanese
+    assert "### 修正済み (3)" in japanese and "- … ほか 1 件 (すべて diff.json にあります)" in japanese
     assert "… and" not in markdown(difference, listed=3)
     difference["findings"]["fixed"] = [_brief_finding("POP-USR-001", f"u{i}") for i in range(21)]
     default = markdown(difference)
-    assert default.count("- POP-USR-001") == 20 and "- … and 1 more\n" in default  # twenty unless told otherwise
+    assert (
+        default.count("- POP-USR-001") == 20 and "- … and 1 more (diff.json lists them all)\n" in default
+    )  # twenty unless told otherwise
 
 
 def test_an_old_failure_in_a_dataset_the_new_run_never_read_is_unresolved(before: dict[str, Any]) -> None:
@@ -345,7 +351,7 @@ def test_the_comparison_adds_up_and_states_what_did_not_change(before: dict[str,
     # POP3's services and certificate were fixed; what is left is EX16B's settings, never exported: unknown.
     assert {"protocol": "pop3", "scope": "organisation", "old": "not_ready", "new": "unknown"} in difference["verdicts"]
     text = markdown(difference)
-    assert "Failing rows: 21 before, 17 after." in text and "- POP3 safety: at_risk (unchanged)" in text
+    assert "Failing rows: 21 → 17" in text and "- POP3 safety: at risk (unchanged)" in text
     secure = copy.deepcopy(after)
     secure["verdicts"]["pop3"]["safety"] = dict(after["verdicts"]["pop3"]["safety"], status="secure")
     changed = compare(before, secure)

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
 
-import jsonschema
 import typer
 from rich.cells import cell_len
 from rich.console import Console
@@ -30,36 +29,18 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer import __version__
-from analyzer.batch import IGNORED_BECAUSE, BundleOutcome, discover, make_jobs, portfolio_rows, run_batch
-from analyzer.engine.loader import Rule, load_rules, rule_schema
-from analyzer.engine.ruletests import run_rule_tests
 from analyzer.errors import ExauditError, InputError
-from analyzer.exchange.bundle import load_bundle
-from analyzer.exchange.dates import DateSettings, settings_for_culture, settings_for_pattern
-from analyzer.inventory import inventory
-from analyzer.model import Record
-from analyzer.pipeline import (
-    EARLIEST_AS_OF,
-    LATEST_AS_OF,
-    ScanOptions,
-    generated_at_text,
-    load_policy,
-    packaged_demo,
-    packaged_rules,
-    prepare_rules,
-)
-from analyzer.pipeline import scan as run_scan
-from analyzer.readers.dispatch import ExportReader, open_export
-from analyzer.readers.psvalues import display, to_plain
-from analyzer.report.diff import answer_lines, compare
-from analyzer.report.diff import markdown as diff_markdown
-from analyzer.report.json_report import build as build_report
-from analyzer.report.json_report import report_schema
 from analyzer.report.labels import LANGUAGES, labels
-from analyzer.report.output import check_complete, check_output_folder
-from analyzer.report.portfolio import render as render_portfolio
 from analyzer.report.visible import visible
-from analyzer.report.writers import RENDERERS, write_reports
+
+# Start-up: `exaudit --version` and `--help` import none of pandas, pyarrow, lxml, jsonschema or Jinja2. Each command
+# imports what it uses when it runs (the names below are for type checking only).
+if TYPE_CHECKING:
+    from analyzer.batch import BundleOutcome
+    from analyzer.engine.loader import Rule
+    from analyzer.exchange.dates import DateSettings
+    from analyzer.model import Record
+    from analyzer.readers.dispatch import ExportReader
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -68,6 +49,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -169,6 +151,8 @@ def _json_text(data: Any) -> str:
 
 
 def _record_json(record: Record) -> dict[str, Any]:
+    from analyzer.readers.psvalues import to_plain
+
     plain: dict[str, Any] = {
         "source": {"file": record.source.path, "line": record.source.line, "index": record.source.index},
         "type_names": list(record.type_names),
@@ -186,6 +170,8 @@ def _record_json(record: Record) -> dict[str, Any]:
 
 
 def _print_summary(path: Path, read: _FileRead) -> None:
+    from analyzer.readers.psvalues import display
+
     reader = read.reader
     state = "[bold red]INCOMPLETE[/] (read up to the damage)" if read.error else "complete"
     out.print(f"[bold]{_quoted(path)}[/]")
@@ -295,6 +281,10 @@ def inspect(
 
 def _inspect_file(path: Path, encoding: str | None, *, as_json: bool) -> _FileRead:
     """Read one file for `inspect`; with `as_json`, write its document as the records stream past."""
+    from analyzer.readers.dispatch import open_export
+
+    gc.freeze()  # as in `scan`
+
     reader = open_export(path, encoding=encoding)  # a file that cannot be opened raises before any output
     if not as_json:
         return _read_file(reader)
@@ -321,6 +311,11 @@ def _inspect_file(path: Path, encoding: str | None, *, as_json: bool) -> _FileRe
 
 
 def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None, dates: DateSettings | None) -> None:
+    from analyzer.exchange.bundle import load_bundle
+    from analyzer.inventory import inventory
+    from analyzer.readers.psvalues import display
+
+    gc.freeze()  # as in `scan`
     loaded = load_bundle(paths, encoding=encoding, dates=dates)
     facts = inventory(loaded)
     if as_json:
@@ -404,7 +399,7 @@ def samples(
     ] = "clixml",
 ) -> None:
     """Write a synthetic sample bundle (labelled as such) to try exaudit on or to benchmark it."""
-    from analyzer.synthetic.samples import SCENARIOS, write_sample  # noqa: PLC0415 - only this command: 5 ms at start-up
+    from analyzer.synthetic.samples import SCENARIOS, write_sample
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}", param_hint="SCENARIO")
@@ -420,6 +415,9 @@ SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 def _rules(paths: list[Path] | None) -> list[Rule]:
+    from analyzer.engine.loader import load_rules
+    from analyzer.pipeline import packaged_rules
+
     return load_rules(list(paths) if paths else [packaged_rules()])
 
 
@@ -485,6 +483,8 @@ def rules_show(
 @reports_errors
 def rules_validate(paths: Annotated[list[Path], typer.Argument(help="Rule files or folders.")]) -> None:
     """Validate rule files against the schema and the dataset catalog; errors name file:line:column."""
+    from analyzer.engine.loader import load_rules
+
     rules = load_rules(list(paths))
     out.print(f"{len(rules)} rule(s) valid")
 
@@ -497,6 +497,8 @@ def rules_test(
     ] = None,
 ) -> None:
     """Run the test cases the rules carry. Exit 1 if any case fails."""
+    from analyzer.engine.ruletests import run_rule_tests
+
     results = run_rule_tests(_rules(paths))
     for result in results:
         mark = "[green]ok[/]" if result.passed else "[red]FAILED[/]"
@@ -511,10 +513,14 @@ def rules_test(
 @reports_errors
 def rules_schema() -> None:
     """Print the rule JSON Schema (for editors: `# yaml-language-server: $schema=rule.schema.json`)."""
+    from analyzer.engine.loader import rule_schema
+
     sys.stdout.write(json.dumps(rule_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
 def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
+    from analyzer.pipeline import load_policy
+
     params = load_policy(policy) if policy else {}
     for item in values or []:
         name, sep, value = item.partition("=")
@@ -565,6 +571,14 @@ def scan(
     ] = False,
 ) -> None:
     """Read a bundle, evaluate the rules and write report.json (exit 0; 1 when --fail-on is reached)."""
+    from analyzer.pipeline import ScanOptions, packaged_demo
+    from analyzer.pipeline import scan as run_scan
+    from analyzer.report.json_report import build as build_report
+    from analyzer.report.output import check_output_folder
+    from analyzer.report.writers import write_reports
+
+    gc.freeze()  # the modules just imported live as long as the process: keep them out of every collection
+
     _check_choices(lang, fail_on)
     _check_encoding(encoding)
     if not paths and not demo:
@@ -579,7 +593,7 @@ def scan(
                           _parse_params(param, policy), when, encoding, None if no_waivers else waivers,
                           dates=_date_settings(culture, date_format))  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415 - 6 ms, here only
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                       transient=True) as bar:  # fmt: skip
@@ -592,14 +606,7 @@ def scan(
     else:
         result = run_scan(options)
     report = build_report(result)
-    difference = compare(earlier, report) if earlier is not None else None
-    extra = {}
-    if difference is not None:
-        as_json = json.dumps(difference, ensure_ascii=False, indent=2) + "\n"
-        extra = {
-            "diff.md": diff_markdown(difference, language=lang).encode("utf-8"),
-            "diff.json": as_json.encode("utf-8"),
-        }
+    difference, extra = _compared(earlier, report, lang)
     written = write_reports(report, wanted, out_dir, lang, difference, extra)
     if not quiet:
         _print_scan_summary(report, lang)
@@ -619,6 +626,19 @@ def scan(
         raise typer.Exit(1)
 
 
+def _compared(earlier: dict[str, Any] | None, report: dict[str, Any], lang: str) -> tuple[Any, dict[str, bytes]]:
+    """With a baseline: the comparison, and diff.md and diff.json to write beside the reports."""
+    from analyzer.report.diff import compare
+    from analyzer.report.diff import markdown as diff_markdown
+
+    if earlier is None:
+        return None, {}
+    difference = compare(earlier, report)
+    as_json = json.dumps(difference, ensure_ascii=False, indent=2) + "\n"
+    return difference, {"diff.md": diff_markdown(difference, language=lang).encode("utf-8"),
+                        "diff.json": as_json.encode("utf-8")}  # fmt: skip
+
+
 def _print_path(path: Path) -> None:
     """A written file's path, whole on one line whatever the console width: scripts read these lines."""
     out.print(visible(str(path)), markup=False, highlight=False, soft_wrap=True)
@@ -626,6 +646,8 @@ def _print_path(path: Path) -> None:
 
 def _date_settings(culture: str | None, date_format: str | None) -> DateSettings | None:
     """--culture or --date-format (not both): how the exporting machine wrote dates no file decides."""
+    from analyzer.exchange.dates import settings_for_culture, settings_for_pattern
+
     if culture and date_format:
         raise typer.BadParameter("give --culture or --date-format, not both", param_hint="--date-format")
     try:
@@ -654,6 +676,8 @@ def _check_choices(lang: str, fail_on: str | None) -> None:
 
 
 def _formats(formats: str) -> list[str]:
+    from analyzer.report.writers import RENDERERS
+
     wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
     unknown = [f for f in wanted if f not in RENDERERS]
     if unknown:
@@ -664,6 +688,8 @@ def _formats(formats: str) -> list[str]:
 
 
 def _evaluation_date(as_of: str | None) -> dt.datetime | None:
+    from analyzer.pipeline import EARLIEST_AS_OF, LATEST_AS_OF
+
     if not as_of:
         return None
     try:
@@ -709,6 +735,13 @@ def batch(
 ) -> None:
     """Scan each sub-folder or zip as its own bundle; write its reports to OUT/NAME/ and a portfolio (HTML, CSV,
     JSON) of all. Goes on when a bundle fails; exit 2 if one did, else 1 when --fail-on is reached, else 0."""
+    from analyzer.batch import IGNORED_BECAUSE, discover, make_jobs, portfolio_rows, run_batch
+    from analyzer.pipeline import ScanOptions, generated_at_text, prepare_rules
+    from analyzer.report.output import check_output_folder
+    from analyzer.report.portfolio import render as render_portfolio
+
+    gc.freeze()  # as in `scan`
+
     _check_choices(lang, fail_on)
     _check_encoding(encoding)
     wanted = _formats(formats)
@@ -753,6 +786,11 @@ def batch(
 
 
 def _read_report(path: Path) -> dict[str, Any]:
+    import jsonschema
+
+    from analyzer.report.json_report import report_schema
+    from analyzer.report.output import check_complete
+
     try:
         check_complete(path)
         report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -778,6 +816,9 @@ def diff(
     lang: Annotated[str, typer.Option("--lang", help="Language of the text and Markdown: en or ja.")] = "en",
 ) -> None:
     """Compare two scans: new, fixed, still failing, unresolved and gone findings, and verdict changes."""
+    from analyzer.report.diff import compare
+    from analyzer.report.diff import markdown as diff_markdown
+
     if output not in ("text", "md", "json"):
         raise typer.BadParameter("text, md or json", param_hint="--format")
     _check_choices(lang, None)
@@ -797,6 +838,8 @@ def diff(
 
 
 def _print_difference(difference: dict[str, Any], lang: str = "en") -> None:
+    from analyzer.report.diff import answer_lines
+
     t = labels(lang)
     counts = difference["summary"]
     _line(", ".join(f"{t['classes'][name]} {count}" for name, count in counts.items()))

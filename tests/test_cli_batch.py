@@ -145,7 +145,7 @@ def test_a_bug_in_one_bundle_is_exit_3_and_the_others_are_scanned(
     tmp_path: Path, customers: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worst code of any bundle: one that fails through a bug is 3 (2 means bad input), and says so."""
-    from analyzer import batch, cli
+    from analyzer import batch
 
     jobs = make_jobs(discover([customers]), tmp_path / "out", ScanOptions([]), ["json"], "en")
     fabrikam = next(job for job in jobs if job.name == "fabrikam")
@@ -164,7 +164,7 @@ def test_a_bug_in_one_bundle_is_exit_3_and_the_others_are_scanned(
         outcomes = [o for o in real_run(jobs, workers, lambda _o: None) if o.name != "fabrikam"]
         return sorted([*outcomes, outcome], key=lambda o: o.name)
 
-    monkeypatch.setattr(cli, "run_batch", with_one_bug)
+    monkeypatch.setattr(batch, "run_batch", with_one_bug)
     result = runner.invoke(app, ["batch", str(customers), "--out", str(tmp_path / "out")], env=ENV)
     assert result.exit_code == 3, result.output
     assert (tmp_path / "out" / "contoso" / "report.json").exists()

@@ -41,3 +41,19 @@ def test_the_installed_version_is_the_one_written_in_the_package() -> None:
 
     assert version("exaudit") == __version__
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_the_command_starts_without_the_heavy_libraries() -> None:
+    """`exaudit --version` and `--help` start in a blink: the command module imports no data or report library
+    (each command imports what it uses when it runs). Checked in a fresh interpreter, by what it loaded."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "pyarrow", "numpy", "lxml", "jsonschema", "jinja2", "yaml", "cryptography")
+    code = f"import sys, analyzer.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    version = subprocess.run(
+        [sys.executable, "-m", "analyzer", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("exaudit ")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from analyzer import cli
+from analyzer import pipeline
 from analyzer.cli import app
 from analyzer.report import html_report, output
 
@@ -29,7 +29,7 @@ def _scan(out: Path, *extra: str) -> tuple[int, str]:
 def test_an_out_that_is_a_file_stops_before_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "reports"
     target.write_text("mine")
-    monkeypatch.setattr(cli, "run_scan", lambda *a, **k: pytest.fail("the scan ran"))
+    monkeypatch.setattr(pipeline, "scan", lambda *a, **k: pytest.fail("the scan ran"))
     code, text = _scan(target)
     assert code == 2 and "--out must be a folder" in text and target.read_text() == "mine"
     assert ":0:" not in text  # a whole-file message has no line number
@@ -108,7 +108,7 @@ def test_an_unexpected_exception_is_one_line_a_file_and_exit_3(tmp_path: Path, m
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("server_key")
 
-    monkeypatch.setattr(cli, "run_scan", broken)
+    monkeypatch.setattr(pipeline, "scan", broken)
     code, text = _scan(tmp_path / "reports")
     assert code == 3
     lines = [line for line in text.splitlines() if line.strip()]

@@ -7,6 +7,7 @@ import codecs
 import datetime as dt
 import functools
 import gc
+import io
 import json
 import os
 import re
@@ -145,8 +146,11 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _json_text(data: Any) -> str:
     """JSON for standard output. A value may hold a lone UTF-16 surrogate (CLIXML's `_xD800_`), which no UTF-8
-    output can carry: it is written as the JSON escape `\\ud800`, which means the same code unit."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    output can carry: it is written as the JSON escape `\\ud800`, which means the same code unit. Where standard
+    output is not UTF-8 (a pipe under cp932 or cp1252), every non-ASCII character is escaped: the same JSON, and
+    nothing lost to the code page."""
+    utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
+    text = json.dumps(data, ensure_ascii=not utf8, indent=2)
     return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
@@ -437,7 +441,7 @@ def rules_list(
             {"id": r.id, "severity": r.severity, "tags": list(r.tags), "title": r.title, "source": r.source}
             for r in rules
         ]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(_json_text(rows) + "\n")
         return
     table = Table("id", "severity", "tags", "title")
     for rule in rules:
@@ -515,7 +519,7 @@ def rules_schema() -> None:
     """Print the rule JSON Schema (for editors: `# yaml-language-server: $schema=rule.schema.json`)."""
     from analyzer.engine.loader import rule_schema
 
-    sys.stdout.write(json.dumps(rule_schema(), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(_json_text(rule_schema()) + "\n")
 
 
 def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
@@ -828,7 +832,7 @@ def diff(
         raise ExauditError(f"{new}: {error}") from None
     # JSON and Markdown go to stdout as they are: a console would wrap long lines and break them.
     if output == "json":
-        typer.echo(json.dumps(difference, ensure_ascii=False, indent=2))
+        typer.echo(_json_text(difference))
     elif output == "md":
         typer.echo(diff_markdown(difference, language=lang), nl=False)
     else:
@@ -903,7 +907,17 @@ def _padded(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
+def _tolerant_streams() -> None:
+    """Output redirected to a file or a pipe is encoded in the system's code page (cp932 on Japanese Windows,
+    cp1252 on Western): a character it cannot hold (an em dash, a Japanese word under cp1252) is replaced, never
+    the end of the run."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def main() -> None:
+    _tolerant_streams()
     # What the imports made lives as long as the process: out of the collector's sight, each collection during
     # a scan walks only what the scan made (measured: ~20 ms less per full collection; a scan makes several).
     gc.freeze()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +45,15 @@ def bundle(size: int, mailbox_format: str) -> Path:
     if not (folder / "manifest.json").exists():
         subprocess.run([sys.executable, "-m", "analyzer", "samples", "large", str(folder), "--mailboxes", str(size),
                         "--mailbox-format", mailbox_format], check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
+def other_shape(size: int) -> Path:
+    """The same servers with `size` mailboxes of the second, independent shape (benchmarks/other_exports.py)."""
+    folder = OUT / f"other-{size}"
+    if not (folder / "Get-CASMailbox.xml").exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "other_exports.py"), str(folder), "--mailboxes",
+                        str(size)], check=True, capture_output=True)  # fmt: skip
     return folder
 
 
@@ -146,6 +156,7 @@ def measure(kind: str, folder: Path, out: Path) -> dict[str, Any]:
     """Run one measured child; besides its own peak, sample the RSS of its whole process tree every 100 ms.
     The sampling runs in a thread and the clock stops when the child exits: a polling loop would round every
     time up to its next 100 ms tick (bare parses of 0.45 s were timed at 0.51 or 0.61 s that way)."""
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child_process = subprocess.Popen([sys.executable, __file__, "--child", kind, str(folder), str(out)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -162,18 +173,23 @@ def measure(kind: str, folder: Path, out: Path) -> dict[str, Any]:
     sampler.start()
     stdout, stderr = child_process.communicate()
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child's, and its reaped workers' (split read)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     finished.set()
     sampler.join()
     if child_process.returncode not in (0, 1):
         raise RuntimeError(f"{kind} {folder}: exit {child_process.returncode}\n{stderr[-2000:]}")
     last = stdout.strip().splitlines()[-1]
-    return {"seconds": round(seconds, 2), "tree_peak_rss_mb": round(tree_peak), **json.loads(last)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "tree_peak_rss_mb": round(tree_peak),
+            **json.loads(last)}  # fmt: skip
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median time of the runs, the highest peaks, and every time (the spread is part of the result)."""
     times = sorted(r["seconds"] for r in runs)
+    cpu = sorted(r["cpu_seconds"] for r in runs)
     return {**runs[0], "seconds": round(statistics.median(times), 3), "runs": times,
+            "cpu_seconds": round(statistics.median(cpu), 3), "cpu_runs": cpu,
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "tree_peak_rss_mb": max(r["tree_peak_rss_mb"] for r in runs)}  # fmt: skip
 
@@ -194,13 +210,15 @@ def run(sizes: list[int], formats: list[str], repeat: int) -> list[dict[str, Any
     rows = []
     for mailbox_format in formats:
         for size in sizes:
-            folder = worst_case(size) if mailbox_format == "worst" else bundle(size, mailbox_format)
+            folder = (worst_case(size) if mailbox_format == "worst" else other_shape(size) if mailbox_format == "other"
+                      else bundle(size, mailbox_format))  # fmt: skip
             out = OUT / f"reports-{mailbox_format}-{size}"
             bare, scan = measure_pair(folder, out, repeat)
             reports = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
             row = {"format": mailbox_format, "mailboxes": size,
                    "input_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, 1),
                    "bare": bare, "scan": scan, "ratio": round(scan["seconds"] / bare["seconds"], 2),
+                   "cpu_ratio": round(scan["cpu_seconds"] / bare["cpu_seconds"], 2),
                    "reports": reports}  # fmt: skip
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
@@ -226,14 +244,16 @@ def _seconds(run: dict[str, Any]) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| mailboxes | format | input | bare parse | exaudit scan | scan / bare | peak RSS (scan) "
-             "| tree peak (scan) | peak RSS (bare) | report.html | findings.csv | report.json |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| mailboxes | format | input | bare parse | exaudit scan | scan / bare | CPU bare | CPU scan "
+             "| CPU scan / bare | peak RSS (scan) | tree peak (scan) | peak RSS (bare) | report.html | findings.csv "
+             "| report.json |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in rows:
         size = r["reports"]
         lines.append(
             f"| {r['mailboxes']:,} | {r['format']} | {r['input_mb']:,.0f} MB | {_seconds(r['bare'])} "
-            f"| {_seconds(r['scan'])} | **{r['ratio']:.2f}** | {r['scan']['peak_rss_mb']:,.0f} MB "
+            f"| {_seconds(r['scan'])} | **{r['ratio']:.2f}** | {r['bare']['cpu_seconds']:.2f} s "
+            f"| {r['scan']['cpu_seconds']:.2f} s | **{r['cpu_ratio']:.2f}** | {r['scan']['peak_rss_mb']:,.0f} MB "
             f"| {r['scan']['tree_peak_rss_mb']:,.0f} MB "
             f"| {r['bare']['peak_rss_mb']:,.0f} MB | {size.get('report.html', 0) / 1e6:.2f} MB "
             f"| {size.get('findings.csv', 0) / 1e6:.1f} MB | {size.get('report.json', 0) / 1e6:.1f} MB |"
@@ -251,7 +271,7 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for mailbox_format, marker in (("clixml", "o"), ("csv", "s"), ("worst", "^")):
+    for mailbox_format, marker in (("clixml", "o"), ("csv", "s"), ("other", "D"), ("worst", "^")):
         points = sorted((r for r in rows if r["format"] == mailbox_format), key=lambda r: r["mailboxes"])
         if not points:
             continue
@@ -274,7 +294,9 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,500000")
-    parser.add_argument("--formats", default="clixml,csv", help="clixml, csv, worst (CSV, every mailbox failing)")
+    parser.add_argument("--formats", default="clixml,csv,other",
+                        help="clixml, csv, other (CLIXML of a second, independent shape: benchmarks/other_exports.py), "
+                        "worst (CSV, every mailbox failing)")  # fmt: skip
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     repeat_help = f"runs of each, alternated, while under {REPEAT_BUDGET:.0f} s; the medians are compared"
     parser.add_argument("--repeat", type=int, default=7, help=repeat_help)

@@ -169,3 +169,24 @@ def test_the_engines_own_reasons_are_japanese_in_a_japanese_report() -> None:
     assert auth["reason_ja"] in html_report.render(report, "ja")["report.html"].decode("utf-8")
     assert markdown_report.escape(auth["reason_ja"]) in markdown_report.render(report, "ja")["summary.md"].decode()
     assert auth["reason_ja"] not in html_report.render(report)["report.html"].decode("utf-8")
+
+
+def test_report_json_is_indented_with_one_finding_a_line(report: dict[str, Any]) -> None:
+    """The same JSON as `json.dumps(indent=2)` would write, laid out the same, except that each finding is one line
+    (through the C encoder: a large scan writes tens of thousands) — which also makes a report diff per finding."""
+    import json
+
+    from analyzer.report.json_report import dumps
+
+    text = dumps(report)
+    assert json.loads(text) == json.loads(json.dumps(report, default=str))
+    findings = [f for r in report["results"] for f in r["findings"]]
+    lines = text.splitlines()
+    assert findings and all(
+        any(line.strip().rstrip(",") == json.dumps(f, ensure_ascii=False, separators=(", ", ": ")) for line in lines)
+        for f in findings[:20]
+    )
+    bare = copy.deepcopy(report)
+    for result in bare["results"]:
+        result["findings"] = []
+    assert dumps(bare) == json.dumps(bare, ensure_ascii=False, indent=2, default=str) + "\n"

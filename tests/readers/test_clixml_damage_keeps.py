@@ -68,3 +68,18 @@ def test_the_back_reference_pre_scan_is_linear_in_a_hostile_value(tmp_path: Path
         assert _kept(path) == (OBJECTS, None)
         seconds.append(time.perf_counter() - started)
     assert seconds[1] < 2.0, seconds
+
+
+def test_the_pre_scan_finds_references_with_or_without_a_namespace_prefix_and_nothing_in_text(tmp_path: Path) -> None:
+    """What a later <Ref>/<TNRef> needs: after `<` or a prefix's `:`, object references and type-list references
+    told apart; `Ref RefId="9"` written in a value is text, not a reference."""
+    path = tmp_path / "refs.xml"
+    path.write_text(
+        '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04" xmlns:ps="x">'
+        '<Obj RefId="0"><TN RefId="0"><T>A</T></TN><Props><S N="Note">see Ref RefId="9" there</S>'
+        '<ps:Ref N="Other" RefId="3" /><Ref N="Again" RefId = "4"/></Props></Obj>'
+        '<Obj RefId="1"><TNRef RefId="0" /><ps:TNRef RefId="7" /></Obj></Objs>',
+        encoding="utf-8",
+    )
+    scan = ClixmlReader(path).pre_scan()
+    assert scan.needed_objects == frozenset({"3", "4"}) and scan.needed_types == frozenset({"0", "7"})

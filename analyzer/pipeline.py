@@ -12,9 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from analyzer import __version__, safe_yaml
+from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
@@ -81,6 +79,10 @@ EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 def load_policy(path: Path) -> dict[str, Any]:
     """A policy file: `params: {name: value, RULE-ID.name: value}` (YAML)."""
+    import yaml
+
+    from analyzer import safe_yaml
+
     try:
         data = safe_yaml.load(path.read_text(encoding="utf-8-sig")) or {}
     except (OSError, UnicodeDecodeError) as error:

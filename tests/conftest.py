@@ -15,6 +15,10 @@ REAL = DATA / "real"
 REAL_CLIXML = sorted(REAL.glob("**/*.xml"))
 CSS = REAL / "microsoft__CSS-Exchange"
 
+# The suite writes no rule cache into the user's cache folder (and no test sees one a run before it left); the rule
+# cache's own tests give it a folder (tests/engine/test_rule_cache.py).
+os.environ["EXAUDIT_CACHE_DIR"] = "off"
+
 
 @functools.cache
 def fuzz_harness() -> ModuleType:

@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import jsonschema
-import yaml
-
-from analyzer import safe_yaml
+from analyzer.engine import rule_cache
 from analyzer.engine.conditions import object_refs
 from analyzer.engine.linear_regex import PatternError, compile_linear
 from analyzer.errors import ExauditError
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.normalise import PROVENANCE_COLUMNS
+
+if TYPE_CHECKING:  # imported where used: a scan whose rules come from the cache needs neither
+    import jsonschema
+    import yaml
 
 Path_ = tuple[str | int, ...]
 DERIVED_COLUMNS = (*PROVENANCE_COLUMNS, "server_key", "server_fqdn", "source_format")
@@ -101,6 +102,8 @@ def rule_schema() -> dict[str, Any]:
 def _marks(
     node: yaml.Node, path: Path_, values: dict[Path_, tuple[int, int]], keys: dict[Path_, tuple[int, int]]
 ) -> None:
+    import yaml
+
     values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -149,6 +152,10 @@ def _position(error: yaml.YAMLError, text: str) -> tuple[int, int]:
 
 
 def _read(path: Path, what: str = "rule file") -> _Located:
+    import yaml
+
+    from analyzer import safe_yaml
+
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -202,6 +209,8 @@ def _explain(located: _Located, errors: list[jsonschema.ValidationError]) -> Rul
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(allowed)}"
             return located.error((*leaf.absolute_path, key), f"unknown key {key!r}{hint}", key=True)
+    import jsonschema
+
     best = jsonschema.exceptions.best_match(errors)
     at = tuple(best.absolute_path)
     message = best.message
@@ -393,6 +402,8 @@ def _unfolded(text: str) -> str:
 def read_validated(path: Path, schema: dict[str, Any], what: str) -> tuple[Any, Callable[[Path_, str], RuleError]]:
     """A YAML file (safe_load) checked against `schema`, with errors that name file:line:column and the key to
     fix; also a function that makes such an error for any place in it, for checks the schema cannot express."""
+    import jsonschema
+
     located = _read(path, what)
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(located.data))
     if errors:
@@ -400,7 +411,10 @@ def read_validated(path: Path, schema: dict[str, Any], what: str) -> tuple[Any, 
     return located.data, located.error
 
 
-def load_rule(path: Path) -> Rule:
+def _validated(path: Path) -> dict[str, Any]:
+    """A rule file's data, checked against the schema and for what the schema cannot express."""
+    import jsonschema
+
     located = _read(path)
     if not isinstance(located.data, dict):
         raise located.error((), "a rule file holds one mapping (id, title, severity, check, …)")
@@ -409,22 +423,30 @@ def load_rule(path: Path) -> Rule:
     if errors:
         raise _explain(located, errors)
     _semantics(located)
-    data = located.data
+    return located.data
+
+
+def load_rule(path: Path) -> Rule:
+    return _rule_from(_validated(path), path)
+
+
+def _rule_from(data: dict[str, Any], path: Path) -> Rule:
     texts_ja = {
         key: _unfolded(data[f"{key}_ja"])
         for key in ("title", "description", "rationale", "message", "expected")
         if f"{key}_ja" in data
     }
-    if "text_ja" in data["remediation"]:
-        texts_ja["remediation"] = _unfolded(data["remediation"]["text_ja"])
-        data["remediation"] = {**data["remediation"], "text_ja": texts_ja["remediation"]}
+    remediation = data["remediation"]
+    if "text_ja" in remediation:
+        texts_ja["remediation"] = _unfolded(remediation["text_ja"])
+        remediation = {**remediation, "text_ja": texts_ja["remediation"]}
     return Rule(
         id=data["id"],
         title=data["title"],
         severity=data["severity"],
         check=data["check"],
         rationale=data["rationale"],
-        remediation=data["remediation"],
+        remediation=remediation,
         source=str(path),
         tags=tuple(data.get("tags", ())),
         description=data.get("description", ""),
@@ -471,13 +493,19 @@ _LOADED: dict[tuple[str, bytes], Rule] = {}
 
 
 def _load_cached(path: Path) -> Rule:
+    """From this process's rules, else from the rule cache of earlier runs (rule_cache), else read and validated."""
     try:
-        key = (str(path), hashlib.sha256(path.read_bytes()).digest())
+        content = path.read_bytes()
     except OSError:
         return load_rule(path)  # load_rule says what is wrong with it
+    key = (str(path), hashlib.sha256(content).digest())
     rule = _LOADED.get(key)
     if rule is None:
-        rule = _LOADED[key] = load_rule(path)
+        data = rule_cache.fetch(content)
+        if data is None:
+            data = _validated(path)
+            rule_cache.store(content, data)
+        rule = _LOADED[key] = _rule_from(data, path)
     return rule
 
 

@@ -2,4 +2,5 @@
 
 from analyzer.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned worker imports this module too; it must not run the command again
+    main()

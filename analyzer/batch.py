@@ -8,7 +8,6 @@ The outcomes are sorted by bundle name, so the portfolio does not depend on whic
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import time
 import traceback
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from analyzer import processes, windows_paths
 from analyzer.engine.loader import SEVERITIES
 from analyzer.engine.verdicts import PROTOCOLS
 from analyzer.errors import ExauditError
@@ -29,6 +29,7 @@ from analyzer.report.json_report import build as build_report
 from analyzer.report.writers import write_reports
 
 PORTFOLIO_FILES = ("portfolio.html", "portfolio.csv", "portfolio.json")
+_MAX_NAME = 64
 _UNSAFE_NAME = re.compile(r"[^\w.\-]+")  # \w keeps letters of every script: a Japanese customer name stays readable
 
 
@@ -115,15 +116,26 @@ def discover(roots: Sequence[Path]) -> Discovery:
                     ignored.append((child, "not_a_bundle"))
         else:
             raise ExauditError(f"{root}: not a folder of bundles nor a zip")
-    names: dict[str, int] = {}
+    taken: set[str] = set()
     bundles = []
     for path in found:
-        base = _UNSAFE_NAME.sub("_", path.stem if path.is_file() else path.name).strip("._") or "bundle"
-        if base.lower() in PORTFOLIO_FILES:  # a report folder must not take the place of a portfolio file
-            base += "-bundle"
-        names[base] = names.get(base, 0) + 1
-        bundles.append((base if names[base] == 1 else f"{base}-{names[base]}", path))
+        name = _folder_name(path.stem if path.is_file() else path.name)
+        unique, number = name, 1
+        while unique.lower() in taken:  # Windows and macOS folders ignore case: `Contoso` and `contoso` are one
+            number += 1
+            unique = f"{name}-{number}"
+        taken.add(unique.lower())
+        bundles.append((unique, path))
     return Discovery(bundles, ignored)
+
+
+def _folder_name(given: str) -> str:
+    """A report folder's name that every platform can create: letters of any script, digits, `_.-`; not a device
+    name Windows reserves (`CON`, `aux`); short enough to keep the reports' paths well under Windows' limit."""
+    base = _UNSAFE_NAME.sub("_", given).strip("._")[:_MAX_NAME].strip("._") or "bundle"
+    if base.lower() in PORTFOLIO_FILES or windows_paths.is_reserved(base):  # a portfolio file's place, or a device
+        base += "-bundle"
+    return base
 
 
 def make_jobs(discovery: Discovery, out: Path, options: ScanOptions, formats: Iterable[str], language: str
@@ -173,9 +185,7 @@ def _died(job: BundleJob) -> BundleOutcome:
 def _pool_run(jobs: list[BundleJob], workers: int, worker: Worker, done: Done) -> list[BundleJob]:
     """Run jobs in a pool of `workers` processes; the jobs a dead process took down with it are returned."""
     broken: list[BundleJob] = []
-    # spawn, not fork: pyarrow and the BLAS behind pandas start threads, and forking a threaded process can hang.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=processes.context()) as pool:
         futures: dict[Future[BundleOutcome], BundleJob] = {pool.submit(worker, job): job for job in jobs}
         for future in as_completed(futures):
             try:

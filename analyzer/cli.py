@@ -91,7 +91,9 @@ def _internal_error(error: BaseException) -> None:
     """Say in one line that exaudit failed, and where the traceback went."""
     details = Path(tempfile.gettempdir()) / f"exaudit-internal-error-{os.getpid()}.txt"
     try:
-        details.write_text(f"exaudit {__version__}\n{''.join(traceback.format_exception(error))}", encoding="utf-8")
+        details.write_text(
+            f"exaudit {__version__}\n{''.join(traceback.format_exception(error))}", encoding="utf-8", newline="\n"
+        )
         where = str(details)
     except OSError:
         where = "(the traceback could not be written)"
@@ -386,7 +388,7 @@ def collect_script(
         sys.stdout.write(script)
         return
     # UTF-8 with a BOM: Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page.
-    out_file.write_text(script, encoding="utf-8-sig")
+    out_file.write_text(script, encoding="utf-8-sig", newline="")  # its own line ends, on every platform
     err.print(f"wrote {out_file}; run it in the Exchange Management Shell (it changes nothing)")
 
 

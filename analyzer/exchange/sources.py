@@ -260,11 +260,13 @@ def extract_zip(archive: Path, into: Path, unread: list[Unread], label: str | No
             unread.append(Unread(label, archive.name, reason))
             return extracted
         into.mkdir(parents=True, exist_ok=True)
-        for number, (info, text, name) in enumerate(sorted(safe, key=lambda item: item[1].lower())):
-            display = f"{label}!{text}"
+        for number, (info, text, name) in enumerate(sorted(safe, key=lambda item: item[1].replace("\\", "/").lower())):
+            # Windows PowerShell 5.1's Compress-Archive separates folders with `\`: shown as every other tool's `/`.
+            as_written = text.replace("\\", "/")
+            display = f"{label}!{as_written}"
             refusal = refusals[id(info)]
             if refusal is not None or name is None:
-                unread.append(Unread(display, text.replace("\\", "/"), refusal or "refused"))
+                unread.append(Unread(display, as_written, refusal or "refused"))
                 continue
             # On disk under a name of ours: a member's own name may be too long, reserved or clash with a folder.
             # Reports show `display`; the manifest and attribution use `relative`.

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer import processes
 from analyzer.errors import InputError
 from analyzer.exchange.normalise import FileRead, read_whole
 from analyzer.memory import collector_paused, release_unused
@@ -122,7 +123,7 @@ class SplitReader:
     def __init__(self, min_bytes: int | None = None, pool: Executor | None = None) -> None:
         """`pool`: where the second parts are read (a spawned process unless given; tests give a thread)."""
         self.min_bytes = MIN_SPLIT_BYTES if min_bytes is None else min_bytes
-        self._pool = pool or ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = pool or ProcessPoolExecutor(max_workers=1, mp_context=processes.context())
         self._started = self._pool.submit(_ready)
         self.log: list[tuple[str, str]] = []
 

@@ -18,10 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from analyzer import windows_paths
 from analyzer.errors import ExauditError
 
 MARKER = "exaudit-complete.json"
 _STAGING_PREFIX = ".exaudit-partial-"
+# The longest path written below the output folder: a file of the set in the staging folder (mkdtemp adds 8).
+_LONGEST_WRITTEN = f"/{_STAGING_PREFIX}{'x' * 8}/{MARKER}"
 
 
 class OutputError(ExauditError):
@@ -33,6 +36,12 @@ def check_output_folder(folder: Path) -> None:
     written to."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: --out must be a folder; this is a file")
+    longest = len(str(folder.absolute())) + len(_LONGEST_WRITTEN)
+    if windows_paths.too_long("x" * longest):
+        raise OutputError(
+            f"{folder}: the reports' paths here would be up to {longest} characters; Windows refuses "
+            f"{windows_paths.MAX_PATH} or more unless long paths are enabled: choose a shorter --out"
+        )
     # The nearest folder that exists (the root always does): what is missing below it is created when written.
     existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
     if not existing.is_dir():
@@ -86,7 +95,9 @@ def publish(staging: Path, folder: Path, names: list[str]) -> list[Path]:
         for name in names:
             os.replace(staging / name, folder / name)
         marker = staging / MARKER
-        marker.write_text(json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        marker.write_text(
+            json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n", encoding="utf-8", newline="\n"
+        )
         os.replace(marker, folder / MARKER)
     except PermissionError as error:
         raise OutputError(

@@ -113,10 +113,10 @@ def _write(folder: Path, files: dict[str, bytes], manifest: dict[str, Any] | Non
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    (folder / SYNTHETIC_NOTE).write_text(NOTE, encoding="utf-8")
+    (folder / SYNTHETIC_NOTE).write_text(NOTE, encoding="utf-8", newline="\n")
     if manifest is not None:  # hashes from disk: large files are streamed there rather than held in `files`
         manifest["files"] = [{**entry, "sha256": sha256_of(folder / entry["path"])} for entry in manifest["files"]]
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
 
 
 def _stream_mailboxes(target: Path, count: int, mailbox_format: str, servers: int) -> None:

@@ -11,5 +11,5 @@ if __name__ == "__main__":
     folder = Path(__file__).parent
     for template in TEMPLATES:
         target = folder / f"{module_name(template)}.py"
-        target.write_text(generate(environment(), template, template_source(template)), encoding="utf-8")
+        target.write_text(generate(environment(), template, template_source(template)), encoding="utf-8", newline="\n")
         print(f"wrote {target}")

@@ -887,7 +887,8 @@ def _print_scan_summary(report: dict[str, Any], lang: str = "en") -> None:
     t, japanese = labels(lang), lang == "ja"
     summary = report["summary"]
     _print_verdicts(report, lang)
-    outcomes = ("pass", "fail", "not_evaluated", "not_applicable", "error")
+    outcomes = ("pass", "fail", "not_evaluated", *(("not_reviewed",) if summary.get("not_reviewed") else ()),
+                "not_applicable", "error")  # fmt: skip
     _line(f"{t['rule_counts']}: " + ", ".join(f"{t['outcomes'][o]} {summary[o]}" for o in outcomes))
     for result in report["results"]:
         if result["outcome"] in ("fail", "not_evaluated", "error"):

@@ -109,7 +109,8 @@ class InputProblem:
         return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
-OUTCOMES = ("pass", "fail", "not_evaluated", "not_applicable", "error", "waived")
+# not_evaluated: the data a rule needs is missing; not_reviewed: a person's judgement or the site's value is.
+OUTCOMES = ("pass", "fail", "not_evaluated", "not_reviewed", "not_applicable", "error", "waived")
 
 
 class Finding(NamedTuple):

@@ -131,6 +131,9 @@ def resolve_params(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
     resolved: dict[str, Any] = {}
     for name, param in rule.params.items():
         value = overrides.get(f"{rule.id}.{name}", overrides.get(name, param.default))
+        if value is None and param.site_value:  # unset: the rule waits for the site's value (not_reviewed)
+            resolved[name] = None
+            continue
         value = coerce_param(param.type, value)
         if param.type == "dates":  # an override changes the entries it names
             value = {**_dates(param.default), **value}
@@ -324,15 +327,37 @@ def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
     """The rule's result; a rule that breaks gives `error` and the run goes on."""
     try:
         params = resolve_params(rule, evidence.overrides)
-        if not _gate(rule.applies_to, params):
+        unset = [name for name, param in rule.params.items() if param.site_value and params[name] is None]
+        # A gate on a site value that is unset decides nothing: the rule waits for that value.
+        if not unset and not _gate(rule.applies_to, params):
             raise _NotApplicable("not applicable with these parameters", "このパラメーターでは対象外です")
-        return _Evaluator(rule, evidence, params).run()
+        evaluator = _Evaluator(rule, evidence, params)  # a rule for servers the bundle lacks is not_applicable
+        waiting = _waiting_for_a_person(rule, unset)
+        if waiting is not None:
+            return waiting
+        return evaluator.run()
     except _NotEvaluated as reason:
         return RuleResult(rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja)
     except _NotApplicable as reason:
         return RuleResult(rule.id, "not_applicable", str(reason), (), reason_ja=reason.ja)
     except Exception as error:
         return RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ())
+
+
+def _waiting_for_a_person(rule: Rule, unset_site_values: list[str]) -> RuleResult | None:
+    """not_reviewed: a control no export decides (its procedure), or a site value the rule needs is unset."""
+    if rule.manual is not None:
+        procedure = rule.manual["procedure"]
+        procedure_ja = rule.manual.get("procedure_ja", procedure)
+        return RuleResult(rule.id, "not_reviewed", f"for a person to review: {procedure}", (),
+                          reason_ja=f"担当者による確認が必要です: {procedure_ja}")  # fmt: skip
+    if unset_site_values:
+        names, first = ", ".join(unset_site_values), f"{rule.id}.{unset_site_values[0]}"
+        how = f"a policy file's params, or --param {first}=VALUE"
+        how_ja = f"ポリシーファイルの params、または --param {first}=値"
+        return RuleResult(rule.id, "not_reviewed", f"needs the site's value for {names} ({how})", (),
+                          reason_ja=f"サイトの値が必要です: {names}({how_ja})")  # fmt: skip
+    return None
 
 
 class _Evaluator:

@@ -55,6 +55,7 @@ class Param:
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    site_value: bool = False  # from the site's plan: no default, and the rule is not_reviewed while it is unset
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ class Rule:
     verdict: dict[str, Any] = field(default_factory=dict)
     texts_ja: dict[str, str] = field(default_factory=dict)
     expected: str | None = None  # what a passing object looks like, in words (the condition stays in report.json)
+    controls: tuple[dict[str, Any], ...] = ()  # the baseline items (STIG, CIS) the rule decides
+
+    @property
+    def manual(self) -> dict[str, str] | None:
+        """A control no export can decide: the procedure a person follows (its outcome is always not_reviewed)."""
+        manual: dict[str, str] | None = self.check.get("manual")
+        return manual
 
     def datasets(self) -> list[str]:
         """Every dataset the rule reads, in the order it names them."""
@@ -332,6 +340,10 @@ def _semantics(located: _Located) -> None:
     for name, spec in declared.items():
         if name not in used:
             raise located.error(("params", name), f"parameter {name!r} is declared but never used", key=True)
+        if spec.get("site_value"):
+            if spec["default"] is not None:
+                raise located.error(("params", name, "default"), "a site value has no default: write `default: null`")
+            continue
         _check_param_value(located, spec["type"], spec["default"], ("params", name, "default"))
     for pattern, at in _literal_patterns(check, ("check",)):
         try:
@@ -461,6 +473,7 @@ def _rule_from(data: dict[str, Any], path: Path) -> Rule:
                 tuple(spec.get("choices", ())),
                 spec.get("minimum"),
                 spec.get("maximum"),
+                bool(spec.get("site_value", False)),
             )
             for name, spec in data.get("params", {}).items()
         },
@@ -470,6 +483,7 @@ def _rule_from(data: dict[str, Any], path: Path) -> Rule:
         verdict=data.get("verdict", {}),
         texts_ja=texts_ja,
         expected=_unfolded(data["expected"]) if "expected" in data else None,
+        controls=tuple(data.get("controls", ())),
     )
 
 

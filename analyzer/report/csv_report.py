@@ -14,14 +14,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from analyzer.report.controls import labels
 from analyzer.report.visible import visible
 
 FINDING_COLUMNS = (
     "rule_id", "severity", "outcome", "server", "object", "dataset", "field", "observed", "expected", "message",
-    "remediation", "source_file", "source_line", "fingerprint", "message_ja", "waiver",
+    "remediation", "source_file", "source_line", "fingerprint", "message_ja", "waiver", "controls",
 )  # fmt: skip
 RESULT_COLUMNS = (
-    "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated",
+    "rule_id", "title", "severity", "tags", "outcome", "reason", "evaluated", "failing", "not_evaluated", "controls",
 )  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a NUL is shown as ␀ before this is looked at
 
@@ -70,12 +71,13 @@ def _waiver(waiver_id: str | None, waivers: dict[str, dict[str, Any]]) -> str:
 def _finding_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
     waivers = {w["id"]: w for w in report["waivers"]}
     for result in report["results"]:
+        controls = labels(result["controls"])
         for finding in result["findings"]:
             source = finding["source"]
             yield [result["rule_id"], result["severity"], finding["outcome"], finding["server"], finding["object"],
                    finding["dataset"], finding["field"], finding["observed"], finding["expected"], finding["message"],
                    finding["remediation"], source["file"], source["line"], finding["fingerprint"],
-                   finding["message_ja"], _waiver(finding["waiver"], waivers)]  # fmt: skip
+                   finding["message_ja"], _waiver(finding["waiver"], waivers), controls]  # fmt: skip
 
 
 def _result_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
@@ -83,7 +85,7 @@ def _result_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
         outcomes = [finding["outcome"] for finding in result["findings"]]
         counts = [outcomes.count("fail"), outcomes.count("not_evaluated")]
         yield [result["rule_id"], result["title"], result["severity"], ", ".join(result["tags"]), result["outcome"],
-               result["reason"], result["evaluated"], *counts]  # fmt: skip
+               result["reason"], result["evaluated"], *counts, labels(result["controls"])]  # fmt: skip
 
 
 def render(report: dict[str, Any]) -> dict[str, bytes]:

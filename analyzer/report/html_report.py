@@ -28,7 +28,7 @@ from analyzer.report.visible import visible
 
 ROWS_PER_RULE = 200
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-_OUTCOME_ORDER = ("fail", "error", "not_evaluated", "waived", "pass", "not_applicable")
+_OUTCOME_ORDER = ("fail", "error", "not_evaluated", "not_reviewed", "waived", "pass", "not_applicable")
 
 
 class _Templates(jinja2.BaseLoader):
@@ -138,6 +138,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
         "failing_by_severity": [(s, severity_fail.get(s, 0)) for s in SEVERITIES],
         "rules": rules,
         "not_evaluated": [r for r in rules if r["outcome"] == "not_evaluated"],
+        "not_reviewed": [r for r in rules if r["outcome"] == "not_reviewed"],
         "servers": sorted({s for r in rules for s in r["servers"]}),
         "tags": sorted({t for r in rules for t in r["tags"]}),
         "severities": SEVERITIES,

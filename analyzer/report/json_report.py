@@ -91,6 +91,7 @@ def build(scan: Scan) -> dict[str, Any]:
                 "reason": result.reason,
                 "reason_ja": result.reason_ja,
                 "evaluated": result.evaluated,
+                "controls": list(rules[result.rule_id].controls),
                 "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
             }
             for result in sorted(scan.results, key=lambda r: r.rule_id)

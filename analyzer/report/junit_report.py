@@ -1,6 +1,7 @@
 """junit.xml: one test case per rule, so a CI system shows the audit natively.
 
-fail → <failure> (type = severity, the findings' messages as text); not_evaluated → <skipped> with the reason;
+fail → <failure> (type = severity, the findings' messages as text); not_evaluated and not_reviewed → <skipped>
+with the reason;
 error → <error>; pass and not_applicable → a passing case (not_applicable says so in system-out). Follows the
 Jenkins/xUnit `junit-10.xsd`, which the tests validate against. Built with lxml, so every value is escaped.
 """
@@ -37,6 +38,8 @@ def _case(parent: etree._Element, result: dict[str, Any], classname: str) -> Non
         failure.text = _clean("\n".join(lines))
     elif outcome == "not_evaluated":
         etree.SubElement(case, "skipped", message=_clean(result["reason"] or "some objects could not be judged"))
+    elif outcome == "not_reviewed":
+        etree.SubElement(case, "skipped", message=_clean(f"not reviewed: {result['reason']}"))
     elif outcome == "error":
         etree.SubElement(case, "error", type="rule error", message=_clean(result["reason"]))
     elif outcome == "waived":
@@ -55,7 +58,7 @@ def render(report: dict[str, Any]) -> dict[str, bytes]:
         "tests": str(len(results)),
         "failures": str(sum(r["outcome"] == "fail" for r in results)),
         "errors": str(sum(r["outcome"] == "error" for r in results)),
-        "skipped": str(sum(r["outcome"] == "not_evaluated" for r in results)),
+        "skipped": str(sum(r["outcome"] in ("not_evaluated", "not_reviewed") for r in results)),
     }
     totals = {k: v for k, v in counts.items() if k != "skipped"}  # junit-10.xsd has no `skipped` on testsuites
     suites = etree.Element("testsuites", attrib={"name": "exaudit", "time": "0", **totals})

@@ -94,6 +94,17 @@ def _not_evaluated(report: dict[str, Any], t: dict[str, Any], japanese: bool = F
     return [*lines, ""]
 
 
+def _not_reviewed(report: dict[str, Any], t: dict[str, Any], japanese: bool = False) -> list[str]:
+    waiting = [r for r in report["results"] if r["outcome"] == "not_reviewed"]
+    if not waiting:
+        return []
+    lines = [f"## {t['not_reviewed']}", ""]
+    for r in waiting:
+        reason = (r.get("reason_ja") if japanese else None) or r["reason"]
+        lines.append(f"- {r['rule_id']}: {escape(reason)}")
+    return [*lines, ""]
+
+
 def _waivers(report: dict[str, Any], t: dict[str, Any]) -> list[str]:
     if not report["waivers"]:
         return []
@@ -132,6 +143,7 @@ def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
         *_counts(report, t),
         *_failing(report, t, language == "ja"),
         *_not_evaluated(report, t, language == "ja"),
+        *_not_reviewed(report, t, language == "ja"),
         *_waivers(report, t),
         *_inputs(report, t, language == "ja"),
     ]

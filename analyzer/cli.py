@@ -226,6 +226,10 @@ def _quoted(value: Any) -> str:
 
 
 # How the exporting machine wrote dates (docs/formats.md): for the commands that read bundles.
+PackOption = Annotated[
+    list[str] | None,
+    typer.Option("--pack", help="A shipped rule pack to run beside the default one (repeatable; exaudit rules packs)."),
+]
 CultureOption = Annotated[
     str | None, typer.Option(help="Culture the exports were written in, e.g. en-GB: the order of its dates.")
 ]
@@ -451,6 +455,28 @@ def rules_list(
     out.print(table)
 
 
+@rules_app.command("packs")
+@reports_errors
+def rules_packs(as_json: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False) -> None:
+    """List the shipped rule packs: name, whether a scan runs it by default, baseline and version, rules."""
+    from analyzer.engine.loader import rule_files
+    from analyzer.engine.packs import packaged_packs
+    from analyzer.pipeline import packaged_rules
+
+    packs = packaged_packs(packaged_rules())
+    counts = {p.name: len(rule_files([p.folder])) for p in packs}
+    if as_json:
+        rows = [{"name": p.name, "default": p.default, "framework": p.framework, "version": p.version,
+                 "rules": counts[p.name], "title": p.title} for p in packs]  # fmt: skip
+        sys.stdout.write(_json_text(rows) + "\n")
+        return
+    table = Table("pack", "default", "baseline", "version", "rules", "title")
+    for p in packs:
+        table.add_row(p.name, "yes" if p.default else "--pack", p.framework or "", p.version or "",
+                      str(counts[p.name]), p.title)  # fmt: skip
+    out.print(table)
+
+
 @rules_app.command("show")
 @reports_errors
 def rules_show(
@@ -524,6 +550,12 @@ def rules_schema() -> None:
     sys.stdout.write(_json_text(rule_schema()) + "\n")
 
 
+def _packs(named: list[str] | None, policy: Path | None) -> list[str]:
+    from analyzer.pipeline import load_policy_packs
+
+    return list(dict.fromkeys([*(load_policy_packs(policy) if policy else []), *(named or [])]))
+
+
 def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
     from analyzer.pipeline import load_policy
 
@@ -543,7 +575,8 @@ def scan(
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule files or folders (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only rules with this tag (repeatable).")] = None,
     param: Annotated[list[str] | None, typer.Option(help="NAME=VALUE or RULE-ID.NAME=VALUE (repeatable).")] = None,
-    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:`.")] = None,
+    pack: PackOption = None,
+    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:` (and `packs:`).")] = None,
     as_of: Annotated[str | None, typer.Option(help="Evaluation date (YYYY-MM-DD); default: the export time.")] = None,
     fail_on: Annotated[
         str | None,
@@ -597,7 +630,7 @@ def scan(
     when = _evaluation_date(as_of)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           _parse_params(param, policy), when, encoding, None if no_waivers else waivers,
-                          dates=_date_settings(culture, date_format))  # fmt: skip
+                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy))  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -722,7 +755,8 @@ def batch(
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rule files or folders (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only rules with this tag (repeatable).")] = None,
     param: Annotated[list[str] | None, typer.Option(help="NAME=VALUE or RULE-ID.NAME=VALUE (repeatable).")] = None,
-    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:`.")] = None,
+    pack: PackOption = None,
+    policy: Annotated[Path | None, typer.Option(help="YAML policy file with `params:` (and `packs:`).")] = None,
     as_of: Annotated[
         str | None, typer.Option(help="Evaluation date (YYYY-MM-DD); default: each export's time.")
     ] = None,
@@ -754,7 +788,7 @@ def batch(
     # With several bundles at once the cores are busy already: a large file is then read in one process.
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
                           _evaluation_date(as_of), encoding, split_large=jobs == 1,
-                          dates=_date_settings(culture, date_format))  # fmt: skip
+                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy))  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
     check_output_folder(out_dir)
     found = discover(folders)

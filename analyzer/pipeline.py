@@ -15,6 +15,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
+from analyzer.engine.packs import packaged_packs, selected
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
@@ -36,6 +37,7 @@ class ScanOptions:
     waivers: Path | None = None
     split_large: bool = True  # read a large CLIXML file in two processes (off when processes are busy already)
     dates: DateSettings | None = None  # --culture / --date-format: the exporting machine's date layout
+    packs: Sequence[str] = ()  # shipped packs to run beside the default ones (`--pack`, a policy's `packs:`)
 
 
 @dataclass
@@ -78,7 +80,23 @@ EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 
 def load_policy(path: Path) -> dict[str, Any]:
-    """A policy file: `params: {name: value, RULE-ID.name: value}` (YAML)."""
+    """A policy file's `params: {name: value, RULE-ID.name: value}` (YAML)."""
+    data = _policy_document(path)
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
+    return {str(k): v for k, v in params.items()}
+
+
+def load_policy_packs(path: Path) -> list[str]:
+    """A policy file's `packs: [NAME, …]`: rule packs to run beside the default ones."""
+    packs = _policy_document(path).get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(name, str) for name in packs):
+        raise ExauditError(f"{path}:1: a policy file's `packs:` is a list of pack names")
+    return packs
+
+
+def _policy_document(path: Path) -> dict[str, Any]:
     import yaml
 
     from analyzer import safe_yaml
@@ -91,10 +109,9 @@ def load_policy(path: Path) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ExauditError(f"{where}: policy file is not valid YAML: {getattr(error, 'problem', error)}") from None
-    params = data.get("params", {}) if isinstance(data, dict) else None
-    if not isinstance(params, dict):
-        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
-    return {str(k): v for k, v in params.items()}
+    if not isinstance(data, dict):
+        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs (and `packs:`)")
+    return data
 
 
 def _as_of(bundle: Bundle, given: dt.datetime | None) -> dt.datetime:
@@ -119,7 +136,8 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
         digest = hashlib.sha256()
         for file in rule_files([path]):
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
-        label = "exaudit:rules" if path == packaged_rules() else str(path)  # the same on every machine
+        shipped = path.parent == packaged_rules()
+        label = f"exaudit:{path.name}" if shipped else str(path)  # the same on every machine
         sets.append({"path": label, "version": __version__, "sha256": digest.hexdigest()})
     return sets
 
@@ -152,7 +170,13 @@ def _check_tags(rules: list[Rule], tags: Sequence[str]) -> None:
 def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
     """The rule paths and the rules a scan with these options evaluates; a broken rule file, an unknown tag or
     parameter, or a parameter value that does not fit its rule raises here, before any input is read."""
-    rule_paths = list(options.rule_paths) or [packaged_rules()]
+    shipped = packaged_packs(packaged_rules())
+    named = [pack.folder for pack in shipped if pack.name in options.packs]
+    if options.rule_paths:  # the user's rules, and any shipped pack named beside them
+        selected(shipped, list(options.packs))  # an unknown name still stops the scan
+        rule_paths = [*options.rule_paths, *named]
+    else:
+        rule_paths = [pack.folder for pack in selected(shipped, list(options.packs))]
     every = load_rules(rule_paths)
     _check_tags(every, options.tags)
     _check_params(every, options.params)

@@ -487,12 +487,16 @@ def _rule_from(data: dict[str, Any], path: Path) -> Rule:
     )
 
 
+def _is_rule_file(path: Path) -> bool:
+    return path.suffix in (".yaml", ".yml") and path.name != "pack.yaml" and path.is_file()  # pack.yaml: packs.py
+
+
 def rule_files(paths: list[Path]) -> list[Path]:
     """Rule files under the given files and folders, in a stable order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if _is_rule_file(p)))
         elif path.is_file():
             found.append(path)
         else:

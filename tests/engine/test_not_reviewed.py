@@ -162,3 +162,11 @@ def test_reports_carry_controls_and_what_waits_for_a_person(tmp_path: Path) -> N
     assert "## Waiting for a person" in summary and "- TEST-MANUAL-001: for a person to review: Compare" in summary
     html = render_html(report, "ja")["report.html"].decode("utf-8")
     assert 'id="not-reviewed"' in html and "担当者による確認が必要です: 各ログのパス" in html
+
+
+def test_a_manual_check_needs_one_test_case_and_any_other_check_two(tmp_path: Path) -> None:
+    one_case = MANUAL[: MANUAL.index("  - name: not for Exchange 2016")]
+    assert _rule(tmp_path, one_case, "manual.yaml").manual is not None
+    judged = SITE_VALUE[: SITE_VALUE.index("  - name: set, and not met")]
+    with pytest.raises(RuleError, match="is too short"):
+        _rule(tmp_path, judged, "judged.yaml")

@@ -1,0 +1,62 @@
+"""Rule packs: folders of rule files with a `pack.yaml` saying what they judge against. A scan runs the packs
+marked `default` (the POP3/IMAP4 pack) unless told otherwise, so adding a baseline pack never changes what an
+existing user's scan, `--fail-on` gate or baseline comparison sees; `--pack NAME` or a policy file's `packs:` adds
+packs by name."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from analyzer.engine.loader import read_validated
+from analyzer.errors import ExauditError
+
+PACK_FILE = "pack.yaml"
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    title: str
+    description: str
+    default: bool
+    folder: Path
+    title_ja: str | None = None
+    framework: str | None = None
+    version: str | None = None
+
+
+@cache
+def pack_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((resources.files("analyzer.engine") / "pack.schema.json").read_text("utf-8"))
+    return schema
+
+
+def read_pack(folder: Path) -> Pack:
+    path = folder / PACK_FILE
+    data, error = read_validated(path, pack_schema(), "pack file")
+    if data["name"] != folder.name:
+        raise error(("name",), f"the pack's name must be its folder's name, {folder.name!r}")
+    return Pack(data["name"], data["title"], " ".join(data["description"].split()), data["default"], folder,
+                data.get("title_ja"), data.get("framework"), data.get("version"))  # fmt: skip
+
+
+def packaged_packs(root: Path) -> list[Pack]:
+    """The packs shipped with exaudit, by name."""
+    return [read_pack(folder) for folder in sorted(root.iterdir()) if (folder / PACK_FILE).is_file()]
+
+
+def selected(packs: list[Pack], names: list[str]) -> list[Pack]:
+    """The default packs and the ones named, in the shipped order; an unknown name stops the scan."""
+    by_name = {pack.name: pack for pack in packs}
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the packs are {', '.join(by_name)}"
+            raise ExauditError(f"--pack {name}: no such rule pack{hint} (exaudit rules packs lists them)")
+    return [pack for pack in packs if pack.default or pack.name in names]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -56,11 +57,11 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _scan(out: Path, *args: str) -> dict[str, object]:
+def _scan(out: Path, *args: str) -> dict[str, Any]:
     result = runner.invoke(app, ["scan", "--demo", "--as-of", "2026-11-27", "-f", "json", "--out", str(out), *args],
                            env=ENV)  # fmt: skip
     assert result.exit_code == 0, result.output
-    report: dict[str, object] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return report
 
 
@@ -75,11 +76,11 @@ def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> 
 
 def test_a_scan_runs_a_baseline_pack_only_when_asked(shipped: Path, tmp_path: Path) -> None:
     plain = _scan(tmp_path / "plain")
-    assert [s["path"] for s in plain["rulesets"]] == ["exaudit:pop-imap"]  # type: ignore[attr-defined, index]
-    assert not any(r["rule_id"] == "BASE-001" for r in plain["results"])  # type: ignore[attr-defined, index]
+    assert [s["path"] for s in plain["rulesets"]] == ["exaudit:pop-imap"]
+    assert not any(r["rule_id"] == "BASE-001" for r in plain["results"])
     asked = _scan(tmp_path / "asked", "--pack", "baseline")
-    assert [s["path"] for s in asked["rulesets"]] == ["exaudit:baseline", "exaudit:pop-imap"]  # type: ignore[attr-defined, index]
-    outcomes = {r["rule_id"]: r["outcome"] for r in asked["results"]}  # type: ignore[attr-defined]
+    assert [s["path"] for s in asked["rulesets"]] == ["exaudit:baseline", "exaudit:pop-imap"]
+    outcomes = {r["rule_id"]: r["outcome"] for r in asked["results"]}
     assert outcomes["BASE-001"] == "not_reviewed"
     policy = tmp_path / "policy.yaml"
     policy.write_text("packs: [baseline]\nparams: {}\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -40,9 +41,12 @@ def _protocol_services(bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def inventory(bundle: Bundle) -> dict[str, Any]:
-    coverage = bundle.coverage()
-    missing = {name: spec.cmdlet for name, spec in BY_NAME.items() if name not in bundle.datasets}
+def inventory(bundle: Bundle, wanted: Collection[str] | None = None) -> dict[str, Any]:
+    """`wanted`: the datasets a scan's rules read — missing datasets and coverage are told for those (and what the
+    bundle holds), not for every cmdlet exaudit knows; None (inspect): for every one."""
+    coverage = bundle.coverage(wanted)
+    missing = {name: spec.cmdlet for name, spec in BY_NAME.items()
+               if name not in bundle.datasets and (wanted is None or name in wanted)}  # fmt: skip
     attribution = {
         name: {
             str(k): int(v) for k, v in dataset.frame["attributed_by"].fillna("organisation-wide").value_counts().items()

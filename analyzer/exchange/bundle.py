@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -114,9 +114,11 @@ class Bundle:
     absent: dict[str, str] = field(default_factory=dict)  # datasets the bundle lacks, and why (the manifest's word)
     failed_for: dict[tuple[str, str], str] = field(default_factory=dict)  # (dataset, SERVER) whose export failed
 
-    def coverage(self) -> pd.DataFrame:
-        """Server × dataset: rows per server for every per-server dataset (0 = not exported for it)."""
-        names = [spec.name for spec in BY_NAME.values() if spec.per_server]
+    def coverage(self, wanted: Collection[str] | None = None) -> pd.DataFrame:
+        """Server × dataset: rows per server for every per-server dataset (0 = not exported for it) — of those
+        `wanted` (what the rules of a scan read) and those the bundle holds, when given."""
+        shown = BY_NAME if wanted is None else {*wanted, *self.datasets}
+        names = [spec.name for spec in BY_NAME.values() if spec.per_server and spec.name in shown]
         keys = list(self.servers["server_key"]) if len(self.servers) else []
         table = pd.DataFrame(0, index=pd.Index(keys, name="server"), columns=names)
         for name in names:

@@ -50,7 +50,7 @@ def _synthetic(scan: Scan) -> bool:
 
 def build(scan: Scan) -> dict[str, Any]:
     rules = {rule.id: rule for rule in scan.rules}
-    facts = inventory(scan.bundle)
+    facts = inventory(scan.bundle, {name for rule in scan.rules for name in rule.datasets()})
     summary = Counter(result.outcome for result in scan.results)
     return {
         "tool": {"name": "exaudit", "version": __version__},

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.engine.loader import load_rules
 from analyzer.errors import InputError
 from analyzer.exchange.bundle import DOCUMENTATION, load_bundle
+from analyzer.pipeline import packaged_rules
 from analyzer.synthetic import exchange_objects as ex
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES as CAS_TYPES
 from analyzer.synthetic.cas_mailbox import cas_mailbox
@@ -214,7 +216,8 @@ def test_sample_bundles_load_with_the_expected_shape() -> None:
     samples = Path(__file__).resolve().parents[2] / "samples"
     healthy = load_bundle([samples / "healthy-2019"])
     assert list(healthy.servers["server_key"]) == ["EXCH01", "EXCH02"]
-    assert (healthy.coverage() > 0).all().all()  # every per-server dataset for every server
+    pop_imap = {name for rule in load_rules([packaged_rules()]) for name in rule.datasets()}
+    assert (healthy.coverage(pop_imap) > 0).all().all()  # every per-server dataset the pack reads, for every server
     assert not [p for p in healthy.problems if "SHA-256" in p.message]  # the manifest matches
     mistakes = load_bundle([samples / "mistakes-2016"])
     assert mistakes.coverage().loc["EX16B", "pop_settings"] == 0  # the seed's `Get-PopSettings | fl` covers one server

@@ -102,4 +102,4 @@ def test_the_file_name_tells_last(name: str, expected: str) -> None:
 
 def test_nothing_told_means_every_dataset() -> None:
     assert datasets_of_unread("notes.bin", None, None) == EVERY_DATASET
-    assert len(EVERY_DATASET) == 12
+    assert len(EVERY_DATASET) == 15

@@ -1,0 +1,39 @@
+"""Every dataset exaudit knows, one declaration per cmdlet, grouped by family:
+
+- servers.py: Get-ExchangeServer, Get-Service, Get-ExchangeCertificate, Get-ServerComponentState
+- recipients.py: Get-CASMailbox, Get-Mailbox, Get-User
+- client_access.py: Get-PopSettings, Get-ImapSettings, Get-AuthenticationPolicy, Get-OwaVirtualDirectory
+- organisation.py: Get-OrganizationConfig, Get-AcceptedDomain
+- transport.py: Get-ReceiveConnector, Get-SendConnector
+
+spec.py says what a declaration holds; catalog.py recognises records. To add a dataset: declare it in its family
+(cmdlet, type name suffix, a signature of columns only it has, typed columns, identity, which server it belongs
+to), add it to DATASETS below, and give it a test that reads a real or documented export.
+"""
+
+from __future__ import annotations
+
+from analyzer.exchange.datasets import client_access, organisation, recipients, servers, transport
+from analyzer.exchange.datasets.spec import Column, DatasetSpec
+
+# The order recognition tries them in: a record matching two signatures goes to the first.
+DATASETS: tuple[DatasetSpec, ...] = (
+    servers.EXCHANGE_SERVER,
+    servers.SERVICE,
+    recipients.CAS_MAILBOX,
+    recipients.MAILBOX,
+    recipients.USER,
+    client_access.POP_SETTINGS,
+    client_access.IMAP_SETTINGS,
+    servers.EXCHANGE_CERTIFICATE,
+    servers.SERVER_COMPONENT_STATE,
+    transport.RECEIVE_CONNECTOR,
+    client_access.AUTHENTICATION_POLICY,
+    organisation.ORGANIZATION_CONFIG,
+    client_access.OWA_VIRTUAL_DIRECTORY,
+    organisation.ACCEPTED_DOMAIN,
+    transport.SEND_CONNECTOR,
+)
+BY_NAME = {spec.name: spec for spec in DATASETS}
+
+__all__ = ["BY_NAME", "DATASETS", "Column", "DatasetSpec"]

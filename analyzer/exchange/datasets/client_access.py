@@ -1,0 +1,91 @@
+"""How clients reach the servers: POP3 and IMAP4 settings per server, authentication policies, Outlook on the web."""
+
+from __future__ import annotations
+
+from analyzer.exchange import values as v
+from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, integer, text, text_list
+
+_POP_IMAP_COLUMNS: tuple[Column, ...] = (
+    text("Name"),
+    text("Server"),
+    Column("LoginType", v.parse_login_type),
+    text("X509CertificateName"),
+    text_list("UnencryptedOrTLSBindings", v.parse_bindings),
+    text_list("SSLBindings", v.parse_bindings),
+    text_list("InternalConnectionSettings", v.parse_connection_settings),
+    text_list("ExternalConnectionSettings", v.parse_connection_settings),
+    boolean("ProtocolLogEnabled"),
+    boolean("EnableGSSAPIAndNTLMAuth"),
+    text("ExtendedProtectionPolicy"),
+    integer("ProxyTargetPort"),
+    text("Identity"),
+    text("DistinguishedName"),
+    text("Guid"),
+)
+
+
+def _protocol_settings(name: str, cmdlet: str, type_name: str, own_column: str, protocol: str) -> DatasetSpec:
+    """Get-PopSettings and Get-ImapSettings return the same shape; `own_column` exists for one protocol only."""
+    return DatasetSpec(
+        name,
+        f"{cmdlet} -Server <each server>",
+        (f".{type_name}",),
+        (frozenset({"LoginType", "X509CertificateName", "UnencryptedOrTLSBindings", own_column}),),
+        _POP_IMAP_COLUMNS,
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description=f"{protocol} service settings per server",
+        label=("Server", "identity"),  # their Name is "1": the server is what an admin recognises
+    )
+
+
+POP_SETTINGS = _protocol_settings(
+    "pop_settings", "Get-PopSettings", "Pop3AdConfiguration", "MessageRetrievalSortOrder", "POP3"
+)
+IMAP_SETTINGS = _protocol_settings(
+    "imap_settings", "Get-ImapSettings", "Imap4AdConfiguration", "ShowHiddenFoldersEnabled", "IMAP4"
+)
+
+AUTHENTICATION_POLICY = DatasetSpec(
+    "authentication_policy",
+    "Get-AuthenticationPolicy",
+    (".AuthPolicy", ".AuthenticationPolicy"),
+    (frozenset({"BlockLegacyAuthPop", "BlockLegacyAuthImap"}),),
+    (
+        text("Name"),
+        boolean("BlockLegacyAuthPop"),  # not AllowBasicAuthPop: Exchange Online's, with the opposite meaning
+        boolean("BlockLegacyAuthImap"),
+        text("Identity"),
+        text("DistinguishedName"),
+        text("Guid"),
+    ),
+    identity=("Guid", "DistinguishedName", "Identity", "Name"),
+    per_server=False,
+    description="Authentication policies (Exchange 2019 CU2+ and SE)",
+)
+
+OWA_VIRTUAL_DIRECTORY = DatasetSpec(
+    "owa_virtual_directory",
+    "Get-OwaVirtualDirectory -ADPropertiesOnly",
+    (".ADOwaVirtualDirectory",),
+    (frozenset({"FormsAuthentication", "WindowsAuthentication", "InternalUrl", "LogonFormat"}),),
+    (
+        text("Name"),
+        text("Server"),
+        text("InternalUrl"),  # a Uri: rules look at its scheme (https)
+        text("ExternalUrl"),
+        boolean("FormsAuthentication"),
+        boolean("WindowsAuthentication"),
+        boolean("BasicAuthentication"),
+        boolean("DigestAuthentication"),
+        boolean("AdfsAuthentication"),
+        boolean("OAuthAuthentication"),
+        text("Identity"),
+        text("DistinguishedName"),
+        text("Guid"),
+    ),
+    identity=("Guid", "DistinguishedName", "Identity"),
+    server_fields=("Server", "Identity", "DistinguishedName"),
+    description="Outlook on the web virtual directories: URLs and sign-in methods",
+    label=("Identity", "Server", "Name"),
+)

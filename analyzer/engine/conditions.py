@@ -95,7 +95,7 @@ def _coerce(series: pd.Series, value: Any) -> Any:
     return value
 
 
-_NULLABLE = (pd.BooleanDtype, pd.StringDtype, pd.Int64Dtype)
+_NULLABLE = (pd.BooleanDtype, pd.StringDtype, pd.Int64Dtype, pd.Float64Dtype)
 
 
 def _compare(series: pd.Series, value: Any, op: Callable[[Any, Any], Any], case_sensitive: bool) -> Mask:
@@ -324,6 +324,12 @@ def _empty(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
     return pd.Series(empty.astype(bool) == bool(expected), index=series.index, dtype="boolean")
 
 
+def _unlimited(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
+    """A size, limit or duration column (Float64) holds Unlimited as infinity; unknown stays unknown."""
+    numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+    return pd.Series((numbers == float("inf")) == bool(expected), index=series.index, dtype="boolean")
+
+
 def _exists(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
     return pd.Series((~_is_missing(series)) == bool(expected), index=series.index, dtype="boolean")
 
@@ -357,6 +363,7 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "contains_all": lambda s, v, cs, _c: _contains(s, v, cs, "all"),
     "empty": _empty,
     "exists": _exists,
+    "unlimited": _unlimited,
     "version_lt": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) < _version(v)),  # type: ignore[operator]
     "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]
     "within_days": _within_days,

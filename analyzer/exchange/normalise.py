@@ -63,7 +63,8 @@ def projection() -> frozenset[str]:
 # Rows are kept as column lists until this many, then turned into a typed frame (pyarrow strings, nullable
 # booleans): a Python object per cell costs ~10× the typed cell, and at 500,000 mailboxes that decides the peak.
 CHUNK_ROWS = 8_192
-_DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype()}
+_DTYPES: dict[str, Any] = {"boolean": pd.BooleanDtype(), "Int64": pd.Int64Dtype(), "string": pd.StringDtype(),
+                           "Float64": pd.Float64Dtype()}  # fmt: skip
 
 
 def typed_values(dtype: str, values: Sequence[Any]) -> Any:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.readers.psvalues import PSEnum, PSObject
+from analyzer.readers.psvalues import PSEnum, PSObject, PSTimeSpan
 
 
 def text_of(value: Any) -> str | None:
@@ -335,3 +335,54 @@ def is_unlimited(value: Any) -> bool:
     if isinstance(value, PSObject) and value.properties.get("IsUnlimited") is True:
         return True
     return (text_of(value) or "").strip().lower() == "unlimited"
+
+
+# -- Quantities: sizes, limits and durations as numbers, Unlimited as infinity ---------------------------------
+# One numeric column a rule can compare (`le: 10485760`), where Unlimited is larger than any limit and tells
+# itself apart with the `unlimited` operator; null stays unknown.
+
+_UNLIMITED = float("inf")
+
+
+def parse_size(value: Any) -> float | None:
+    """ByteQuantifiedSize or Unlimited<ByteQuantifiedSize> → bytes; Unlimited → infinity."""
+    if value is not None and is_unlimited(value):
+        return _UNLIMITED
+    size = parse_byte_size(value)
+    return None if size is None else float(size)
+
+
+def parse_limit(value: Any) -> float | None:
+    """An Unlimited<int> (MaxOutboundConnections, MaxRecipientEnvelopeLimit) → the number; Unlimited → infinity."""
+    if value is None:
+        return None
+    if is_unlimited(value):
+        return _UNLIMITED
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    text = (text_of(value) or "").strip()
+    if not re.fullmatch(r"\d{1,18}", text):
+        raise ValueError(f"expected a whole number or Unlimited, got {text!r}")
+    return float(text)
+
+
+# .NET's TimeSpan text: [-][d.]hh:mm:ss[.fffffff] (EnhancedTimeSpan prints the same).
+_TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*$")
+
+
+def parse_duration(value: Any) -> float | None:
+    """TimeSpan, EnhancedTimeSpan or Unlimited<EnhancedTimeSpan> → seconds; Unlimited → infinity."""
+    if value is None:
+        return None
+    if isinstance(value, PSTimeSpan):
+        return value.ticks / 10_000_000
+    if is_unlimited(value):
+        return _UNLIMITED
+    text = text_of(value) or ""
+    match = _TIMESPAN.match(text)
+    if not match:
+        raise ValueError(f"expected a duration like '1.00:00:00' or '00:10:00', got {text!r}")
+    sign, days, hours, minutes, seconds, fraction = match.groups()
+    total: float = int(days or 0) * 86_400 + int(hours) * 3_600 + int(minutes) * 60 + int(seconds)
+    total += int((fraction or "0").ljust(7, "0")) / 10_000_000
+    return -total if sign else float(total)

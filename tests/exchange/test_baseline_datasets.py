@@ -4,16 +4,24 @@ for the datasets its rules read."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from analyzer.engine.evaluate import Evidence, evaluate_rule
+from analyzer.engine.loader import load_rule
+from analyzer.engine.ruletests import run_case
+from analyzer.exchange import values as v
 from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.catalog import BY_NAME, recognise
 from analyzer.exchange.datasets import DATASETS
+from analyzer.readers.psvalues import PSTimeSpan
 from tests.conftest import CSS
 
 E16 = "Diagnostics__HealthChecker__Tests__DataCollection__E16__Exchange__"
@@ -88,3 +96,103 @@ def test_a_scan_tells_what_is_missing_only_for_the_datasets_its_rules_read(tmp_p
     assert json.loads(inspected.output)["missing_datasets"]["owa_virtual_directory"] == (
         BY_NAME["owa_virtual_directory"].cmdlet  # inspect, which runs no rules, names every dataset the bundle lacks
     )
+
+
+@pytest.mark.parametrize(
+    ("parse", "given", "expected"),
+    [(v.parse_size, "36 MB (37,748,736 bytes)", 37_748_736.0), (v.parse_size, "Unlimited", math.inf),
+     (v.parse_size, "1.5 GB (1\u00a0610\u00a0612\u00a0736 bytes)", 1_610_612_736.0), (v.parse_size, None, None),
+     (v.parse_limit, "Unlimited", math.inf), (v.parse_limit, 5000, 5000.0), (v.parse_limit, "5000", 5000.0),
+     (v.parse_duration, "00:10:00", 600.0), (v.parse_duration, "30.00:00:00", 2_592_000.0),
+     (v.parse_duration, "-00:00:05.5", -5.5), (v.parse_duration, "Unlimited", math.inf),
+     (v.parse_duration, PSTimeSpan(36_000_000_000), 3600.0)],
+)  # fmt: skip
+def test_sizes_limits_and_durations_become_numbers_with_unlimited_as_infinity(
+    parse: Callable[[object], float | None], given: object, expected: float | None
+) -> None:
+    assert parse(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("parse", "given"),
+    [(v.parse_size, "36 MB"), (v.parse_limit, "5,000"), (v.parse_limit, "lots"), (v.parse_duration, "10 minutes"),
+     (v.parse_duration, "00:61")],
+)  # fmt: skip
+def test_a_quantity_that_is_not_one_is_refused_not_guessed(parse: Callable[[object], float | None], given: str) -> None:
+    with pytest.raises(ValueError, match="expected"):
+        parse(given)
+
+
+def test_receive_connector_limits_from_a_real_export(tmp_path: Path) -> None:
+    bundle = load_bundle([_bundle(tmp_path, E19, "GetReceiveConnector")])
+    frame = bundle.datasets["receive_connector"].frame
+    assert set(frame["MaxMessageSize"]) == {37_748_736.0} and set(frame["MaxHopCount"]) == {60}
+    assert set(frame["ConnectionTimeout"]) == {600.0} and set(frame["TarpitInterval"]) == {0.0, 5.0}
+    assert set(frame["MaxInboundConnection"]) == {5000.0}
+
+
+FORMAT_LIST = """\
+
+Name                          : DB01
+Server                        : EX1
+CircularLoggingEnabled        : False
+RetainDeletedItemsUntilBackup : True
+MountAtStartup                : True
+ProhibitSendReceiveQuota      : Unlimited
+ProhibitSendQuota             : 2 GB (2,147,483,648 bytes)
+IssueWarningQuota             : 1.899 GB (2,039,480,320 bytes)
+DeletedItemRetention          : 14.00:00:00
+MailboxRetention              : 30.00:00:00
+EdbFilePath                   : D:\\DB01\\DB01.edb
+
+Name                          : DB02
+Server                        : EX1
+CircularLoggingEnabled        : True
+RetainDeletedItemsUntilBackup : False
+MountAtStartup                : True
+ProhibitSendReceiveQuota      : 10 GB (10,737,418,240 bytes)
+ProhibitSendQuota             : Unlimited
+IssueWarningQuota             : Unlimited
+DeletedItemRetention          : 14.00:00:00
+MailboxRetention              : 30.00:00:00
+EdbFilePath                   : D:\\DB02\\DB02.edb
+
+"""
+
+QUOTA_RULE = """\
+id: TEST-QUOTA-001
+title: The receive quota never blocks mail
+severity: low
+check:
+  each: {dataset: mailbox_database}
+  assert: {any: [{column: ProhibitSendReceiveQuota, unlimited: true}, {column: ProhibitSendReceiveQuota, ge: {param: floor}}]}
+params:
+  floor: {type: number, default: 21474836480}
+rationale: A database quota that blocks receiving loses mail.
+remediation: {text: Raise or remove the quota.}
+tests:
+  - name: unlimited passes
+    data: {mailbox_database: [{Name: DB01, ProhibitSendReceiveQuota: Unlimited}]}
+    expect: {outcome: pass}
+  - name: a limit under the floor fails
+    data: {mailbox_database: [{Name: DB02, ProhibitSendReceiveQuota: "10 GB (10,737,418,240 bytes)"}]}
+    expect: {outcome: fail, failing: [DB02]}
+"""
+
+
+def test_a_format_list_export_of_databases_is_typed_and_judged(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "databases.txt").write_text(FORMAT_LIST, encoding="utf-8")
+    bundle = load_bundle([folder])
+    frame = bundle.datasets["mailbox_database"].frame.set_index("Name")
+    assert frame.loc["DB01", "ProhibitSendReceiveQuota"] == math.inf
+    assert frame.loc["DB02", "ProhibitSendReceiveQuota"] == 10_737_418_240.0
+    assert frame.loc["DB01", "DeletedItemRetention"] == 14 * 86_400.0
+    assert frame.loc["DB02", "CircularLoggingEnabled"] == True  # noqa: E712 - a nullable boolean
+    rule_file = tmp_path / "quota.yaml"
+    rule_file.write_text(QUOTA_RULE, encoding="utf-8")
+    rule = load_rule(rule_file)
+    assert [run_case(rule, case).detail for case in rule.tests] == ["pass as expected", "fail as expected"]
+    result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), {}))
+    assert result.outcome == "fail" and [f.object for f in result.findings] == ["DB02"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.exchange.datasets import DATASETS
 from analyzer.exchange.unread import EVERY_DATASET, datasets_of_unread
 
 _CAS_TYPE = '<Obj RefId="0"><TN RefId="0"><T>Microsoft.Exchange.Data.Directory.Management.CASMailbox</T>'
@@ -102,4 +103,4 @@ def test_the_file_name_tells_last(name: str, expected: str) -> None:
 
 def test_nothing_told_means_every_dataset() -> None:
     assert datasets_of_unread("notes.bin", None, None) == EVERY_DATASET
-    assert len(EVERY_DATASET) == 15
+    assert tuple(spec.name for spec in DATASETS) == EVERY_DATASET and len(EVERY_DATASET) == 22

@@ -4,7 +4,9 @@
 - recipients.py: Get-CASMailbox, Get-Mailbox, Get-User
 - client_access.py: Get-PopSettings, Get-ImapSettings, Get-AuthenticationPolicy, Get-OwaVirtualDirectory
 - organisation.py: Get-OrganizationConfig, Get-AcceptedDomain
-- transport.py: Get-ReceiveConnector, Get-SendConnector
+- transport.py: Get-ReceiveConnector, Get-SendConnector, Get-TransportConfig, Get-TransportService
+- mailbox_databases.py: Get-MailboxDatabase
+- auditing.py: Get-AdminAuditLogConfig, Get-EventLogLevel, Get-RpcClientAccess, Get-RemoteDomain
 
 spec.py says what a declaration holds; catalog.py recognises records. To add a dataset: declare it in its family
 (cmdlet, type name suffix, a signature of columns only it has, typed columns, identity, which server it belongs
@@ -13,7 +15,15 @@ to), add it to DATASETS below, and give it a test that reads a real or documente
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets import client_access, organisation, recipients, servers, transport
+from analyzer.exchange.datasets import (
+    auditing,
+    client_access,
+    mailbox_databases,
+    organisation,
+    recipients,
+    servers,
+    transport,
+)
 from analyzer.exchange.datasets.spec import Column, DatasetSpec
 
 # The order recognition tries them in: a record matching two signatures goes to the first.
@@ -33,6 +43,13 @@ DATASETS: tuple[DatasetSpec, ...] = (
     client_access.OWA_VIRTUAL_DIRECTORY,
     organisation.ACCEPTED_DOMAIN,
     transport.SEND_CONNECTOR,
+    transport.TRANSPORT_CONFIG,
+    transport.TRANSPORT_SERVICE,
+    mailbox_databases.MAILBOX_DATABASE,
+    auditing.ADMIN_AUDIT_LOG_CONFIG,
+    auditing.RPC_CLIENT_ACCESS,
+    auditing.REMOTE_DOMAIN,
+    auditing.EVENT_LOG_LEVEL,  # last: its signature (EventLevel, Identity) is the smallest
 )
 BY_NAME = {spec.name: spec for spec in DATASETS}
 

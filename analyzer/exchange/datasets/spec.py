@@ -47,6 +47,21 @@ def text_list(name: str, parse: Parser = as_text_list) -> Column:
     return Column(name, parse, "object", multi_valued=True)
 
 
+def size(name: str) -> Column:
+    """ByteQuantifiedSize (or Unlimited<…>) in bytes; Unlimited is infinity."""
+    return Column(name, v.parse_size, "Float64")
+
+
+def limit(name: str) -> Column:
+    """Unlimited<int> as a number; Unlimited is infinity."""
+    return Column(name, v.parse_limit, "Float64")
+
+
+def duration(name: str) -> Column:
+    """TimeSpan or EnhancedTimeSpan (or Unlimited<…>) in seconds; Unlimited is infinity."""
+    return Column(name, v.parse_duration, "Float64")
+
+
 def typed(name: str, parse: Parser) -> Column:
     return Column(name, parse, "object")
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from analyzer.exchange import values as v
 from analyzer.exchange.cells import flags_list
-from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, text, text_list
+from analyzer.exchange.datasets.spec import (
+    Column,
+    DatasetSpec,
+    boolean,
+    duration,
+    integer,
+    limit,
+    size,
+    text,
+    text_list,
+)
 
 RECEIVE_CONNECTOR = DatasetSpec(
     "receive_connector",
@@ -21,6 +31,17 @@ RECEIVE_CONNECTOR = DatasetSpec(
         boolean("RequireTLS"),
         boolean("Enabled"),
         text("Fqdn"),
+        text("Banner"),
+        size("MaxMessageSize"),
+        integer("MaxHopCount"),
+        integer("MaxRecipientsPerMessage"),
+        limit("MaxInboundConnection"),
+        limit("MaxInboundConnectionPerSource"),
+        duration("ConnectionTimeout"),
+        duration("TarpitInterval"),
+        boolean("ChunkingEnabled"),
+        boolean("DomainSecureEnabled"),
+        text("ProtocolLoggingLevel"),
         text("Identity"),
         text("DistinguishedName"),
         text("Guid"),
@@ -47,6 +68,8 @@ SEND_CONNECTOR = DatasetSpec(
         boolean("IgnoreSTARTTLS"),
         boolean("DomainSecureEnabled"),
         text("ProtocolLoggingLevel"),
+        size("MaxMessageSize"),
+        duration("ConnectionInactivityTimeOut"),
         text_list("SourceTransportServers"),
         text("Identity"),
         text("DistinguishedName"),
@@ -55,4 +78,53 @@ SEND_CONNECTOR = DatasetSpec(
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,
     description="SMTP send connectors: where mail to other organisations goes, and how",
+)
+
+TRANSPORT_CONFIG = DatasetSpec(
+    "transport_config",
+    "Get-TransportConfig",
+    (".TransportConfigContainer",),
+    (frozenset({"MaxReceiveSize", "MaxSendSize", "MaxRecipientEnvelopeLimit"}),),
+    (
+        text("Name"),
+        size("MaxReceiveSize"),
+        size("MaxSendSize"),
+        limit("MaxRecipientEnvelopeLimit"),
+        text_list("InternalSMTPServers"),
+        text_list("TLSReceiveDomainSecureList"),
+        text_list("TLSSendDomainSecureList"),
+        text("Identity"),
+        text("DistinguishedName"),
+        text("Guid"),
+    ),
+    identity=("Guid", "DistinguishedName", "Identity", "Name"),
+    per_server=False,  # an organisation singleton (on an Edge server, that server's own)
+    description="Organisation-wide transport settings: message size and recipient limits",
+)
+
+TRANSPORT_SERVICE = DatasetSpec(
+    "transport_service",
+    "Get-TransportService",
+    (".TransportServer",),  # not confirmed from a real export; the columns recognise it too
+    (frozenset({"ConnectivityLogEnabled", "MessageTrackingLogEnabled", "MaxOutboundConnections"}),),
+    (
+        text("Name"),
+        boolean("ConnectivityLogEnabled"),
+        boolean("MessageTrackingLogEnabled"),
+        boolean("MessageTrackingLogSubjectLoggingEnabled"),
+        limit("MaxOutboundConnections"),
+        limit("MaxPerDomainOutboundConnections"),
+        integer("TransientFailureRetryCount"),
+        text("ConnectivityLogPath"),
+        text("MessageTrackingLogPath"),
+        text("ReceiveProtocolLogPath"),
+        text("SendProtocolLogPath"),
+        text("PickupDirectoryPath"),
+        text("Identity"),
+        text("DistinguishedName"),
+        text("Guid"),
+    ),
+    identity=("Guid", "DistinguishedName", "Identity", "Name"),
+    server_fields=("Name", "Identity", "DistinguishedName"),  # one object per transport server, named after it
+    description="The transport service of each server: logging and connection limits",
 )

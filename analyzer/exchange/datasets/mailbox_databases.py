@@ -1,0 +1,32 @@
+"""Mailbox databases (organisation-wide from Active Directory): logging, retention, quotas, mounting."""
+
+from __future__ import annotations
+
+from analyzer.exchange.datasets.spec import DatasetSpec, boolean, duration, size, text
+
+MAILBOX_DATABASE = DatasetSpec(
+    "mailbox_database",
+    "Get-MailboxDatabase",
+    (".MailboxDatabase",),
+    (frozenset({"CircularLoggingEnabled", "EdbFilePath", "ProhibitSendQuota"}),),
+    (
+        text("Name"),
+        text("Server"),
+        boolean("CircularLoggingEnabled"),
+        boolean("RetainDeletedItemsUntilBackup"),
+        boolean("MountAtStartup"),
+        size("ProhibitSendReceiveQuota"),
+        size("ProhibitSendQuota"),
+        size("IssueWarningQuota"),
+        duration("DeletedItemRetention"),
+        duration("MailboxRetention"),
+        text("EdbFilePath"),
+        text("LogFolderPath"),
+        text("Identity"),
+        text("DistinguishedName"),
+        text("Guid"),
+    ),
+    identity=("Guid", "DistinguishedName", "Identity", "Name"),
+    per_server=False,  # a database may have copies on several servers; `Server` names the active one
+    description="Mailbox databases: circular logging, deleted-item retention, quotas",
+)

@@ -170,3 +170,24 @@ def test_a_manual_check_needs_one_test_case_and_any_other_check_two(tmp_path: Pa
     judged = SITE_VALUE[: SITE_VALUE.index("  - name: set, and not met")]
     with pytest.raises(RuleError, match="is too short"):
         _rule(tmp_path, judged, "judged.yaml")
+
+
+def test_a_report_written_before_controls_and_not_reviewed_stays_a_readable_baseline(tmp_path: Path) -> None:
+    """An admin compares before and after across an upgrade: the older report.json has neither key."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    old = tmp_path / "old"
+    assert runner.invoke(app, ["scan", "--demo", "-f", "json", "--out", str(old)]).exit_code == 0
+    report = json.loads((old / "report.json").read_text(encoding="utf-8"))
+    del report["summary"]["not_reviewed"]
+    for result in report["results"]:
+        del result["controls"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(report), encoding="utf-8")
+    compared = runner.invoke(app, ["scan", "--demo", "-f", "json", "--out", str(tmp_path / "new"), "--baseline",
+                                   str(older)])  # fmt: skip
+    assert compared.exit_code == 0, compared.output
+    assert (tmp_path / "new" / "diff.json").exists()

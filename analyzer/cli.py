@@ -556,6 +556,21 @@ def _packs(named: list[str] | None, policy: Path | None) -> list[str]:
     return list(dict.fromkeys([*(load_policy_packs(policy) if policy else []), *(named or [])]))
 
 
+def _site_plan(policy: Path | None) -> dict[str, str] | None:
+    from analyzer.pipeline import load_policy_plan
+
+    return load_policy_plan(policy) if policy else None
+
+
+def _param_sources(values: list[str] | None, policy: Path | None) -> dict[str, str]:
+    """Where each parameter's value came from: the policy file, or the command line (which wins)."""
+    from analyzer.pipeline import load_policy
+
+    sources = dict.fromkeys(load_policy(policy) if policy else {}, "policy")
+    sources.update(dict.fromkeys((item.partition("=")[0].strip() for item in values or []), "command line"))
+    return dict(sorted(sources.items()))
+
+
 def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
     from analyzer.pipeline import load_policy
 
@@ -630,7 +645,8 @@ def scan(
     when = _evaluation_date(as_of)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           _parse_params(param, policy), when, encoding, None if no_waivers else waivers,
-                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy))  # fmt: skip
+                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy),
+                          site_plan=_site_plan(policy), param_sources=_param_sources(param, policy))  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -788,7 +804,8 @@ def batch(
     # With several bundles at once the cores are busy already: a large file is then read in one process.
     options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
                           _evaluation_date(as_of), encoding, split_large=jobs == 1,
-                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy))  # fmt: skip
+                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy),
+                          site_plan=_site_plan(policy), param_sources=_param_sources(param, policy))  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
     check_output_folder(out_dir)
     found = discover(folders)

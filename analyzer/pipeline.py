@@ -38,6 +38,8 @@ class ScanOptions:
     split_large: bool = True  # read a large CLIXML file in two processes (off when processes are busy already)
     dates: DateSettings | None = None  # --culture / --date-format: the exporting machine's date layout
     packs: Sequence[str] = ()  # shipped packs to run beside the default ones (`--pack`, a policy's `packs:`)
+    site_plan: dict[str, str] | None = None  # the plan a policy file's values come from (name, version, approver)
+    param_sources: dict[str, str] = field(default_factory=dict)  # per parameter: "policy" or "command line"
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Scan:
     params: dict[str, Any]
     verdicts: dict[str, dict[str, Any]]
     waivers: list[dict[str, Any]] = field(default_factory=list)  # each waiver with its status and matches
+    site_plan: dict[str, str] | None = None
+    param_sources: dict[str, str] = field(default_factory=dict)
 
 
 def packaged_rules() -> Path:
@@ -94,6 +98,20 @@ def load_policy_packs(path: Path) -> list[str]:
     if not isinstance(packs, list) or not all(isinstance(name, str) for name in packs):
         raise ExauditError(f"{path}:1: a policy file's `packs:` is a list of pack names")
     return packs
+
+
+_PLAN_FIELDS = ("name", "version", "approver", "date")
+
+
+def load_policy_plan(path: Path) -> dict[str, str] | None:
+    """A policy file's `plan:` — the site's plan its values come from (a STIG's Email Domain Security Plan): name
+    and version required, approver and date optional. Shown in the report beside the values."""
+    plan = _policy_document(path).get("plan")
+    if plan is None:
+        return None
+    if not isinstance(plan, dict) or not {"name", "version"} <= set(plan) or set(plan) - set(_PLAN_FIELDS):
+        raise ExauditError(f"{path}:1: a policy file's `plan:` holds name and version (and approver, date)")
+    return {key: str(plan[key]) for key in _PLAN_FIELDS if plan.get(key) is not None}
 
 
 def _policy_document(path: Path) -> dict[str, Any]:
@@ -216,7 +234,7 @@ def scan(
         results, waivers = apply_waivers(results, load_waivers(options.waivers), as_of)
         _note_waived_checks(verdicts, results)
     return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts,
-                waivers)  # fmt: skip
+                waivers, options.site_plan, dict(options.param_sources))  # fmt: skip
 
 
 def dataset_health(bundle: Bundle) -> dict[str, DatasetHealth]:

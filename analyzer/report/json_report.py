@@ -58,6 +58,8 @@ def build(scan: Scan) -> dict[str, Any]:
         "synthetic": _synthetic(scan),
         "as_of": scan.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "params": dict(sorted(scan.params.items())),
+        "param_sources": scan.param_sources,
+        "site_plan": scan.site_plan,
         "rulesets": scan.rulesets,
         "inputs": [
             {

@@ -191,3 +191,32 @@ def test_a_report_written_before_controls_and_not_reviewed_stays_a_readable_base
                                    str(older)])  # fmt: skip
     assert compared.exit_code == 0, compared.output
     assert (tmp_path / "new" / "diff.json").exists()
+
+
+def test_site_values_are_recorded_with_the_plan_they_come_from(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "site.yaml").write_text(SITE_VALUE, encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("plan: {name: Contoso Email Domain Security Plan, version: 3.2, approver: J. Doe (ISSM), "
+                      "date: 2026-10-01}\nparams: {planned_start: Disabled}\n", encoding="utf-8")  # fmt: skip
+    out = tmp_path / "out"
+    args = ["scan", "--demo", "--rules", str(rules), "--policy", str(policy), "-f", "json,html", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--param", "TEST-SITE-001.planned_start=Manual"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["site_plan"] == {"name": "Contoso Email Domain Security Plan", "version": "3.2",
+                                   "approver": "J. Doe (ISSM)", "date": "2026-10-01"}  # fmt: skip
+    assert report["param_sources"] == {"TEST-SITE-001.planned_start": "command line", "planned_start": "policy"}
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Contoso Email Domain Security Plan 3.2 — approved by J. Doe (ISSM) (2026-10-01)" in html
+    assert 'planned_start = Disabled <span class="source">(from the site plan)</span>' in html
+    policy.write_text("plan: {name: only a name}\n", encoding="utf-8")
+    broken = runner.invoke(app, args)
+    assert broken.exit_code == 2 and "a policy file's `plan:` holds name and version" in broken.output

@@ -17,6 +17,7 @@ from analyzer.exchange.sources import SYNTHETIC_NOTE
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
 from analyzer.pipeline import Scan
+from analyzer.report.frameworks import framework_views
 
 
 def _finding(finding: Finding, rule: Rule) -> dict[str, Any]:
@@ -52,6 +53,22 @@ def build(scan: Scan) -> dict[str, Any]:
     rules = {rule.id: rule for rule in scan.rules}
     facts = inventory(scan.bundle, {name for rule in scan.rules for name in rule.datasets()})
     summary = Counter(result.outcome for result in scan.results)
+    results = [
+        {
+            "rule_id": result.rule_id,
+            "title": rules[result.rule_id].title,
+            "title_ja": rules[result.rule_id].texts_ja.get("title"),
+            "severity": rules[result.rule_id].severity,
+            "tags": list(rules[result.rule_id].tags),
+            "outcome": result.outcome,
+            "reason": result.reason,
+            "reason_ja": result.reason_ja,
+            "evaluated": result.evaluated,
+            "controls": list(rules[result.rule_id].controls),
+            "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
+        }
+        for result in sorted(scan.results, key=lambda r: r.rule_id)
+    ]
     return {
         "tool": {"name": "exaudit", "version": __version__},
         "generated_at": scan.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -82,23 +99,9 @@ def build(scan: Scan) -> dict[str, Any]:
         "missing_datasets": facts["missing_datasets"],
         "verdicts": scan.verdicts,
         "waivers": scan.waivers,
-        "results": [
-            {
-                "rule_id": result.rule_id,
-                "title": rules[result.rule_id].title,
-                "title_ja": rules[result.rule_id].texts_ja.get("title"),
-                "severity": rules[result.rule_id].severity,
-                "tags": list(rules[result.rule_id].tags),
-                "outcome": result.outcome,
-                "reason": result.reason,
-                "reason_ja": result.reason_ja,
-                "evaluated": result.evaluated,
-                "controls": list(rules[result.rule_id].controls),
-                "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
-            }
-            for result in sorted(scan.results, key=lambda r: r.rule_id)
-        ],
+        "results": results,
         "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
+        "frameworks": framework_views(results),  # the results by baseline control (STIG, CIS), where rules name them
         # Every object of every dataset, by key: what lets `exaudit diff` tell "fixed" from "gone".
         "objects": {
             name: sorted(set(object_keys(name, dataset.frame["server_key"], dataset.frame["identity"])))

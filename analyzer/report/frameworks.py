@@ -1,0 +1,56 @@
+"""Framework views: the results regrouped by the baseline controls rules name (`controls:`), so an assessor sees
+a STIG or CIS benchmark item by item — counts by outcome and category, the share of decidable items that pass, and
+the open items, most severe first."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+# When several rules decide one control, its outcome is the worst of theirs.
+_WORST_FIRST = ("fail", "error", "not_evaluated", "not_reviewed", "waived", "pass", "not_applicable")
+_DECIDED = ("pass", "fail", "waived")  # what an export settled; the share of these that pass is the headline
+_CAT_ORDER = {"I": 0, "II": 1, "III": 2}
+
+
+def _worst(outcomes: list[str]) -> str:
+    return min(outcomes, key=lambda outcome: _WORST_FIRST.index(outcome) if outcome in _WORST_FIRST else 0)
+
+
+def _control_key(control: dict[str, Any]) -> tuple[Any, ...]:
+    return (_CAT_ORDER.get(control.get("cat", ""), 3), control.get("level") or 0, control["id"])
+
+
+def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per framework and version: each control with the rules that decide it and its outcome, and the counts."""
+    grouped: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for result in results:
+        for control in result.get("controls", []):
+            controls = grouped.setdefault((control["framework"], control["version"]), {})
+            entry = controls.setdefault(control["id"], {**control, "rules": [], "outcomes": []})
+            entry["rules"].append(result["rule_id"])
+            entry["outcomes"].append(result["outcome"])
+    views = []
+    for (framework, version), controls in sorted(grouped.items()):
+        items = []
+        for entry in sorted(controls.values(), key=_control_key):
+            outcomes = entry.pop("outcomes")
+            items.append({**{k: v for k, v in entry.items() if k not in ("framework", "version")},
+                          "outcome": _worst(outcomes)})  # fmt: skip
+        counts = Counter(item["outcome"] for item in items)
+        by_cat: dict[str, dict[str, int]] = {}
+        for item in items:
+            if item.get("cat"):
+                by_cat.setdefault(item["cat"], {})
+                by_cat[item["cat"]][item["outcome"]] = by_cat[item["cat"]].get(item["outcome"], 0) + 1
+        decided = sum(counts[o] for o in _DECIDED)
+        views.append({
+            "framework": framework,
+            "version": version,
+            "controls": items,
+            "counts": {outcome: counts[outcome] for outcome in _WORST_FIRST if counts[outcome]},
+            "by_cat": {cat: by_cat[cat] for cat in sorted(by_cat, key=lambda c: _CAT_ORDER.get(c, 3))},
+            "decided": decided,
+            "passing_share": round(counts["pass"] / decided, 4) if decided else None,
+        })  # fmt: skip
+    return views

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import DatasetSpec, boolean, duration, text, text_list
+from analyzer.exchange.datasets.spec import AD_OBJECT, DatasetSpec, boolean, duration, text, text_list
 
 ADMIN_AUDIT_LOG_CONFIG = DatasetSpec(
     "admin_audit_log_config",
@@ -17,9 +17,7 @@ ADMIN_AUDIT_LOG_CONFIG = DatasetSpec(
         text_list("AdminAuditLogExcludedCmdlets"),
         duration("AdminAuditLogAgeLimit"),
         text("LogLevel"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,
@@ -47,9 +45,7 @@ RPC_CLIENT_ACCESS = DatasetSpec(
         text("Server"),
         boolean("EncryptionRequired"),
         text("BlockedClientVersions"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Server"),
     server_fields=("Server", "Identity"),
@@ -70,9 +66,7 @@ REMOTE_DOMAIN = DatasetSpec(
         text("AllowedOOFType"),
         boolean("DeliveryReportEnabled"),
         boolean("NDREnabled"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "DomainName"),
     per_server=False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer.exchange import values as v
-from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, integer, text, text_list
+from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, integer, text, text_list
 
 _POP_IMAP_COLUMNS: tuple[Column, ...] = (
     text("Name"),
@@ -18,9 +18,7 @@ _POP_IMAP_COLUMNS: tuple[Column, ...] = (
     boolean("EnableGSSAPIAndNTLMAuth"),
     text("ExtendedProtectionPolicy"),
     integer("ProxyTargetPort"),
-    text("Identity"),
-    text("DistinguishedName"),
-    text("Guid"),
+    *AD_OBJECT,
 )
 
 
@@ -55,9 +53,7 @@ AUTHENTICATION_POLICY = DatasetSpec(
         text("Name"),
         boolean("BlockLegacyAuthPop"),  # not AllowBasicAuthPop: Exchange Online's, with the opposite meaning
         boolean("BlockLegacyAuthImap"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,
@@ -80,9 +76,7 @@ OWA_VIRTUAL_DIRECTORY = DatasetSpec(
         boolean("DigestAuthentication"),
         boolean("AdfsAuthentication"),
         boolean("OAuthAuthentication"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity"),
     server_fields=("Server", "Identity", "DistinguishedName"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import DatasetSpec, boolean, duration, size, text
+from analyzer.exchange.datasets.spec import AD_OBJECT, DatasetSpec, boolean, duration, size, text
 
 MAILBOX_DATABASE = DatasetSpec(
     "mailbox_database",
@@ -22,9 +22,7 @@ MAILBOX_DATABASE = DatasetSpec(
         duration("MailboxRetention"),
         text("EdbFilePath"),
         text("LogFolderPath"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,  # a database may have copies on several servers; `Server` names the active one

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, text
+from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, text
 
 ORGANIZATION_CONFIG = DatasetSpec(
     "organization_config",
@@ -14,9 +14,7 @@ ORGANIZATION_CONFIG = DatasetSpec(
         Column("DefaultAuthenticationPolicy", unset_is_a_value=True),  # $null: no organisation-wide policy
         boolean("CustomerFeedbackEnabled"),  # the Customer Experience Improvement Program (the STIGs want it off)
         boolean("MapiHttpEnabled"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Name"),
     per_server=False,
@@ -33,9 +31,7 @@ ACCEPTED_DOMAIN = DatasetSpec(
         text("DomainName"),
         text("DomainType"),  # Authoritative, InternalRelay, ExternalRelay
         boolean("Default"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "DomainName"),
     per_server=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, text, text_list
+from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, text, text_list
 
 CAS_MAILBOX = DatasetSpec(
     "cas_mailbox",
@@ -64,9 +64,7 @@ USER = DatasetSpec(
         text("WindowsEmailAddress"),
         text("RecipientTypeDetails"),
         Column("AuthenticationPolicy", unset_is_a_value=True),  # $null: the organisation's default applies
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "UserPrincipalName"),
     per_server=False,

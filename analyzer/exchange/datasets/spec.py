@@ -107,3 +107,7 @@ class DatasetSpec:
     @property
     def has_dates(self) -> bool:
         return any(column.dtype.startswith("datetime") for column in self.columns)
+
+
+# What every Active Directory object an Exchange cmdlet returns carries: how it is named, where it sits, its GUID.
+AD_OBJECT: tuple[Column, ...] = (text("Identity"), text("DistinguishedName"), text("Guid"))

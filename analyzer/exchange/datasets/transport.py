@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzer.exchange import values as v
 from analyzer.exchange.cells import flags_list
 from analyzer.exchange.datasets.spec import (
+    AD_OBJECT,
     Column,
     DatasetSpec,
     boolean,
@@ -42,9 +43,7 @@ RECEIVE_CONNECTOR = DatasetSpec(
         boolean("ChunkingEnabled"),
         boolean("DomainSecureEnabled"),
         text("ProtocolLoggingLevel"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity"),
     server_fields=("Server", "Identity", "DistinguishedName"),
@@ -71,9 +70,7 @@ SEND_CONNECTOR = DatasetSpec(
         size("MaxMessageSize"),
         duration("ConnectionInactivityTimeOut"),
         text_list("SourceTransportServers"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,
@@ -93,9 +90,7 @@ TRANSPORT_CONFIG = DatasetSpec(
         text_list("InternalSMTPServers"),
         text_list("TLSReceiveDomainSecureList"),
         text_list("TLSSendDomainSecureList"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,  # an organisation singleton (on an Edge server, that server's own)
@@ -120,9 +115,7 @@ TRANSPORT_SERVICE = DatasetSpec(
         text("ReceiveProtocolLogPath"),
         text("SendProtocolLogPath"),
         text("PickupDirectoryPath"),
-        text("Identity"),
-        text("DistinguishedName"),
-        text("Guid"),
+        *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     server_fields=("Name", "Identity", "DistinguishedName"),  # one object per transport server, named after it

@@ -906,7 +906,16 @@ def _print_difference(difference: dict[str, Any], lang: str = "en") -> None:
     for line in answer_lines(difference, lang):
         _line(line)
     table = Table(t["col_class"], t["col_rule"], t["col_severity"], t["col_server"], t["col_object"])
-    for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "still_failing"):
+    for name in (
+        "new",
+        "fixed",
+        "unresolved",
+        "gone",
+        "newly_waived",
+        "waiver_expired",
+        "newly_evaluated",
+        "still_failing",
+    ):
         for finding in difference["findings"][name]:
             severity = t["severities"].get(finding["severity"], finding["severity"])
             table.add_row(t["classes"][name], _shown(finding["rule_id"]), _shown(severity), _shown(finding["server"]),

@@ -14,7 +14,9 @@ from typing import Any
 from analyzer.report.labels import labels
 from analyzer.report.markdown_report import escape
 
-CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone", "newly_waived", "waiver_expired")
+# newly_evaluated: failing under a rule the old run did not have (a pack added since): not "new", so a
+# `--fail-on-new` gate does not trip on a baseline pack turned on, while the findings are still listed.
+CLASSES = ("new", "fixed", "still_failing", "unresolved", "gone", "newly_waived", "waiver_expired", "newly_evaluated")
 _JUDGED = ("pass", "fail", "waived")
 
 
@@ -99,12 +101,13 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     not_judged = {f["fingerprint"] for r in new["results"] for f in r["findings"] if f["outcome"] == "not_evaluated"}
     objects = {dataset: set(keys) for dataset, keys in new["objects"].items()}
     classes: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSES}
+    old_outcomes = {r["rule_id"]: r["outcome"] for r in old["results"]}
     for fingerprint, finding in sorted(after.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
-        classes[_carried(before.get(fingerprint), finding)].append(finding)
+        unknown_before = finding["rule_id"] not in old_outcomes
+        classes["newly_evaluated" if unknown_before else _carried(before.get(fingerprint), finding)].append(finding)
     for fingerprint, finding in sorted(before.items(), key=lambda item: (item[1]["rule_id"], item[1]["object"])):
         if fingerprint not in after:
             classes[_classify(finding, new_results, not_judged, objects)].append(finding)
-    old_outcomes = {r["rule_id"]: r["outcome"] for r in old["results"]}
     evaluability = [
         {"rule_id": rule_id, "old": old_outcomes.get(rule_id), "new": result["outcome"]}
         for rule_id, result in sorted(new_results.items())
@@ -112,7 +115,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     ]
     # Every failing row of either run is in exactly one class: the after run's rows in the classes they carry
     # into, the before run's other rows in fixed, gone or unresolved.
-    carried = ("new", "still_failing", "newly_waived", "waiver_expired")
+    carried = ("new", "still_failing", "newly_waived", "waiver_expired", "newly_evaluated")
     assert sum(len(classes[name]) for name in carried) == len(after)
     assert sum(len(classes[name]) for name in CLASSES if name not in carried) == len(set(before) - set(after))
     return {
@@ -145,7 +148,7 @@ def markdown(difference: dict[str, Any], listed: int = 20, language: str = "en")
     if totals:
         lines.insert(3, f"{_capital(t['failing_rows'])}: {totals['before']} → {totals['after']}")
     lines += [f"- {line}" for line in answer_lines(difference, language, escape)]
-    for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired"):
+    for name in ("new", "fixed", "unresolved", "gone", "newly_waived", "waiver_expired", "newly_evaluated"):
         items = difference["findings"][name]
         if items:
             lines += ["", f"### {_capital(t['classes'][name])} ({len(items)})", ""]

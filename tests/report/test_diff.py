@@ -42,7 +42,7 @@ def test_the_same_state_under_other_file_names_is_no_change(tmp_path: Path, befo
     difference = compare(before, _scan(bundle, tmp_path / "out"))
     failing = sum(f["outcome"] == "fail" for r in before["results"] for f in r["findings"])
     assert difference["summary"] == {
-        "new": 0, "fixed": 0, "still_failing": failing, "unresolved": 0, "gone": 0, "newly_waived": 0, "waiver_expired": 0,
+        "new": 0, "fixed": 0, "still_failing": failing, "unresolved": 0, "gone": 0, "newly_waived": 0, "waiver_expired": 0, "newly_evaluated": 0,
     }  # fmt: skip
     assert difference["verdicts"] == [] and difference["evaluability"] == []
 
@@ -189,6 +189,7 @@ def test_the_comparison_paragraph_is_exactly_this() -> None:
             "gone": 0,
             "newly_waived": 1,
             "waiver_expired": 0,
+            "newly_evaluated": 0,
         },
         "findings": {
             "new": [_brief_finding("CAS-ROLE-002", "EX01: no <b>Client Access</b>")],
@@ -198,6 +199,7 @@ def test_the_comparison_paragraph_is_exactly_this() -> None:
             "gone": [],
             "newly_waived": [_brief_finding("POP-SET-001", "EX02: PlainTextLogin")],
             "waiver_expired": [],
+            "newly_evaluated": [],
         },
         "verdicts": [
             {"protocol": "pop3", "scope": "organisation", "old": "not_ready", "new": "ready"},
@@ -208,7 +210,7 @@ def test_the_comparison_paragraph_is_exactly_this() -> None:
         "## Before and after\n"
         "\n"
         "Before: evaluated as of 2026-11-01T00:00:00Z; after: 2026-11-27T00:00:00Z. New 1, fixed 3, still failing 5, "
-        "unresolved 0, gone 0, newly waived 1, waiver expired 0.\n"
+        "unresolved 0, gone 0, newly waived 1, waiver expired 0, newly evaluated 0.\n"
         "\n"
         "- POP3 readiness organisation: not ready → ready\n"
         "- IMAP4 readiness EX\\_01\\|x: partial → —\n"
@@ -357,3 +359,41 @@ def test_the_comparison_adds_up_and_states_what_did_not_change(before: dict[str,
     changed = compare(before, secure)
     assert {"protocol": "pop3", "scope": "organisation", "old": "at_risk", "new": "secure"} in changed["safety"]
     assert ("pop3", "safety") not in {(u["protocol"], u["answer"]) for u in changed["unchanged"]}
+
+
+POP_OFF_RULE = """\
+id: HOUSE-POP-001
+title: No mailbox has POP3 on
+severity: medium
+check:
+  each: {dataset: cas_mailbox}
+  assert: {column: PopEnabled, eq: false}
+rationale: The house baseline turns POP3 off.
+remediation: {text: Turn POP3 off.}
+tests:
+  - name: "off"
+    data: {cas_mailbox: [{Name: a, PopEnabled: false}]}
+    expect: {outcome: pass}
+  - name: "on"
+    data: {cas_mailbox: [{Name: a, PopEnabled: true}]}
+    expect: {outcome: fail, failing: [a]}
+"""
+
+
+def test_findings_of_a_pack_the_baseline_did_not_run_are_newly_evaluated_not_new(tmp_path: Path) -> None:
+    from analyzer.pipeline import packaged_rules
+
+    house = tmp_path / "house"
+    house.mkdir()
+    (house / "pop-off.yaml").write_text(POP_OFF_RULE, encoding="utf-8")
+    common = ["--demo", "--as-of", "2026-11-27", "-f", "json"]
+    assert runner.invoke(app, ["scan", *common, "--out", str(tmp_path / "old")]).exit_code == 0
+    args = ["scan", *common, "--out", str(tmp_path / "new"), "--rules", str(packaged_rules() / "pop-imap"),
+            "--rules", str(house), "--baseline", str(tmp_path / "old" / "report.json"), "--fail-on-new"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output  # nothing new under the rules both runs had
+    difference = json.loads((tmp_path / "new" / "diff.json").read_text(encoding="utf-8"))
+    newly = difference["findings"]["newly_evaluated"]
+    assert newly and {f["rule_id"] for f in newly} == {"HOUSE-POP-001"}
+    assert difference["summary"]["new"] == 0
+    assert "Newly evaluated" in (tmp_path / "new" / "diff.md").read_text(encoding="utf-8")

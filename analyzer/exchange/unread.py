@@ -29,6 +29,10 @@ _NAME_WORDS: dict[str, tuple[str, ...]] = {
     "receive_connector": ("connector",),
     "authentication_policy": ("authpolicy",),
     "organization_config": ("orgconfig",),
+    # The collection script's host-fact files (Registry.xml, ExSetup.xml, OwaSslFlags.xml).
+    "exsetup": ("exsetup",),
+    "registry_value": ("registry",),
+    "owa_ssl": ("sslflags",),
 }
 
 
@@ -48,6 +52,7 @@ _TYPE_PATTERNS = {
         "|".join(rf"<T>[^<]*{re.escape(s)}</T>|#TYPE [^\r\n]*{re.escape(s)}\b" for s in spec.type_suffixes)
     )
     for name, spec in BY_NAME.items()
+    if spec.type_suffixes  # PSCustomObjects (host facts) carry no type name of their own
 }
 
 

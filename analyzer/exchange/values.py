@@ -181,6 +181,15 @@ COMPONENT_STATE = EnumSpec(
     {0: "Active", 1: "Inactive", 2: "Draining"},
 )
 # LoginType's numbers are not documented: names are read, a number is kept as a number (see parse_login_type).
+EXECUTION_POLICY = EnumSpec(
+    "Microsoft.PowerShell.ExecutionPolicy",
+    {0: "Unrestricted", 1: "RemoteSigned", 2: "AllSigned", 3: "Restricted", 4: "Bypass", 5: "Undefined"},
+    aliases=(("Default", "Restricted"),),
+)
+EXECUTION_POLICY_SCOPE = EnumSpec(
+    "Microsoft.PowerShell.ExecutionPolicyScope",
+    {0: "Process", 1: "CurrentUser", 2: "LocalMachine", 3: "UserPolicy", 4: "MachinePolicy"},
+)
 LOGIN_TYPES = ("PlainTextLogin", "PlainTextAuthentication", "SecureLogin")
 
 

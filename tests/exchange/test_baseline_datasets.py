@@ -22,6 +22,7 @@ from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.catalog import BY_NAME, recognise
 from analyzer.exchange.datasets import DATASETS
 from analyzer.readers.psvalues import PSTimeSpan
+from analyzer.synthetic.samples import clixml_bytes
 from tests.conftest import CSS
 
 E16 = "Diagnostics__HealthChecker__Tests__DataCollection__E16__Exchange__"
@@ -70,8 +71,8 @@ def test_each_dataset_is_recognised_by_its_type_name_and_by_its_columns_alone() 
     """Export-Csv without #TYPE, Format-List text and JSON carry no type name: the signature must find the dataset,
     and no two datasets may share one."""
     for spec in DATASETS:
-        type_name = "Microsoft.Exchange.Data" + spec.type_suffixes[0]
-        assert recognise([type_name], []) is spec, spec.name
+        for suffix in spec.type_suffixes:
+            assert recognise(["Deserialized.Microsoft.Exchange.Data" + suffix], []) is spec, spec.name
         for signature in spec.signatures:
             assert recognise([], sorted(signature)) is spec, (spec.name, signature)
     signatures = [signature for spec in DATASETS for signature in spec.signatures]
@@ -196,3 +197,61 @@ def test_a_format_list_export_of_databases_is_typed_and_judged(tmp_path: Path) -
     assert [run_case(rule, case).detail for case in rule.tests] == ["pass as expected", "fail as expected"]
     result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), {}))
     assert result.outcome == "fail" and [f.object for f in result.findings] == ["DB02"]
+
+
+def _fact(type_name: str, fact: str, **props: object) -> tuple[tuple[str, ...], dict[str, object], dict[str, object]]:
+    """An object as the collection script's host facts come back over remoting, tagged with its export."""
+    return (type_name,), dict(props), {"exauditFact": fact}
+
+
+def test_host_facts_as_the_collection_script_writes_them_are_read_per_server(tmp_path: Path) -> None:
+    bundle_folder = tmp_path / "bundle"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "samples" / "healthy-2019", bundle_folder)
+    server = bundle_folder / "EXCH01"
+    files = {
+        "ExSetup.xml": [_fact("System.Diagnostics.FileVersionInfo", "exsetup", FileName="C:\\Exchange\\Bin\\ExSetup.exe",
+                              FileVersion="15.02.1544.014", ProductVersion="15.02.1544.014")],
+        "Get-ExecutionPolicy.xml": [_fact("System.Management.Automation.PSCustomObject", "execution_policy",
+                                          Scope=scope, ExecutionPolicy=policy)
+                                    for scope, policy in (("MachinePolicy", "Undefined"), ("LocalMachine", 1))],
+        "Registry.xml": [_fact("Selected.System.String", "registry", Key="HKLM:\\SYSTEM\\CurrentControlSet\\Services"
+                               "\\MSExchangePOP3", Name="Start", Present=True, Value="4")],
+        "Get-WebBinding.xml": [_fact("Microsoft.IIs.PowerShell.Framework.ConfigurationElement#bindings#binding",
+                                     "web_binding", protocol="https", bindingInformation="*:443:", sslFlags="0",
+                                     ItemXPath="/system.applicationHost/sites/site[@name='Default Web Site' and @id='1']")],
+        "OwaSslFlags.xml": [_fact("Selected.System.String", "owa_ssl", Location="Default Web Site/owa",
+                                  Filter="system.webServer/security/access", SslFlags="Ssl,Ssl128")],
+    }  # fmt: skip
+    for name, objects in files.items():
+        (server / name).write_bytes(clixml_bytes(objects))
+    bundle = load_bundle([bundle_folder])
+    assert not [p for p in bundle.problems if "EXCH01" in p.path], bundle.problems
+    for dataset in ("exsetup", "execution_policy", "registry_value", "web_binding", "owa_ssl"):
+        frame = bundle.datasets[dataset].frame
+        assert set(frame["server_key"]) == {"EXCH01"}, dataset
+    policies = bundle.datasets["execution_policy"].frame.set_index("Scope")["ExecutionPolicy"]
+    assert dict(policies) == {"MachinePolicy": "Undefined", "LocalMachine": "RemoteSigned"}  # 1 is RemoteSigned
+    assert bundle.datasets["exsetup"].frame.iloc[0]["FileVersion"] == "15.02.1544.014"
+    registry = bundle.datasets["registry_value"].frame.iloc[0]
+    assert (registry["Name"], registry["Present"], registry["Value"]) == ("Start", True, "4")
+
+
+ANTISPAM_FORMAT_LIST = """\
+
+Name                       : ContentFilterConfig
+Enabled                    : True
+SCLRejectEnabled           : True
+SCLRejectThreshold         : 7
+QuarantineMailbox          :
+ExternalMailEnabled        : True
+
+"""
+
+
+def test_an_antispam_agent_pasted_as_format_list_is_recognised_by_its_columns(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "content-filter.txt").write_text(ANTISPAM_FORMAT_LIST, encoding="utf-8")
+    bundle = load_bundle([folder])
+    row = bundle.datasets["content_filter_config"].frame.iloc[0]
+    assert (row["Enabled"], row["SCLRejectThreshold"]) == (True, 7)

@@ -202,7 +202,7 @@ def test_recognition_by_type_name_or_signature(
 
 
 def test_unknown_types_are_not_recognised() -> None:
-    assert recognise(("System.Diagnostics.FileVersionInfo",), ("FileVersion",)) is None
+    assert recognise(("System.IO.FileInfo",), ("Length", "FullName")) is None
 
 
 def test_receive_connector_flags_become_lists_for_contains_conditions() -> None:

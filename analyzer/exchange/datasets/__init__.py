@@ -2,11 +2,15 @@
 
 - servers.py: Get-ExchangeServer, Get-Service, Get-ExchangeCertificate, Get-ServerComponentState
 - recipients.py: Get-CASMailbox, Get-Mailbox, Get-User
-- client_access.py: Get-PopSettings, Get-ImapSettings, Get-AuthenticationPolicy, Get-OwaVirtualDirectory
+- client_access.py: Get-PopSettings, Get-ImapSettings, Get-AuthenticationPolicy, Get-OwaVirtualDirectory,
+  Get-OutlookAnywhere
 - organisation.py: Get-OrganizationConfig, Get-AcceptedDomain
 - transport.py: Get-ReceiveConnector, Get-SendConnector, Get-TransportConfig, Get-TransportService
 - mailbox_databases.py: Get-MailboxDatabase
 - auditing.py: Get-AdminAuditLogConfig, Get-EventLogLevel, Get-RpcClientAccess, Get-RemoteDomain
+- antispam.py: the five anti-spam agents' configurations, Get-TransportAgent, Get-MalwareFilteringServer
+- host.py: what the collection script reads on each server (ExSetup.exe's build, execution policy, registry
+  values, IIS bindings, OWA's SSL flags)
 
 spec.py says what a declaration holds; catalog.py recognises records. To add a dataset: declare it in its family
 (cmdlet, type name suffix, a signature of columns only it has, typed columns, identity, which server it belongs
@@ -16,8 +20,10 @@ to), add it to DATASETS below, and give it a test that reads a real or documente
 from __future__ import annotations
 
 from analyzer.exchange.datasets import (
+    antispam,
     auditing,
     client_access,
+    host,
     mailbox_databases,
     organisation,
     recipients,
@@ -49,7 +55,21 @@ DATASETS: tuple[DatasetSpec, ...] = (
     auditing.ADMIN_AUDIT_LOG_CONFIG,
     auditing.RPC_CLIENT_ACCESS,
     auditing.REMOTE_DOMAIN,
-    auditing.EVENT_LOG_LEVEL,  # last: its signature (EventLevel, Identity) is the smallest
+    client_access.OUTLOOK_ANYWHERE,
+    antispam.CONTENT_FILTER_CONFIG,
+    antispam.SENDER_FILTER_CONFIG,
+    antispam.SENDER_ID_CONFIG,
+    antispam.SENDER_REPUTATION_CONFIG,
+    antispam.RECIPIENT_FILTER_CONFIG,
+    antispam.MALWARE_FILTERING_SERVER,
+    host.EXSETUP,
+    host.REGISTRY_VALUE,
+    host.WEB_BINDING,
+    host.OWA_SSL,
+    host.EXECUTION_POLICY,
+    # Last: their signatures are the smallest (two or three common names).
+    antispam.TRANSPORT_AGENT,
+    auditing.EVENT_LOG_LEVEL,
 )
 BY_NAME = {spec.name: spec for spec in DATASETS}
 

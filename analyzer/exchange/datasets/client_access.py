@@ -83,3 +83,25 @@ OWA_VIRTUAL_DIRECTORY = DatasetSpec(
     description="Outlook on the web virtual directories: URLs and sign-in methods",
     label=("Identity", "Server", "Name"),
 )
+
+OUTLOOK_ANYWHERE = DatasetSpec(
+    "outlook_anywhere",
+    "Get-OutlookAnywhere -ADPropertiesOnly",
+    (".ADRpcHttpVirtualDirectory",),
+    (frozenset({"InternalClientAuthenticationMethod", "ExternalClientAuthenticationMethod"}),),
+    (
+        text("Name"),
+        text("Server"),
+        text("InternalHostname"),
+        text("ExternalHostname"),
+        text("InternalClientAuthenticationMethod"),  # Basic, Ntlm, Negotiate
+        text("ExternalClientAuthenticationMethod"),
+        boolean("InternalClientsRequireSsl"),
+        boolean("ExternalClientsRequireSsl"),
+        *AD_OBJECT,
+    ),
+    identity=("Guid", "DistinguishedName", "Identity"),
+    server_fields=("Server", "Identity", "DistinguishedName"),
+    description="Outlook Anywhere (RPC over HTTP) of each server: host names and client authentication",
+    label=("Identity", "Server", "Name"),
+)

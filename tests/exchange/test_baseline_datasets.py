@@ -255,3 +255,26 @@ def test_an_antispam_agent_pasted_as_format_list_is_recognised_by_its_columns(tm
     bundle = load_bundle([folder])
     row = bundle.datasets["content_filter_config"].frame.iloc[0]
     assert (row["Enabled"], row["SCLRejectThreshold"]) == (True, 7)
+
+
+@pytest.mark.parametrize(("prefix", "server"), [(E16, "SOLO-E16A"), (E19, "SOLO-E19A")])
+def test_web_services_virtual_directories_from_real_exports(tmp_path: Path, prefix: str, server: str) -> None:
+    bundle = load_bundle([_bundle(tmp_path, prefix, "GetWebServicesVirtualDirectory")])
+    assert not bundle.problems
+    [row] = bundle.datasets["web_services_virtual_directory"].frame.to_dict("records")
+    assert row["server_key"] == server and row["Name"] == "EWS (Default Web Site)"
+    assert str(row["InternalUrl"]).lower().endswith("/ews/exchange.asmx")
+    assert row["WindowsAuthentication"] in (True, False) and row["ExtendedProtectionTokenChecking"] is not None
+
+
+def test_role_group_members_as_the_collection_script_exports_them(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    members = [(("Selected.Microsoft.Exchange.Data.Directory.Management.ReducedRecipient",),
+                {"RoleGroup": group, "Name": name, "RecordType": "User", "PrimarySmtpAddress": f"{name}@contoso.com",
+                 "Identity": name, "DistinguishedName": f"CN={name},DC=contoso,DC=com"}, {})
+               for group, name in (("Organization Management", "admin"), ("Records Management", "auditor"))]  # fmt: skip
+    (folder / "Get-RoleGroupMember.xml").write_bytes(clixml_bytes(members))
+    frame = load_bundle([folder]).datasets["role_group_member"].frame
+    assert dict(zip(frame["Name"], frame["RoleGroup"], strict=True)) == {
+        "admin": "Organization Management", "auditor": "Records Management"}  # fmt: skip

@@ -142,21 +142,21 @@ def test_a_cmdlet_this_exchange_lacks_is_a_reason_not_a_problem(tmp_path: Path) 
 def test_files_for_later_rule_packs_are_kept_unparsed_unless_their_content_is_an_export_we_read(
     tmp_path: Path,
 ) -> None:
-    remote = collected.result("Get-DatabaseAvailabilityGroup.xml", "Get-DatabaseAvailabilityGroup", "", objects=1)
+    remote = collected.result("Get-HybridConfiguration.xml", "Get-HybridConfiguration", "", objects=1)
     folder = tmp_path / "a"
     folder.mkdir()
-    group: ex.ExchangeObject = (("Deserialized.Microsoft.Exchange.Data.Directory.SystemConfiguration.DatabaseAvailabilityGroup",),
-             {"Name": "DAG1", "Servers": "EXCH01 EXCH02"}, {})  # fmt: skip
-    _with_file(_bundle(folder), "Get-DatabaseAvailabilityGroup.xml", clixml_bytes([group]), remote)
+    group: ex.ExchangeObject = (("Deserialized.Microsoft.Exchange.Data.Directory.SystemConfiguration.HybridConfiguration",),
+             {"Name": "Hybrid Configuration", "Features": "FreeBusy"}, {})  # fmt: skip
+    _with_file(_bundle(folder), "Get-HybridConfiguration.xml", clixml_bytes([group]), remote)
     bundle = load_bundle([folder / "bundle"], split_large=False)
-    [entry] = [i for i in bundle.inputs if i.path.endswith("Get-DatabaseAvailabilityGroup.xml")]
+    [entry] = [i for i in bundle.inputs if i.path.endswith("Get-HybridConfiguration.xml")]
     assert (entry.format, entry.records, entry.problems) == (FOR_LATER, 0, [])
     assert len(entry.sha256) == 64
     # A manifest that calls POP3 settings something else does not hide them: the content decides.
     lying = tmp_path / "b"
     lying.mkdir()
     pop = clixml_bytes([ex.protocol_settings("pop", "EXCH03", "contoso.com")])
-    _with_file(_bundle(lying), "Get-DatabaseAvailabilityGroup.xml", pop, remote)
+    _with_file(_bundle(lying), "Get-HybridConfiguration.xml", pop, remote)
     bundle = load_bundle([lying / "bundle"], split_large=False)
     assert "EXCH03" in set(bundle.datasets["pop_settings"].frame["server_name"])
 

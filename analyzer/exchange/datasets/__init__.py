@@ -3,11 +3,16 @@
 - servers.py: Get-ExchangeServer, Get-Service, Get-ExchangeCertificate, Get-ServerComponentState
 - recipients.py: Get-CASMailbox, Get-Mailbox, Get-User
 - client_access.py: Get-PopSettings, Get-ImapSettings, Get-AuthenticationPolicy, Get-OwaVirtualDirectory,
-  Get-OutlookAnywhere
+  Get-OutlookAnywhere, the other virtual directories (EWS, ECP, MAPI, ActiveSync, Autodiscover),
+  Get-MobileDeviceMailboxPolicy
 - organisation.py: Get-OrganizationConfig, Get-AcceptedDomain
 - transport.py: Get-ReceiveConnector, Get-SendConnector, Get-TransportConfig, Get-TransportService
 - mailbox_databases.py: Get-MailboxDatabase
 - auditing.py: Get-AdminAuditLogConfig, Get-EventLogLevel, Get-RpcClientAccess, Get-RemoteDomain
+- availability.py: Get-DatabaseAvailabilityGroup, Get-MailboxDatabaseCopyStatus
+- edge.py: Get-EdgeSubscription, Get-AttachmentFilterEntry, Get-IPBlockListProvider, Get-IPAllowListEntry,
+  Get-IPAllowListConfig
+- permissions.py: Get-RoleGroup, Get-RoleGroupMember
 - antispam.py: the five anti-spam agents' configurations, Get-TransportAgent, Get-MalwareFilteringServer
 - host.py: what the collection script reads on each server (ExSetup.exe's build, execution policy, registry
   values, IIS bindings, OWA's SSL flags)
@@ -22,10 +27,13 @@ from __future__ import annotations
 from analyzer.exchange.datasets import (
     antispam,
     auditing,
+    availability,
     client_access,
+    edge,
     host,
     mailbox_databases,
     organisation,
+    permissions,
     recipients,
     servers,
     transport,
@@ -67,6 +75,21 @@ DATASETS: tuple[DatasetSpec, ...] = (
     host.WEB_BINDING,
     host.OWA_SSL,
     host.EXECUTION_POLICY,
+    client_access.WEB_SERVICES_VIRTUAL_DIRECTORY,
+    client_access.ECP_VIRTUAL_DIRECTORY,
+    client_access.MAPI_VIRTUAL_DIRECTORY,
+    client_access.ACTIVESYNC_VIRTUAL_DIRECTORY,
+    client_access.AUTODISCOVER_VIRTUAL_DIRECTORY,
+    client_access.MOBILE_DEVICE_MAILBOX_POLICY,
+    availability.DATABASE_AVAILABILITY_GROUP,
+    availability.MAILBOX_DATABASE_COPY_STATUS,
+    edge.EDGE_SUBSCRIPTION,
+    edge.ATTACHMENT_FILTER_ENTRY,
+    edge.IP_BLOCK_LIST_PROVIDER,
+    edge.IP_ALLOW_LIST_ENTRY,
+    edge.IP_ALLOW_LIST_CONFIG,
+    permissions.ROLE_GROUP,
+    permissions.ROLE_GROUP_MEMBER,
     # Last: their signatures are the smallest (two or three common names).
     antispam.TRANSPORT_AGENT,
     auditing.EVENT_LOG_LEVEL,

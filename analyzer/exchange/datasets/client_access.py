@@ -105,3 +105,73 @@ OUTLOOK_ANYWHERE = DatasetSpec(
     description="Outlook Anywhere (RPC over HTTP) of each server: host names and client authentication",
     label=("Identity", "Server", "Name"),
 )
+
+
+def _virtual_directory(name: str, noun: str, type_name: str, own: tuple[str, ...], what: str) -> DatasetSpec:
+    """The IIS applications of Exchange (Get-<noun>VirtualDirectory -ADPropertiesOnly): URLs, sign-in methods and
+    Extended Protection, one object per server; `own` are columns only this directory has."""
+    return DatasetSpec(
+        name,
+        f"Get-{noun}VirtualDirectory -ADPropertiesOnly",
+        (f".{type_name}",),
+        (frozenset({"InternalUrl", *own}),) if own else (),
+        (
+            text("Name"),
+            text("Server"),
+            text("InternalUrl"),
+            text("ExternalUrl"),
+            text("ExtendedProtectionTokenChecking"),  # None, Allow, Require
+            boolean("BasicAuthentication"),
+            boolean("WindowsAuthentication"),
+            boolean("OAuthAuthentication"),
+            *AD_OBJECT,
+        ),
+        identity=("Guid", "DistinguishedName", "Identity"),
+        server_fields=("Server", "Identity", "DistinguishedName"),
+        description=what,
+        label=("Identity", "Server", "Name"),
+    )
+
+
+WEB_SERVICES_VIRTUAL_DIRECTORY = _virtual_directory(
+    "web_services_virtual_directory", "WebServices", "ADWebServicesVirtualDirectory", ("MRSProxyEnabled",),
+    "Exchange Web Services virtual directories",
+)  # fmt: skip
+ECP_VIRTUAL_DIRECTORY = _virtual_directory(
+    "ecp_virtual_directory", "Ecp", "ADEcpVirtualDirectory", ("AdminEnabled", "OwaOptionsEnabled"),
+    "Exchange admin center (ECP) virtual directories",
+)  # fmt: skip
+MAPI_VIRTUAL_DIRECTORY = _virtual_directory(
+    "mapi_virtual_directory", "Mapi", "ADMapiVirtualDirectory", ("IISAuthenticationMethods",),
+    "MAPI over HTTP virtual directories",
+)  # fmt: skip
+ACTIVESYNC_VIRTUAL_DIRECTORY = _virtual_directory(
+    "activesync_virtual_directory", "ActiveSync", "ADMobileVirtualDirectory", ("BadItemReportingEnabled",),
+    "Exchange ActiveSync virtual directories",
+)  # fmt: skip
+AUTODISCOVER_VIRTUAL_DIRECTORY = _virtual_directory(
+    "autodiscover_virtual_directory", "Autodiscover", "ADAutodiscoverVirtualDirectory", (),
+    "Autodiscover virtual directories (recognised by type name only: no column is its own)",
+)  # fmt: skip
+
+MOBILE_DEVICE_MAILBOX_POLICY = DatasetSpec(
+    "mobile_device_mailbox_policy",
+    "Get-MobileDeviceMailboxPolicy",
+    (".MobileMailboxPolicy",),
+    (frozenset({"PasswordEnabled", "AllowSimplePassword", "MinPasswordLength"}),),
+    (
+        text("Name"),
+        boolean("IsDefault"),
+        boolean("PasswordEnabled"),
+        boolean("AllowSimplePassword"),
+        boolean("AlphanumericPasswordRequired"),
+        integer("MinPasswordLength"),
+        boolean("DeviceEncryptionEnabled"),
+        boolean("RequireDeviceEncryption"),
+        boolean("AllowNonProvisionableDevices"),
+        *AD_OBJECT,
+    ),
+    identity=("Guid", "DistinguishedName", "Identity", "Name"),
+    per_server=False,
+    description="Mobile device mailbox policies: device passwords and encryption",
+)

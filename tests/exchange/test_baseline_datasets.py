@@ -22,6 +22,7 @@ from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.catalog import BY_NAME, recognise
 from analyzer.exchange.datasets import DATASETS
 from analyzer.readers.psvalues import PSTimeSpan
+from analyzer.synthetic.exchange_objects import ExchangeObject
 from analyzer.synthetic.samples import clixml_bytes
 from tests.conftest import CSS
 
@@ -270,7 +271,7 @@ def test_web_services_virtual_directories_from_real_exports(tmp_path: Path, pref
 def test_role_group_members_as_the_collection_script_exports_them(tmp_path: Path) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
-    members = [(("Selected.Microsoft.Exchange.Data.Directory.Management.ReducedRecipient",),
+    members: list[ExchangeObject] = [(("Selected.Microsoft.Exchange.Data.Directory.Management.ReducedRecipient",),
                 {"RoleGroup": group, "Name": name, "RecordType": "User", "PrimarySmtpAddress": f"{name}@contoso.com",
                  "Identity": name, "DistinguishedName": f"CN={name},DC=contoso,DC=com"}, {})
                for group, name in (("Organization Management", "admin"), ("Records Management", "auditor"))]  # fmt: skip

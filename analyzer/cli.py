@@ -363,22 +363,39 @@ def _inspect_bundle(paths: list[Path], *, as_json: bool, encoding: str | None, d
             _shown(display(row["IsClientAccessServer"])),
         )
     out.print(servers if facts["servers"] else "[yellow]No Get-ExchangeServer export in the bundle.[/]")
+    # On screen, what the default packs read and what the bundle holds; --json has every dataset exaudit knows.
+    default_reads = _default_pack_datasets()
     coverage = Table(title="Coverage: rows per server and dataset", title_justify="left")
-    names: list[str] = list(next(iter(facts["coverage"].values()), {}))
+    rows = facts["coverage"]
+    held = {name for row in rows.values() for name, count in row.items() if count}
+    names = [name for name in next(iter(rows.values()), {}) if name in default_reads or name in held]
     coverage.add_column("server")
     for name in names:
         coverage.add_column(name, justify="right")
-    for server, row in facts["coverage"].items():
-        coverage.add_row(_shown(server), *(str(count) if count else "[red]—[/]" for count in row.values()))
+    for server, row in rows.items():
+        coverage.add_row(_shown(server), *(str(row[name]) if row[name] else "[red]—[/]" for name in names))
     out.print(coverage)
+    others = [name for name in facts["missing_datasets"] if name not in default_reads]
     for name, cmdlet in facts["missing_datasets"].items():
-        out.print(f"  [yellow]missing:[/] {name} — export it with {cmdlet}", highlight=False)
+        if name in default_reads:
+            out.print(f"  [yellow]missing:[/] {name} — export it with {cmdlet}", highlight=False)
+    if others:
+        out.print(f"  not in the bundle, and read by no rule of the default pack ({len(others)}): {', '.join(others)} "
+                  "(inspect --json names the cmdlet for each)", highlight=False)  # fmt: skip
     for name, counts in facts["attribution"].items():
         out.print(f"  attribution of {name}: " + ", ".join(f"{how} {count}" for how, count in counts.items()))
     for problem in facts["problems"]:
         line = f":{problem['line']}" if problem["line"] else ""
         where = f"{problem['file']}{line}: {problem['message']}"
         out.print(f"  [yellow]problem:[/] {_quoted(where)}", highlight=False)
+
+
+def _default_pack_datasets() -> set[str]:
+    """The datasets the packs a plain `scan` runs read."""
+    from analyzer.pipeline import ScanOptions, prepare_rules
+
+    _paths, rules = prepare_rules(ScanOptions([]))
+    return {name for rule in rules for name in rule.datasets()}
 
 
 @app.command("collect-script")

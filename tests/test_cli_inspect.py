@@ -162,3 +162,16 @@ def test_samples_command_writes_a_bundle_labelled_synthetic(tmp_path: Path) -> N
     ).items()
     bad = runner.invoke(app, ["samples", "nonsense", str(tmp_path / "x")])
     assert bad.exit_code == 2
+
+
+def test_on_screen_the_inventory_keeps_to_what_the_default_pack_reads_and_the_bundle_holds() -> None:
+    """50 datasets would make a coverage table no screen shows: the others are named in one line."""
+    sample = Path(__file__).resolve().parents[1] / "samples" / "healthy-2019"
+    result = CliRunner().invoke(app, ["inspect", str(sample)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    coverage_header = next(line for line in result.output.splitlines() if "server" in line and "service" in line)
+    assert "receive_connector" in coverage_header and "owa_virtual_directory" not in coverage_header
+    assert "missing: user — export it with Get-User -ResultSize Unlimited" in result.output
+    flowing = " ".join(result.output.split())  # the console folds long lines
+    others = flowing[flowing.index("read by no rule of the default pack") :]
+    assert "owa_virtual_directory" in others and "role_group_member" in others

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
@@ -164,10 +165,15 @@ def test_samples_command_writes_a_bundle_labelled_synthetic(tmp_path: Path) -> N
     assert bad.exit_code == 2
 
 
-def test_on_screen_the_inventory_keeps_to_what_the_default_pack_reads_and_the_bundle_holds() -> None:
+def test_on_screen_the_inventory_keeps_to_what_the_default_pack_reads_and_the_bundle_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """50 datasets would make a coverage table no screen shows: the others are named in one line."""
+    from analyzer import cli
+
+    monkeypatch.setattr(cli.out, "size", (400, 100))  # a wide screen, whatever the terminal running the tests
     sample = Path(__file__).resolve().parents[1] / "samples" / "healthy-2019"
-    result = CliRunner().invoke(app, ["inspect", str(sample)], env={"COLUMNS": "400"})
+    result = CliRunner().invoke(app, ["inspect", str(sample)])
     assert result.exit_code == 0, result.output
     coverage_header = next(line for line in result.output.splitlines() if "server" in line and "service" in line)
     assert "receive_connector" in coverage_header and "owa_virtual_directory" not in coverage_header

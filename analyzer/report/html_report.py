@@ -81,11 +81,15 @@ def _chart(counts: dict[str, int]) -> list[dict[str, Any]]:
 def _rules(report: dict[str, Any]) -> list[dict[str, Any]]:
     severity = {name: i for i, name in enumerate(SEVERITIES)}
     outcome = {name: i for i, name in enumerate(_OUTCOME_ORDER)}
+    # Each framework is named in the filter by its place in report.json's list (its name has spaces).
+    framework = {(view["framework"], view["version"]): f"f{i}" for i, view in enumerate(report.get("frameworks", []))}
     shown = []
     for result in report["results"]:
         findings = result["findings"]
         servers = sorted({f["server"] for f in findings if f["server"]})
-        shown.append({**result, "shown": findings[:ROWS_PER_RULE], "total": len(findings), "servers": servers})
+        frameworks = sorted({framework[(c["framework"], c["version"])] for c in result.get("controls", [])})
+        shown.append({**result, "shown": findings[:ROWS_PER_RULE], "total": len(findings), "servers": servers,
+                      "frameworks": frameworks})  # fmt: skip
     return sorted(shown, key=lambda r: (outcome.get(r["outcome"], 9), severity[r["severity"]], r["rule_id"]))
 
 

@@ -250,3 +250,29 @@ def test_on_a_desktop_no_short_word_is_split_inside(browser: Any, page: Path) ->
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 1400
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_baseline_filter_shows_the_rules_of_one_framework(browser: Any, tmp_path: Path,
+                                                              hostile: dict[str, Any]) -> None:  # fmt: skip
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from analyzer.report.frameworks import framework_views
+
+    report = copy.deepcopy(hostile)
+    control = {"framework": "DISA STIG Microsoft Exchange 2019 Mailbox Server", "version": "V2R3",
+               "id": "EX19-MB-000066", "vuln_id": "V-259668", "cat": "II"}  # fmt: skip
+    chosen = next(r for r in report["results"] if r["rule_id"] == "POP-USR-001")
+    chosen["controls"] = [control]
+    report["frameworks"] = framework_views(report["results"])
+    target = tmp_path / "report.html"
+    target.write_bytes(html_report.render(report)["report.html"])
+    browser.get(target.as_uri())
+    everything = _visible_rows(browser)
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter='framework']")).select_by_visible_text(
+        "DISA STIG Microsoft Exchange 2019 Mailbox Server V2R3"
+    )
+    shown = [rule.get_attribute("id") for rule in browser.find_elements(By.CSS_SELECTOR, "article.rule")
+             if rule.is_displayed()]  # fmt: skip
+    assert shown == ["rule-POP-USR-001"]
+    assert 0 < _visible_rows(browser) == min(len(chosen["findings"]), html_report.ROWS_PER_RULE) < everything

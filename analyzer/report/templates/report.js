@@ -8,10 +8,12 @@ document.documentElement.classList.add("js");
   function value(name) { var field = form.querySelector("[data-filter='" + name + "']"); return field ? field.value.trim().toLowerCase() : ""; }
   function apply() {
     var outcome = value("outcome"), severity = value("severity"), server = value("server"), tag = value("tag"), text = value("text");
+    var framework = value("framework");
     var visibleRows = 0;
     rules.forEach(function (rule) {
       var ruleMatches = (!severity || rule.dataset.severity === severity) &&
-        (!tag || (" " + rule.dataset.tags + " ").indexOf(" " + tag + " ") >= 0);
+        (!tag || (" " + rule.dataset.tags + " ").indexOf(" " + tag + " ") >= 0) &&
+        (!framework || (" " + rule.dataset.frameworks + " ").indexOf(" " + framework + " ") >= 0);
       var rows = Array.prototype.slice.call(rule.querySelectorAll("tr.finding"));
       var shownRows = 0;
       rows.forEach(function (row) {

@@ -24,10 +24,12 @@ from analyzer import __version__
 CACHE_ENV = "EXAUDIT_CACHE_DIR"
 _FORMAT = 1  # of an entry; raised when its layout changes
 
-# What decides whether a rule file is valid: the schema and the code that checks what the schema cannot.
+# What decides whether a rule file is valid: the schema, the code that checks what the schema cannot, and the
+# datasets and columns a rule may name (every declaration under analyzer/exchange/datasets/).
 _DECIDING = (("analyzer.engine", "rule.schema.json"), ("analyzer.engine", "loader.py"),
              ("analyzer.engine", "conditions.py"), ("analyzer.engine", "linear_regex.py"),
              ("analyzer.exchange", "catalog.py"), ("analyzer.engine", "rule_cache.py"))  # fmt: skip
+_DECIDING_PACKAGES = ("analyzer.exchange.datasets",)
 
 
 def folder() -> Path | None:
@@ -47,6 +49,11 @@ def _deciding_digest() -> bytes:
     digest = hashlib.sha256(f"{__version__}\0{_FORMAT}".encode())
     for package, name in _DECIDING:
         digest.update(b"\0" + (resources.files(package) / name).read_bytes())
+    for package in _DECIDING_PACKAGES:
+        modules = sorted((item for item in resources.files(package).iterdir() if item.name.endswith(".py")),
+                         key=lambda item: item.name)  # fmt: skip
+        for module in modules:
+            digest.update(b"\0" + module.name.encode() + b"\0" + module.read_bytes())
     return digest.digest()
 
 

@@ -116,3 +116,25 @@ def test_a_scan_with_rules_from_the_cache_writes_the_same_report(tmp_path: Path)
         reports.append((out / "report.json").read_bytes())
     assert reports[0] == reports[1] == reports[2]
     assert len(list((tmp_path / "cache").glob("*.json"))) == len(load_rules([packaged_rules()]))
+
+
+def test_a_changed_dataset_declaration_is_a_new_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which columns a rule may name is decided by the dataset declarations: another one, another key."""
+    from importlib import resources
+
+    before = rule_cache.key(b"rule")
+    spec = resources.files("analyzer.exchange.datasets") / "servers.py"
+    original = spec.read_bytes()
+    real_read_bytes = type(spec).read_bytes
+
+    def edited(self: object) -> bytes:
+        data = real_read_bytes(self)  # type: ignore[arg-type]
+        return data + b"\n# a column more" if data == original else data
+
+    monkeypatch.setattr(type(spec), "read_bytes", edited)
+    rule_cache._deciding_digest.cache_clear()
+    try:
+        assert rule_cache.key(b"rule") != before
+    finally:
+        monkeypatch.undo()
+        rule_cache._deciding_digest.cache_clear()

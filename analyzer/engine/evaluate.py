@@ -199,6 +199,11 @@ def _text(value: Any) -> str:
         return "True" if value else "False"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, float):  # sizes, limits and durations: Unlimited is infinity; whole numbers without ".0"
+        if math.isinf(value):
+            return "Unlimited" if value > 0 else "-Unlimited"
+        if value.is_integer():
+            return str(int(value))
     return str(value)
 
 

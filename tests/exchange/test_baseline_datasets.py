@@ -165,6 +165,7 @@ QUOTA_RULE = """\
 id: TEST-QUOTA-001
 title: The receive quota never blocks mail
 severity: low
+message: "{Name}: receive quota {ProhibitSendReceiveQuota} bytes, send quota {ProhibitSendQuota}"
 check:
   each: {dataset: mailbox_database}
   assert: {any: [{column: ProhibitSendReceiveQuota, unlimited: true}, {column: ProhibitSendReceiveQuota, ge: {param: floor}}]}
@@ -198,6 +199,8 @@ def test_a_format_list_export_of_databases_is_typed_and_judged(tmp_path: Path) -
     assert [run_case(rule, case).detail for case in rule.tests] == ["pass as expected", "fail as expected"]
     result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), {}))
     assert result.outcome == "fail" and [f.object for f in result.findings] == ["DB02"]
+    # Whole numbers without ".0", Unlimited by its name: what an admin reads in the report.
+    assert result.findings[0].message == "DB02: receive quota 10737418240 bytes, send quota Unlimited"
 
 
 def _fact(type_name: str, fact: str, **props: object) -> tuple[tuple[str, ...], dict[str, object], dict[str, object]]:

@@ -133,6 +133,7 @@ def test_receive_connector_limits_from_a_real_export(tmp_path: Path) -> None:
     assert set(frame["MaxInboundConnection"]) == {5000.0}
 
 
+# Synthetic, to the documented Format-List shape (no public paste of `Get-MailboxDatabase | fl` was found).
 FORMAT_LIST = """\
 
 Name                          : DB01
@@ -240,6 +241,7 @@ def test_host_facts_as_the_collection_script_writes_them_are_read_per_server(tmp
     assert (registry["Name"], registry["Present"], registry["Value"]) == ("Start", True, "4")
 
 
+# Synthetic, to the documented Format-List shape.
 ANTISPAM_FORMAT_LIST = """\
 
 Name                       : ContentFilterConfig

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, ParamSpec
 
 import typer
 from rich.cells import cell_len
@@ -567,37 +567,29 @@ def rules_schema() -> None:
     sys.stdout.write(_json_text(rule_schema()) + "\n")
 
 
-def _packs(named: list[str] | None, policy: Path | None) -> list[str]:
-    from analyzer.pipeline import load_policy_packs
+class _Settings(NamedTuple):
+    """What --param, --pack and --policy settle, the policy file read once."""
 
-    return list(dict.fromkeys([*(load_policy_packs(policy) if policy else []), *(named or [])]))
-
-
-def _site_plan(policy: Path | None) -> dict[str, str] | None:
-    from analyzer.pipeline import load_policy_plan
-
-    return load_policy_plan(policy) if policy else None
+    params: dict[str, Any]
+    param_sources: dict[str, str]  # per parameter: "policy" or "command line" (which wins)
+    packs: list[str]
+    site_plan: dict[str, str] | None
 
 
-def _param_sources(values: list[str] | None, policy: Path | None) -> dict[str, str]:
-    """Where each parameter's value came from: the policy file, or the command line (which wins)."""
-    from analyzer.pipeline import load_policy
+def _settings(values: list[str] | None, named_packs: list[str] | None, policy_file: Path | None) -> _Settings:
+    from analyzer.pipeline import Policy, read_policy
 
-    sources = dict.fromkeys(load_policy(policy) if policy else {}, "policy")
-    sources.update(dict.fromkeys((item.partition("=")[0].strip() for item in values or []), "command line"))
-    return dict(sorted(sources.items()))
-
-
-def _parse_params(values: list[str] | None, policy: Path | None) -> dict[str, Any]:
-    from analyzer.pipeline import load_policy
-
-    params = load_policy(policy) if policy else {}
+    policy = read_policy(policy_file) if policy_file else Policy({}, [], None)
+    params = dict(policy.params)
+    sources = dict.fromkeys(policy.params, "policy")
     for item in values or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise typer.BadParameter(f"expected NAME=VALUE or RULE-ID.NAME=VALUE, got {item!r}", param_hint="--param")
         params[name.strip()] = value
-    return params
+        sources[name.strip()] = "command line"
+    packs = list(dict.fromkeys([*policy.packs, *(named_packs or [])]))
+    return _Settings(params, dict(sorted(sources.items())), packs, policy.plan)
 
 
 @app.command()
@@ -660,10 +652,11 @@ def scan(
     check_output_folder(out_dir)  # and so does an output folder that cannot take the reports
     wanted = _formats(formats)
     when = _evaluation_date(as_of)
+    settings = _settings(param, pack, policy)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
-                          _parse_params(param, policy), when, encoding, None if no_waivers else waivers,
-                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy),
-                          site_plan=_site_plan(policy), param_sources=_param_sources(param, policy))  # fmt: skip
+                          settings.params, when, encoding, None if no_waivers else waivers,
+                          dates=_date_settings(culture, date_format), packs=settings.packs,
+                          site_plan=settings.site_plan, param_sources=settings.param_sources)  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -819,10 +812,11 @@ def batch(
     _check_encoding(encoding)
     wanted = _formats(formats)
     # With several bundles at once the cores are busy already: a large file is then read in one process.
-    options = ScanOptions([], list(rules or []), list(tag or []), _parse_params(param, policy),
+    settings = _settings(param, pack, policy)
+    options = ScanOptions([], list(rules or []), list(tag or []), settings.params,
                           _evaluation_date(as_of), encoding, split_large=jobs == 1,
-                          dates=_date_settings(culture, date_format), packs=_packs(pack, policy),
-                          site_plan=_site_plan(policy), param_sources=_param_sources(param, policy))  # fmt: skip
+                          dates=_date_settings(culture, date_format), packs=settings.packs,
+                          site_plan=settings.site_plan, param_sources=settings.param_sources)  # fmt: skip
     prepare_rules(options)  # a broken rule or parameter value stops the batch before any bundle
     check_output_folder(out_dir)
     found = discover(folders)

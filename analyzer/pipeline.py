@@ -83,35 +83,39 @@ def generated_at() -> dt.datetime:
 EARLIEST_AS_OF, LATEST_AS_OF = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 
-def load_policy(path: Path) -> dict[str, Any]:
-    """A policy file's `params: {name: value, RULE-ID.name: value}` (YAML)."""
-    data = _policy_document(path)
-    params = data.get("params", {})
-    if not isinstance(params, dict):
-        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
-    return {str(k): v for k, v in params.items()}
+@dataclass(frozen=True)
+class Policy:
+    """A policy file, read once: `params:` (name: value, RULE-ID.name: value), `packs:` to run beside the default
+    ones, and `plan:` — the site's plan its values come from (a STIG's Email Domain Security Plan)."""
 
-
-def load_policy_packs(path: Path) -> list[str]:
-    """A policy file's `packs: [NAME, …]`: rule packs to run beside the default ones."""
-    packs = _policy_document(path).get("packs", [])
-    if not isinstance(packs, list) or not all(isinstance(name, str) for name in packs):
-        raise ExauditError(f"{path}:1: a policy file's `packs:` is a list of pack names")
-    return packs
+    params: dict[str, Any]
+    packs: list[str]
+    plan: dict[str, str] | None
 
 
 _PLAN_FIELDS = ("name", "version", "approver", "date")
 
 
-def load_policy_plan(path: Path) -> dict[str, str] | None:
-    """A policy file's `plan:` — the site's plan its values come from (a STIG's Email Domain Security Plan): name
-    and version required, approver and date optional. Shown in the report beside the values."""
-    plan = _policy_document(path).get("plan")
-    if plan is None:
-        return None
-    if not isinstance(plan, dict) or not {"name", "version"} <= set(plan) or set(plan) - set(_PLAN_FIELDS):
+def read_policy(path: Path) -> Policy:
+    data = _policy_document(path)
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ExauditError(f"{path}:1: a policy file holds `params:` with name: value pairs")
+    packs = data.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(name, str) for name in packs):
+        raise ExauditError(f"{path}:1: a policy file's `packs:` is a list of pack names")
+    plan = data.get("plan")
+    if plan is not None and (
+        not isinstance(plan, dict) or not {"name", "version"} <= set(plan) or set(plan) - set(_PLAN_FIELDS)
+    ):
         raise ExauditError(f"{path}:1: a policy file's `plan:` holds name and version (and approver, date)")
-    return {key: str(plan[key]) for key in _PLAN_FIELDS if plan.get(key) is not None}
+    shown_plan = None if plan is None else {key: str(plan[key]) for key in _PLAN_FIELDS if plan.get(key) is not None}
+    return Policy({str(k): v for k, v in params.items()}, packs, shown_plan)
+
+
+def load_policy(path: Path) -> dict[str, Any]:
+    """A policy file's parameters."""
+    return read_policy(path).params
 
 
 def _policy_document(path: Path) -> dict[str, Any]:
@@ -188,13 +192,11 @@ def _check_tags(rules: list[Rule], tags: Sequence[str]) -> None:
 def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
     """The rule paths and the rules a scan with these options evaluates; a broken rule file, an unknown tag or
     parameter, or a parameter value that does not fit its rule raises here, before any input is read."""
-    shipped = packaged_packs(packaged_rules())
-    named = [pack.folder for pack in shipped if pack.name in options.packs]
-    if options.rule_paths:  # the user's rules, and any shipped pack named beside them
-        selected(shipped, list(options.packs))  # an unknown name still stops the scan
-        rule_paths = [*options.rule_paths, *named]
+    chosen = selected(packaged_packs(packaged_rules()), list(options.packs))  # an unknown name stops the scan
+    if options.rule_paths:  # the user's rules instead of the defaults, and any shipped pack named beside them
+        rule_paths = [*options.rule_paths, *(pack.folder for pack in chosen if pack.name in options.packs)]
     else:
-        rule_paths = [pack.folder for pack in selected(shipped, list(options.packs))]
+        rule_paths = [pack.folder for pack in chosen]
     every = load_rules(rule_paths)
     _check_tags(every, options.tags)
     _check_params(every, options.params)

@@ -36,6 +36,6 @@ def long_paths_enabled() -> bool:
     return True
 
 
-def too_long(path: str) -> bool:
-    """Whether Windows (without long paths) refuses `path`, an absolute path."""
-    return ON_WINDOWS and len(path) >= MAX_PATH and not long_paths_enabled()
+def too_long(length: int) -> bool:
+    """Whether Windows (without long paths) refuses an absolute path of `length` characters."""
+    return ON_WINDOWS and length >= MAX_PATH and not long_paths_enabled()

@@ -61,7 +61,9 @@ def read_xccdf(path: Path) -> Benchmark:
         raise InputError(str(path), 1, "a DOCTYPE is refused: an XCCDF benchmark has none")
     if etree.QName(root).localname != "Benchmark" or etree.QName(root).namespace != _NS["x"]:
         raise InputError(str(path), _line(root) or 1, "expected an XCCDF 1.1 <Benchmark>")
-    return Benchmark(root.get("id", ""), _text(root, "x:title"), _version(root), _date(root), _rules(root, path))
+    release, date = _release_info(root)
+    version = f"V{_text(root, 'x:version')}R{release}" if release else _text(root, "x:version")
+    return Benchmark(root.get("id", ""), _text(root, "x:title"), version, date, _rules(root, path))
 
 
 def _xccdf_bytes(path: Path) -> bytes:
@@ -98,15 +100,6 @@ def _release_info(root: etree._Element) -> tuple[str, str]:
     info = root.find("x:plain-text[@id='release-info']", _NS)
     match = _RELEASE.match(_all_text(info)) if info is not None else None
     return (match.group(1), match.group(2)) if match else ("", "")
-
-
-def _version(root: etree._Element) -> str:
-    release, _date = _release_info(root)
-    return f"V{_text(root, 'x:version')}R{release}" if release else _text(root, "x:version")
-
-
-def _date(root: etree._Element) -> str:
-    return _release_info(root)[1]
 
 
 def _rules(root: etree._Element, path: Path) -> tuple[StigRule, ...]:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from analyzer.engine import rule_cache
 from analyzer.engine.loader import read_validated
 from analyzer.errors import ExauditError
 
@@ -38,10 +39,20 @@ def pack_schema() -> dict[str, Any]:
 
 
 def read_pack(folder: Path) -> Pack:
+    """A pack file, from the rule cache when an earlier run validated these bytes (a scan then needs neither PyYAML
+    nor jsonschema), else read and validated."""
     path = folder / PACK_FILE
-    data, error = read_validated(path, pack_schema(), "pack file")
-    if data["name"] != folder.name:
-        raise error(("name",), f"the pack's name must be its folder's name, {folder.name!r}")
+    try:
+        content: bytes | None = path.read_bytes()
+    except OSError:
+        content = None  # read_validated says what is wrong with it
+    data = rule_cache.fetch(content, "pack") if content is not None else None
+    if data is None or data.get("name") != folder.name:
+        data, error = read_validated(path, pack_schema(), "pack file")
+        if data["name"] != folder.name:
+            raise error(("name",), f"the pack's name must be its folder's name, {folder.name!r}")
+        if content is not None:
+            rule_cache.store(content, data, "pack")
     return Pack(data["name"], data["title"], " ".join(data["description"].split()), data["default"], folder,
                 data.get("title_ja"), data.get("framework"), data.get("version"))  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""Validated rule files kept between runs, so a scan parses and validates a pack once per version, not every time.
+"""Validated rule files (and pack.yaml files) kept between runs, so a scan parses and validates a pack once per
+version, not every time.
 
 An entry is the rule file's data as it was after validation, stored as JSON (never pickle: reading the cache must
 not run code) under a key made of the file's bytes and of everything that decides whether it is valid — the rule
@@ -28,7 +29,8 @@ _FORMAT = 1  # of an entry; raised when its layout changes
 # datasets and columns a rule may name (every declaration under analyzer/exchange/datasets/).
 _DECIDING = (("analyzer.engine", "rule.schema.json"), ("analyzer.engine", "loader.py"),
              ("analyzer.engine", "conditions.py"), ("analyzer.engine", "linear_regex.py"),
-             ("analyzer.exchange", "catalog.py"), ("analyzer.engine", "rule_cache.py"))  # fmt: skip
+             ("analyzer.exchange", "catalog.py"), ("analyzer.engine", "rule_cache.py"),
+             ("analyzer.engine", "pack.schema.json"), ("analyzer.engine", "packs.py"))  # fmt: skip
 _DECIDING_PACKAGES = ("analyzer.exchange.datasets",)
 
 
@@ -57,16 +59,23 @@ def _deciding_digest() -> bytes:
     return digest.digest()
 
 
-def key(content: bytes) -> str:
-    return hashlib.sha256(_deciding_digest() + content).hexdigest()
+def key(content: bytes, kind: str = "rule") -> str:
+    """`kind`: what the bytes are — a rule file or a pack file — validated by different schemas."""
+    return hashlib.sha256(_deciding_digest() + kind.encode() + b"\0" + content).hexdigest()
 
 
-def fetch(content: bytes) -> dict[str, Any] | None:
-    """The validated data of a rule file with these bytes, if an earlier run stored it."""
+def _folder_of(kind: str) -> Path | None:
+    """Rule entries at the top of the cache folder, other kinds (pack files) in a sub-folder each."""
     where = folder()
+    return where if where is None or kind == "rule" else where / f"{kind}s"
+
+
+def fetch(content: bytes, kind: str = "rule") -> dict[str, Any] | None:
+    """The validated data of a file of this kind with these bytes, if an earlier run stored it."""
+    where = _folder_of(kind)
     if where is None:
         return None
-    name = key(content)
+    name = key(content, kind)
     try:
         entry = json.loads((where / f"{name}.json").read_bytes())
     except (OSError, ValueError):
@@ -77,12 +86,12 @@ def fetch(content: bytes) -> dict[str, Any] | None:
     return data
 
 
-def store(content: bytes, data: dict[str, Any]) -> None:
+def store(content: bytes, data: dict[str, Any], kind: str = "rule") -> None:
     """Keep the validated data, when JSON holds it unchanged (YAML can hold dates and non-text keys)."""
-    where = folder()
+    where = _folder_of(kind)
     if where is None:
         return
-    name = key(content)
+    name = key(content, kind)
     try:
         text = json.dumps({"key": name, "data": data}, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):

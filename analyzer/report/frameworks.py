@@ -38,18 +38,17 @@ def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             items.append({**{k: v for k, v in entry.items() if k not in ("framework", "version")},
                           "outcome": _worst(outcomes)})  # fmt: skip
         counts = Counter(item["outcome"] for item in items)
-        by_cat: dict[str, dict[str, int]] = {}
+        by_cat: dict[str, Counter[str]] = {}
         for item in items:
             if item.get("cat"):
-                by_cat.setdefault(item["cat"], {})
-                by_cat[item["cat"]][item["outcome"]] = by_cat[item["cat"]].get(item["outcome"], 0) + 1
+                by_cat.setdefault(item["cat"], Counter())[item["outcome"]] += 1
         decided = sum(counts[o] for o in _DECIDED)
         views.append({
             "framework": framework,
             "version": version,
             "controls": items,
             "counts": {outcome: counts[outcome] for outcome in _WORST_FIRST if counts[outcome]},
-            "by_cat": {cat: by_cat[cat] for cat in sorted(by_cat, key=lambda c: _CAT_ORDER.get(c, 3))},
+            "by_cat": {cat: dict(by_cat[cat]) for cat in sorted(by_cat, key=lambda c: _CAT_ORDER.get(c, 3))},
             "decided": decided,
             "passing_share": round(counts["pass"] / decided, 4) if decided else None,
         })  # fmt: skip

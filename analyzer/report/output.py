@@ -37,7 +37,7 @@ def check_output_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: --out must be a folder; this is a file")
     longest = len(str(folder.absolute())) + len(_LONGEST_WRITTEN)
-    if windows_paths.too_long("x" * longest):
+    if windows_paths.too_long(longest):
         raise OutputError(
             f"{folder}: the reports' paths here would be up to {longest} characters; Windows refuses "
             f"{windows_paths.MAX_PATH} or more unless long paths are enabled: choose a shorter --out"

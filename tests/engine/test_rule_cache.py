@@ -138,3 +138,17 @@ def test_a_changed_dataset_declaration_is_a_new_key(monkeypatch: pytest.MonkeyPa
     finally:
         monkeypatch.undo()
         rule_cache._deciding_digest.cache_clear()
+
+
+def test_a_scan_whose_rules_and_packs_come_from_the_cache_imports_neither_yaml_nor_jsonschema(tmp_path: Path) -> None:
+    probe = ("import sys\nfrom analyzer.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('jsonschema', 'yaml') if m in sys.modules))")  # fmt: skip
+    env = {**os.environ, rule_cache.CACHE_ENV: str(tmp_path / "cache")}
+    imported = []
+    for run in range(2):
+        done = subprocess.run([sys.executable, "-c", probe, "scan", "--demo", "-f", "json", "--quiet", "--out",
+                               str(tmp_path / f"out{run}")], env=env, capture_output=True, text=True, cwd=tmp_path,
+                              check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        imported.append(done.stdout.strip().splitlines()[-1])
+    assert imported == ["['jsonschema', 'yaml']", "[]"]  # validated on the first run only

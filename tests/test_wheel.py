@@ -82,5 +82,9 @@ def test_the_installed_wheel_scans_on_its_own(wheel: tuple[Path, str], tmp_path:
                           text=True, check=False)  # fmt: skip
     assert scan.returncode == 0, scan.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert len(report["results"]) == len([p for p in (ROOT / "rules").rglob("*.yaml") if p.name != "pack.yaml"])
+    default_pack = [p for p in (ROOT / "rules" / "pop-imap").rglob("*.yaml") if p.name != "pack.yaml"]
+    assert len(report["results"]) == len(default_pack)  # a scan that names no pack runs the default one
+    shipped = {p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.yaml")}
+    assert shipped == {p.relative_to(target / "analyzer" / "rules").as_posix()
+                       for p in (target / "analyzer" / "rules").rglob("*.yaml")}  # fmt: skip
     assert (tmp_path / "out" / "report.html").stat().st_size > 10_000

@@ -257,6 +257,8 @@ def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
     shown = value["column"] if isinstance(value, dict) and "column" in value else value
     if isinstance(value, dict) and "object" in value:
         shown = f"its {value['object']}"
+    if op_name == "items_at_least":
+        return f"{condition['column']} has at least {shown} items"
     return f"{condition['column']} {_WORDS.get(op_name, op_name)} {shown}"
 
 
@@ -330,6 +332,11 @@ def _unlimited(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask
     return pd.Series((numbers == float("inf")) == bool(expected), index=series.index, dtype="boolean")
 
 
+def _items_at_least(series: pd.Series, least: Any, _cs: bool, _c: Context) -> Mask:
+    """A multi-valued column holds at least `least` items (a DAG's members, a database's copies)."""
+    return _elementwise(series, lambda value: len(value if isinstance(value, list) else [value]) >= int(least))
+
+
 def _exists(series: pd.Series, expected: Any, _cs: bool, _c: Context) -> Mask:
     return pd.Series((~_is_missing(series)) == bool(expected), index=series.index, dtype="boolean")
 
@@ -363,6 +370,7 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "contains_all": lambda s, v, cs, _c: _contains(s, v, cs, "all"),
     "empty": _empty,
     "exists": _exists,
+    "items_at_least": _items_at_least,
     "unlimited": _unlimited,
     "version_lt": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) < _version(v)),  # type: ignore[operator]
     "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]

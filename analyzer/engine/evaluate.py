@@ -35,7 +35,7 @@ from analyzer.engine.conditions import (
 )
 from analyzer.engine.fingerprints import fingerprint, fingerprints, object_key, object_keys
 from analyzer.engine.linear_regex import compile_linear
-from analyzer.engine.loader import Param, Rule, fits_type, regex_params
+from analyzer.engine.loader import EVERY_ROW, Param, Rule, fits_type, regex_params
 from analyzer.exchange.bundle import Dataset
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.exchange.values import ServerVersion, parse_bool
@@ -308,14 +308,17 @@ def has_role(server: pd.Series, role: str) -> bool:
     return role in roles
 
 
-def _gate(applies_to: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
-    when = applies_to.get("when")
-    if not when:
-        return True
-    value = params.get(when["param"])
-    if "eq" in when:
-        return bool(value == when["eq"])
-    return value in when.get("in", [])
+def _gate(applies_to: Mapping[str, Any], params: Mapping[str, Any], unset: Sequence[str] = ()) -> bool:
+    """Whether every parameter gate of `applies_to.when` (one, or a list) holds; a gate on a site value still
+    unset decides nothing (the rule waits for that value)."""
+    when = applies_to.get("when") or []
+    for gate in when if isinstance(when, list) else [when]:
+        if gate["param"] in unset:
+            continue
+        value = params.get(gate["param"])
+        if not (value == gate["eq"] if "eq" in gate else value in gate.get("in", [])):
+            return False
+    return True
 
 
 # -- Evaluation ----------------------------------------------------------------------------------------------
@@ -333,14 +336,16 @@ def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
     try:
         params = resolve_params(rule, evidence.overrides)
         unset = [name for name, param in rule.params.items() if param.site_value and params[name] is None]
-        # A gate on a site value that is unset decides nothing: the rule waits for that value.
-        if not unset and not _gate(rule.applies_to, params):
+        if not _gate(rule.applies_to, params, unset):  # not applicable, whatever site values are still unset
             raise _NotApplicable("not applicable with these parameters", "このパラメーターでは対象外です")
-        evaluator = _Evaluator(rule, evidence, params)  # a rule for servers the bundle lacks is not_applicable
         waiting = _waiting_for_a_person(rule, unset)
-        if waiting is not None:
-            return waiting
-        return evaluator.run()
+        try:
+            evaluator = _Evaluator(rule, evidence, params)  # a rule for servers the bundle lacks is not_applicable
+        except _NotEvaluated:
+            if waiting is not None:  # no server list to scope by: the item still waits for a person
+                return waiting
+            raise
+        return waiting or evaluator.run()
     except _NotEvaluated as reason:
         return RuleResult(rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja)
     except _NotApplicable as reason:
@@ -422,7 +427,22 @@ class _Evaluator:
         self.incomplete_ja.extend(found.described_sources(in_japanese))
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
+        elif self.scope is not None and not spec.about_edge:
+            frame = self.rows_where(frame, self.organisation_rows(frame["server_key"]))
         return frame
+
+    def organisation_rows(self, origins: pd.Series) -> Any:
+        """Organisation-wide rows a rule scoped to some servers reads: those exported on a server in scope (the
+        folder, file name or manifest names it), and those of no server in particular. An Edge server keeps its
+        own configuration, apart from the organisation's: a rule for Edge servers reads rows of no server only
+        when the bundle holds Edge servers alone."""
+        in_scope = origins.isin(self.scope or set()).fillna(False).to_numpy(dtype=bool)
+        unattributed = origins.isna().to_numpy(dtype=bool)
+        if list(self.rule.applies_to.get("roles", ())) == ["Edge"]:
+            servers = self.evidence.servers
+            only_edge = bool(servers.apply(lambda row: has_role(row, "Edge"), axis=1).all())
+            return in_scope | (unattributed & only_edge)
+        return in_scope | unattributed
 
     def rows_where(self, frame: pd.DataFrame, keep: Any) -> pd.DataFrame:
         """The rows where `keep` (a numpy bool array) is true. The frame itself when that is every row (its
@@ -539,13 +559,42 @@ class _Evaluator:
         )
 
     # -- checks ---------------------------------------------------------------------------------------------
-    def run(self) -> RuleResult:
-        check = self.rule.check
+    def run(self, check: Mapping[str, Any] | None = None) -> RuleResult:
+        check = self.rule.check if check is None else check
+        if "all_of" in check:
+            return self.all_of(check["all_of"])
         if "each" in check:
             return self.each(check)
         if "count" in check:
             return self.count(check)
         return self.join(check)
+
+    def all_of(self, parts: Sequence[Mapping[str, Any]]) -> RuleResult:
+        """A control with several parts: each is judged alone (one part's missing data does not hide another's
+        failure), then the worst outcome wins — fail, then not evaluated, then pass; not applicable only if every
+        part is."""
+        results = []
+        for part in parts:
+            try:
+                results.append(self.run(part))
+            except _NotEvaluated as reason:
+                results.append(RuleResult(self.rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja))
+            except _NotApplicable as reason:
+                results.append(RuleResult(self.rule.id, "not_applicable", str(reason), (), reason_ja=reason.ja))
+        judged = [r for r in results if r.outcome != "not_applicable"] or results
+        outcome = next(
+            o for o in ("fail", "not_evaluated", "pass", "not_applicable") if any(r.outcome == o for r in judged)
+        )
+        reasons = [(r.reason, r.reason_ja or r.reason) for r in judged if r.outcome == outcome and r.reason]
+        findings = sorted((f for r in results for f in r.findings), key=lambda f: (f.server or "", f.object, f.outcome))
+        return RuleResult(
+            self.rule.id,
+            outcome,
+            "; ".join(dict.fromkeys(en for en, _ja in reasons)) or None,
+            tuple(findings),
+            sum(r.evaluated for r in results),
+            reason_ja="; ".join(dict.fromkeys(ja for _en, ja in reasons if ja)) or None,
+        )
 
     def scoped(self, scope: Mapping[str, Any], also: list[str]) -> tuple[pd.DataFrame, list[Finding]]:
         """Rows in scope, and a not_evaluated finding for each row whose scope could not be decided."""
@@ -691,25 +740,22 @@ class _Evaluator:
         left_scope, join = check["for_each"], check["join"]
         left_name, right_name = left_scope["dataset"], join["dataset"]
         on = join.get("key", "server_key")
-        left_key, right_key = (on["object"], on["counterpart"]) if isinstance(on, dict) else (on, on)
+        left_key, right_key = _join_keys(on)
         # `{object: Column}` in the join's conditions reads the checked object's own value (X509CertificateName
         # against a certificate's names): the counterparts are then judged pair by pair.
         where, assert_ = with_object_columns(join.get("where")), with_object_columns(join.get("assert"))
         fields = columns_of(assert_)
         refs = sorted({ref for c in (join.get("where"), join.get("assert")) for ref in object_refs(c)})
-        left, findings = self.scoped(left_scope, [*refs, left_key])
+        every = on == EVERY_ROW  # an organisation-wide counterpart: every object is judged against every row
+        left, findings = self.scoped(left_scope, refs if every else [*refs, left_key])
         if left.empty and not findings:
             return self.result([], 0, check.get("when_empty", "pass"))
-        right = self.frame(right_name, columns_of(where) + columns_of(assert_) + [right_key])
+        right = self.frame(right_name, columns_of(where) + columns_of(assert_) + ([] if every else [right_key]))
+        if every:
+            left, right = left.assign(**{left_key: EVERY_ROW}), right.assign(**{right_key: EVERY_ROW})
         left_on, right_on = column_name(left, left_key), column_name(right, right_key)
         left = left.assign(_object=range(len(left)))
-        if refs:
-            own = left[[left_on, "_object", *refs]].rename(columns={r: OBJECT_PREFIX + r for r in refs})
-            own["_key"] = own.pop(left_on).astype("string").str.upper()
-            right = right.assign(_key=right[right_on].astype("string").str.upper()).merge(own, on="_key")
-            groups = right["_object"].astype("string")
-        else:
-            groups = right[right_on].astype("string").str.upper()
+        right, groups = _counterparts(left, right, left_on, right_on, refs)
         present = set(groups.dropna())  # objects with counterpart data at all, before `where` narrows it
         chosen = evaluate(where, right, self.context).fillna(False).to_numpy(dtype=bool)
         right, groups = right[chosen], groups[chosen]
@@ -760,6 +806,25 @@ class _Evaluator:
                 )
         findings.sort(key=lambda f: (f.server or "", f.object, f.outcome))
         return self.result(findings, len(left))
+
+
+def _counterparts(left: pd.DataFrame, right: pd.DataFrame, left_on: str, right_on: str,
+                  refs: list[str]) -> tuple[pd.DataFrame, pd.Series]:  # fmt: skip
+    """The counterpart rows and the object each belongs to: by key, or — where the join's conditions read the
+    object's own values ({object: Column}) — one row per pair, judged pair by pair."""
+    if not refs:
+        return right, right[right_on].astype("string").str.upper()
+    own = left[[left_on, "_object", *refs]].rename(columns={r: OBJECT_PREFIX + r for r in refs})
+    own["_key"] = own.pop(left_on).astype("string").str.upper()
+    paired = right.assign(_key=right[right_on].astype("string").str.upper()).merge(own, on="_key")
+    return paired, paired["_object"].astype("string")
+
+
+def _join_keys(on: str | Mapping[str, str]) -> tuple[str, str]:
+    """The columns a join matches on: one name, `{object, counterpart}`, or a made-up column for `*`."""
+    if isinstance(on, Mapping):
+        return on["object"], on["counterpart"]
+    return ("_every", "_every") if on == EVERY_ROW else (on, on)
 
 
 # Mailboxes are named as admins know them: display name and primary SMTP address.

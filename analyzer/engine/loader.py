@@ -88,11 +88,18 @@ class Rule:
         manual: dict[str, str] | None = self.check.get("manual")
         return manual
 
+    def parts(self) -> list[dict[str, Any]]:
+        """The checks the rule makes: its one check, or each part of an `all_of`."""
+        parts: list[dict[str, Any]] = self.check.get("all_of", [self.check])
+        return parts
+
     def datasets(self) -> list[str]:
         """Every dataset the rule reads, in the order it names them."""
-        names = [scope["dataset"] for key in ("each", "count", "for_each") if (scope := self.check.get(key))]
-        if "join" in self.check:
-            names.append(self.check["join"]["dataset"])
+        names: list[str] = []
+        for part in self.parts():
+            names.extend(scope["dataset"] for key in ("each", "count", "for_each") if (scope := part.get(key)))
+            if "join" in part:
+                names.append(part["join"]["dataset"])
         names.extend(item["dataset"] for item in self.requires)
         return list(dict.fromkeys(names))
 
@@ -290,44 +297,62 @@ def _check_columns(located: _Located, dataset: str, condition: Any, at: Path_) -
 def _semantics(located: _Located) -> None:
     rule = located.data
     check = rule["check"]
+    parts = check.get("all_of")
+    for index, part in enumerate(parts or [check]):
+        _check_semantics(located, part, ("check", "all_of", index) if parts else ("check",))
+    _param_semantics(located, rule)
+    for pattern, at in _literal_patterns(check, ("check",)):
+        try:
+            compile_linear(pattern)
+        except PatternError as error:
+            raise located.error(at, str(error)) from None
+
+
+EVERY_ROW = "*"  # a join key: every counterpart row (an organisation-wide setting)
+
+
+def _check_semantics(located: _Located, check: dict[str, Any], at: Path_) -> None:
+    """One check (or one part of an `all_of`): its datasets, columns and join keys exist."""
     scopes = [(key, check[key]) for key in ("each", "count", "for_each") if key in check]
     for key, scope in scopes:
-        _check_dataset(located, scope["dataset"], ("check", key, "dataset"))
-        _check_columns(located, scope["dataset"], scope.get("where"), ("check", key, "where"))
+        _check_dataset(located, scope["dataset"], (*at, key, "dataset"))
+        _check_columns(located, scope["dataset"], scope.get("where"), (*at, key, "where"))
         if "exclude" in scope:
             other = scope["exclude"]
-            _check_dataset(located, other["dataset"], ("check", key, "exclude", "dataset"))
-            _check_columns(located, other["dataset"], other["where"], ("check", key, "exclude", "where"))
+            _check_dataset(located, other["dataset"], (*at, key, "exclude", "dataset"))
+            _check_columns(located, other["dataset"], other["where"], (*at, key, "exclude", "where"))
             link = other.get("key", "identity")
             for dataset in (scope["dataset"], other["dataset"]):
                 if link.lower() not in _columns_of(dataset):
-                    raise located.error(("check", key, "exclude"), f"dataset {dataset!r} has no column {link!r}")
+                    raise located.error((*at, key, "exclude"), f"dataset {dataset!r} has no column {link!r}")
     if "each" in check and "assert" in check:
-        _check_columns(located, check["each"]["dataset"], check["assert"], ("check", "assert"))
+        _check_columns(located, check["each"]["dataset"], check["assert"], (*at, "assert"))
     if "count" in check and "matching" in check:
-        _check_columns(located, check["count"]["dataset"], check["matching"], ("check", "matching"))
+        _check_columns(located, check["count"]["dataset"], check["matching"], (*at, "matching"))
     if "join" in check:
         join = check["join"]
-        _check_dataset(located, join["dataset"], ("check", "join", "dataset"))
-        for key in ("where", "assert"):
-            _check_columns(located, join["dataset"], join.get(key), ("check", "join", key))
+        _check_dataset(located, join["dataset"], (*at, "join", "dataset"))
+        for part in ("where", "assert"):
+            _check_columns(located, join["dataset"], join.get(part), (*at, "join", part))
         for name in object_refs(join):
             if name.lower() not in _columns_of(check["for_each"]["dataset"]):
                 raise located.error(
-                    ("check", "join"), f"dataset {check['for_each']['dataset']!r} has no column {name!r} ({{object: }})"
+                    (*at, "join"), f"dataset {check['for_each']['dataset']!r} has no column {name!r} ({{object: }})"
                 )
         on = join.get("key", "server_key")
-        keys = (
-            [(check["for_each"]["dataset"], on["object"]), (join["dataset"], on["counterpart"])]
-            if isinstance(on, dict)
-            else [(check["for_each"]["dataset"], on), (join["dataset"], on)]
-        )
+        if isinstance(on, dict):
+            keys = [(check["for_each"]["dataset"], on["object"]), (join["dataset"], on["counterpart"])]
+        else:  # "*" pairs every object with every counterpart row: nothing to look up
+            keys = [] if on == EVERY_ROW else [(check["for_each"]["dataset"], on), (join["dataset"], on)]
         for dataset, name in keys:
             if name.lower() not in _columns_of(dataset):
-                raise located.error(("check", "join", "key"), f"dataset {dataset!r} has no column {name!r} to join on")
+                raise located.error((*at, "join", "key"), f"dataset {dataset!r} has no column {name!r} to join on")
     outside = {k: v for k, v in check.items() if k != "join"}
     if object_refs(outside):
-        raise located.error(("check",), "{object: ...} reads the checked object's value and only works in a join")
+        raise located.error(at, "{object: ...} reads the checked object's value and only works in a join")
+
+
+def _param_semantics(located: _Located, rule: dict[str, Any]) -> None:
     for index, item in enumerate(rule.get("requires", [])):
         _check_dataset(located, item["dataset"], ("requires", index, "dataset"))
     declared = rule.get("params", {})
@@ -345,11 +370,6 @@ def _semantics(located: _Located) -> None:
                 raise located.error(("params", name, "default"), "a site value has no default: write `default: null`")
             continue
         _check_param_value(located, spec["type"], spec["default"], ("params", name, "default"))
-    for pattern, at in _literal_patterns(check, ("check",)):
-        try:
-            compile_linear(pattern)
-        except PatternError as error:
-            raise located.error(at, str(error)) from None
 
 
 def _literal_patterns(node: Any, at: Path_) -> Iterator[tuple[str, Path_]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from analyzer.engine.evaluate import Evidence, evaluate_rule
 from analyzer.engine.loader import Rule
+from analyzer.errors import InputError
 from analyzer.exchange.bundle import bundle_from_records
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.model import Record, SourceRef
@@ -26,16 +27,21 @@ class CaseResult:
 
 
 def _records(dataset: str, rows: list[dict[str, Any]], label: str) -> list[Record]:
-    # A type name that ends like the dataset's own, so recognition works as for an export.
-    type_name = "RuleTest" + BY_NAME[dataset].type_suffixes[0]
+    # A type name that ends like the dataset's own, so recognition works as for an export; what the collection
+    # script builds itself (host facts) is a PSCustomObject, recognised by its columns as in a real export.
+    suffixes = BY_NAME[dataset].type_suffixes
+    type_name = "RuleTest" + suffixes[0] if suffixes else "System.Management.Automation.PSCustomObject"
     return [Record((type_name,), None, dict(row), SourceRef(label, index + 1, index)) for index, row in enumerate(rows)]
 
 
 def run_case(rule: Rule, case: dict[str, Any]) -> CaseResult:
     label = f"{rule.id}:{case['name']}"
-    bundle = bundle_from_records(
-        {name: _records(name, rows, f"{label}/{name}") for name, rows in case["data"].items()}, label=label
-    )
+    try:
+        bundle = bundle_from_records(
+            {name: _records(name, rows, f"{label}/{name}") for name, rows in case["data"].items()}, label=label
+        )
+    except InputError as error:  # the case's data is wrong, not the rule: say which rows
+        return CaseResult(rule.id, case["name"], False, str(error), rule.source)
     as_of = dt.datetime.fromisoformat(case["as_of"]).replace(tzinfo=dt.UTC) if "as_of" in case else DEFAULT_AS_OF
     result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, as_of, dict(case.get("params", {}))))
     expect = case["expect"]

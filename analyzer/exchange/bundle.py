@@ -439,6 +439,21 @@ def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None
     return matches[0] if len(matches) == 1 else None
 
 
+def _attribute_origin(batch: RowBatch, source: SourceFile, manifests: Manifests, known: dict[str, str]) -> None:
+    """Organisation-wide settings exported on a server the path or manifest names keep that server as their origin:
+    an Edge server's Get-TransportConfig describes that Edge server, not the organisation. Otherwise they stay the
+    organisation's (no server)."""
+    manifest_server = (manifests.entry(source) or {}).get("server")
+    if isinstance(manifest_server, str) and servers.server_key(manifest_server):
+        origin: tuple[str, str] | None = (manifest_server, "manifest")
+    else:
+        location = _hint_from_location(source, known)
+        origin = (location, "path") if location else None
+    if origin is not None:
+        frame = batch.frame()
+        frame["server_name"], frame["attributed_by"] = origin
+
+
 def _attribute(
     batches: list[tuple[InputFile, SourceFile, RowBatch]],
     manifests: Manifests,
@@ -447,6 +462,7 @@ def _attribute(
     known = _known_servers(batches)
     for entry, source, batch in batches:
         if not batch.spec.per_server:
+            _attribute_origin(batch, source, manifests, known)
             continue
         frame = batch.frame()
         by_session = (frame["attributed_by"] == "PSComputerName").fillna(False).to_numpy(dtype=bool)
@@ -542,7 +558,9 @@ def _edge_from_roles(frame: pd.DataFrame) -> pd.Series:
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
     keys = ["server_key", "identity"] if spec.per_server else ["identity"]
-    if frame["identity"].dropna().is_unique:  # the common case, decided by pyarrow without Python objects
+    if spec.identity_within:
+        keys.append(spec.identity_within)
+    elif frame["identity"].dropna().is_unique:  # the common case, decided by pyarrow without Python objects
         return frame
     # Rows without an identity, or (per server) without a server, cannot be told to be the same object.
     has_identity = frame["identity"].notna() & (frame["server_key"].notna() if spec.per_server else True)
@@ -675,7 +693,11 @@ def bundle_from_records(records: Mapping[str, list[Record]], *, label: str) -> B
     for name, items in records.items():
         entry = InputFile(f"{label}/{name}", "", 0, "clixml", records=len(items), datasets=[name])
         source = SourceFile(Path(label), entry.path, entry.path)
-        for _name, batch in normalise(iter(items), path=entry.path, fmt="clixml"):
+        for found, batch in normalise(iter(items), path=entry.path, fmt="clixml"):
+            if found != name:  # rows that read as another dataset, or as none, would test something else
+                read_as = found or "no dataset"
+                message = f"{batch.count} row(s) read as {read_as}, not {name}: give the columns that identify it"
+                raise InputError(entry.path, 0, message)
             batch.summarise(entry.path)
             batches.append((entry, source, batch))
             problems.extend(batch.problems)

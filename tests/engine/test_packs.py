@@ -67,11 +67,27 @@ def _scan(out: Path, *args: str) -> dict[str, Any]:
 
 def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> None:
     packs = packaged_packs(ROOT / "rules")
-    assert [(p.name, p.default) for p in packs] == [("pop-imap", True)]
+    assert [(p.name, p.default) for p in packs] == [
+        ("pop-imap", True),
+        ("stig-exchange-2019-edge", False),
+        ("stig-exchange-2019-mailbox", False),
+    ]
     listed = runner.invoke(app, ["rules", "packs", "--json"])
     assert listed.exit_code == 0
-    assert json.loads(listed.output)[0] == {"name": "pop-imap", "default": True, "framework": None, "version": None,
-                                            "rules": 42, "title": packs[0].title}  # fmt: skip
+    shown = {pack["name"]: pack for pack in json.loads(listed.output)}
+    assert shown["pop-imap"] == {"name": "pop-imap", "default": True, "framework": None, "version": None,
+                                 "rules": 42, "title": packs[0].title}  # fmt: skip
+    edge, mailbox = shown["stig-exchange-2019-edge"], shown["stig-exchange-2019-mailbox"]
+    assert (edge["framework"], edge["version"], edge["rules"]) == (
+        "DISA STIG Microsoft Exchange 2019 Edge Server",
+        "V2R2",
+        65,
+    )
+    assert (mailbox["framework"], mailbox["version"], mailbox["rules"]) == (
+        "DISA STIG Microsoft Exchange 2019 Mailbox Server",
+        "V2R3",
+        66,
+    )
 
 
 def test_a_scan_runs_a_baseline_pack_only_when_asked(shipped: Path, tmp_path: Path) -> None:

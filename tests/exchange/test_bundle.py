@@ -216,7 +216,7 @@ def test_sample_bundles_load_with_the_expected_shape() -> None:
     samples = Path(__file__).resolve().parents[2] / "samples"
     healthy = load_bundle([samples / "healthy-2019"])
     assert list(healthy.servers["server_key"]) == ["EXCH01", "EXCH02"]
-    pop_imap = {name for rule in load_rules([packaged_rules()]) for name in rule.datasets()}
+    pop_imap = {name for rule in load_rules([packaged_rules() / "pop-imap"]) for name in rule.datasets()}
     assert (healthy.coverage(pop_imap) > 0).all().all()  # every per-server dataset the pack reads, for every server
     assert not [p for p in healthy.problems if "SHA-256" in p.message]  # the manifest matches
     mistakes = load_bundle([samples / "mistakes-2016"])

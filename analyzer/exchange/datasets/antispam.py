@@ -4,7 +4,17 @@ the malware engine's updates."""
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, duration, integer, text, text_list
+from analyzer.exchange.datasets.spec import (
+    AD_OBJECT,
+    Column,
+    DatasetSpec,
+    boolean,
+    duration,
+    integer,
+    optional_text,
+    text,
+    text_list,
+)
 
 
 def _filter_config(name: str, noun: str, own: tuple[str, ...], columns: tuple[Column, ...], what: str) -> DatasetSpec:
@@ -24,7 +34,7 @@ def _filter_config(name: str, noun: str, own: tuple[str, ...], columns: tuple[Co
 CONTENT_FILTER_CONFIG = _filter_config(
     "content_filter_config", "ContentFilterConfig", ("SCLRejectThreshold", "QuarantineMailbox"),
     (boolean("SCLRejectEnabled"), integer("SCLRejectThreshold"), boolean("SCLDeleteEnabled"),
-     boolean("SCLQuarantineEnabled"), text("QuarantineMailbox"), boolean("ExternalMailEnabled")),
+     boolean("SCLQuarantineEnabled"), optional_text("QuarantineMailbox"), boolean("ExternalMailEnabled")),
     "Content filter agent: spam confidence thresholds and actions",
 )  # fmt: skip
 SENDER_FILTER_CONFIG = _filter_config(

@@ -13,6 +13,7 @@ EDGE_SUBSCRIPTION = DatasetSpec(
     (text("Name"), text("Site"), text("Domain"), *AD_OBJECT),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),
     per_server=False,  # one object per subscribed Edge server, read on a Mailbox server
+    about_edge=True,
     description="Edge subscriptions: which Edge servers are synchronised with the organisation",
 )
 

@@ -5,7 +5,7 @@ The script writes each into the server's folder, which attributes it."""
 from __future__ import annotations
 
 from analyzer.exchange import values as v
-from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, text
+from analyzer.exchange.datasets.spec import Column, DatasetSpec, boolean, optional_text, text
 
 EXSETUP = DatasetSpec(
     "exsetup",
@@ -39,7 +39,7 @@ REGISTRY_VALUE = DatasetSpec(
     "Get-ItemProperty on each server (SchUseStrongCrypto; the POP3 and IMAP4 services' Start)",
     (),
     (frozenset({"exauditFact", "Key", "Present", "Value"}),),
-    (text("Key"), text("Name"), boolean("Present"), text("Value")),
+    (text("Key"), text("Name"), boolean("Present"), optional_text("Value")),  # no Value: not set
     identity=("Key", "Name"),
     run_on_server=True,
     description="Registry values the baselines read, as found on each server (Present false: not set)",
@@ -52,7 +52,8 @@ WEB_BINDING = DatasetSpec(
     (".ConfigurationElement#bindings#binding",),
     (frozenset({"protocol", "bindingInformation"}),),
     (text("protocol"), text("bindingInformation"), text("sslFlags"), text("ItemXPath")),
-    identity=("ItemXPath", "bindingInformation", "protocol"),
+    identity=("bindingInformation", "protocol"),
+    identity_within="ItemXPath",  # ItemXPath names the site: every binding of a site shares it
     run_on_server=True,
     description="IIS site bindings of each server (protocol, address:port:host)",
     label=("bindingInformation", "protocol"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import AD_OBJECT, DatasetSpec, boolean, duration, size, text
+from analyzer.exchange.datasets.spec import AD_OBJECT, DatasetSpec, boolean, duration, size, text, text_list
 
 MAILBOX_DATABASE = DatasetSpec(
     "mailbox_database",
@@ -22,6 +22,8 @@ MAILBOX_DATABASE = DatasetSpec(
         duration("MailboxRetention"),
         text("EdbFilePath"),
         text("LogFolderPath"),
+        text_list("DatabaseCopies"),  # DB01\EXCH01, DB01\EXCH02: one entry per copy, the active one included
+        text("ReplicationType"),  # Remote once the database has a copy on another server
         *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),

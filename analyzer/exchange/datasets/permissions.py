@@ -28,7 +28,8 @@ ROLE_GROUP_MEMBER = DatasetSpec(
         text("Identity"),
         text("DistinguishedName"),
     ),
-    identity=("RoleGroup", "DistinguishedName", "Identity"),
+    identity=("DistinguishedName", "Identity", "Name"),
+    identity_within="RoleGroup",  # one person can be a member of several groups
     per_server=False,
     description="The members of each role group",
     label=("Name", "Identity"),

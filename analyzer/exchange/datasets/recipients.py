@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, text, text_list
+from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, optional_text, text, text_list
 
 CAS_MAILBOX = DatasetSpec(
     "cas_mailbox",
@@ -44,13 +44,16 @@ MAILBOX = DatasetSpec(
         text("RecipientTypeDetails"),
         text("Database"),
         text("ServerName"),
+        optional_text("ForwardingAddress"),  # a recipient in the organisation the mailbox's mail also goes to
+        optional_text("ForwardingSmtpAddress"),  # an SMTP address, possibly outside the organisation
+        boolean("DeliverToMailboxAndForward"),
         text("Identity"),
         text("DistinguishedName"),
         text("Guid", "ExchangeGuid", "ExchangeObjectId"),
     ),
     identity=("Guid", "DistinguishedName", "Identity", "PrimarySmtpAddress", "Name"),
     per_server=False,
-    description="Mailboxes and their kind (user, shared, room, …)",
+    description="Mailboxes, their kind (user, shared, room, …) and where their mail is forwarded",
 )
 
 USER = DatasetSpec(

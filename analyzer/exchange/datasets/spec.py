@@ -29,6 +29,11 @@ def text(name: str, *aliases: str) -> Column:
     return Column(name, as_text, "string", aliases)
 
 
+def optional_text(name: str) -> Column:
+    """Text whose $null is a setting (no banner, no forwarding address), not a property left out of the export."""
+    return Column(name, as_text, "string", unset_is_a_value=True)
+
+
 def machine(value: Any) -> str | None:
     """Get-Service's MachineName `.` (or `localhost`) names no machine: the one it ran on, found elsewhere."""
     text = as_text(value)
@@ -84,6 +89,10 @@ class DatasetSpec:
     server_fields: tuple[str, ...] = ()
     per_server: bool = True
     run_on_server: bool = False
+    # Read on a Mailbox server about Edge servers (Get-EdgeSubscription): rules for Edge servers read the
+    # organisation's rows of it, where other organisation-wide data exported on an Edge server is that server's own.
+    about_edge: bool = False
+    identity_within: str | None = None  # the identity names an object only within this column (a group's member)
     description: str = ""
     label: tuple[str, ...] = (
         "PrimarySmtpAddress",

@@ -12,6 +12,7 @@ from analyzer.exchange.datasets.spec import (
     duration,
     integer,
     limit,
+    optional_text,
     size,
     text,
     text_list,
@@ -32,7 +33,7 @@ RECEIVE_CONNECTOR = DatasetSpec(
         boolean("RequireTLS"),
         boolean("Enabled"),
         text("Fqdn"),
-        text("Banner"),
+        optional_text("Banner"),
         size("MaxMessageSize"),
         integer("MaxHopCount"),
         integer("MaxRecipientsPerMessage"),
@@ -61,8 +62,8 @@ SEND_CONNECTOR = DatasetSpec(
         text_list("AddressSpaces"),  # SMTP:*;1 — the internet-facing connector sends to *
         text_list("SmartHosts"),
         boolean("DNSRoutingEnabled"),
-        text("TlsAuthLevel"),  # EncryptionOnly, CertificateValidation, DomainValidation, or unset
-        text("TlsDomain"),
+        optional_text("TlsAuthLevel"),  # EncryptionOnly, CertificateValidation, DomainValidation, or unset
+        optional_text("TlsDomain"),
         boolean("RequireTLS"),
         boolean("IgnoreSTARTTLS"),
         boolean("DomainSecureEnabled"),
@@ -115,6 +116,13 @@ TRANSPORT_SERVICE = DatasetSpec(
         text("ReceiveProtocolLogPath"),
         text("SendProtocolLogPath"),
         text("PickupDirectoryPath"),
+        # Which DNS servers the transport service resolves with: a network adapter's, or a list of its own.
+        boolean("ExternalDNSAdapterEnabled"),
+        optional_text("ExternalDNSAdapterGuid"),
+        text_list("ExternalDNSServers"),
+        boolean("InternalDNSAdapterEnabled"),
+        optional_text("InternalDNSAdapterGuid"),
+        text_list("InternalDNSServers"),
         *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),

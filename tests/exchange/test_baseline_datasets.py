@@ -222,8 +222,9 @@ def test_host_facts_as_the_collection_script_writes_them_are_read_per_server(tmp
         "Registry.xml": [_fact("Selected.System.String", "registry", Key="HKLM:\\SYSTEM\\CurrentControlSet\\Services"
                                "\\MSExchangePOP3", Name="Start", Present=True, Value="4")],
         "Get-WebBinding.xml": [_fact("Microsoft.IIs.PowerShell.Framework.ConfigurationElement#bindings#binding",
-                                     "web_binding", protocol="https", bindingInformation="*:443:", sslFlags="0",
-                                     ItemXPath="/system.applicationHost/sites/site[@name='Default Web Site' and @id='1']")],
+                                     "web_binding", protocol=protocol, bindingInformation=binding, sslFlags="0",
+                                     ItemXPath="/system.applicationHost/sites/site[@name='Default Web Site' and @id='1']")
+                               for protocol, binding in (("https", "*:443:"), ("http", "*:80:"))],
         "OwaSslFlags.xml": [_fact("Selected.System.String", "owa_ssl", Location="Default Web Site/owa",
                                   Filter="system.webServer/security/access", SslFlags="Ssl,Ssl128")],
     }  # fmt: skip
@@ -237,6 +238,8 @@ def test_host_facts_as_the_collection_script_writes_them_are_read_per_server(tmp
     policies = bundle.datasets["execution_policy"].frame.set_index("Scope")["ExecutionPolicy"]
     assert dict(policies) == {"MachinePolicy": "Undefined", "LocalMachine": "RemoteSigned"}  # 1 is RemoteSigned
     assert bundle.datasets["exsetup"].frame.iloc[0]["FileVersion"] == "15.02.1544.014"
+    # Every binding of a site names the site in ItemXPath: each is its own object, not a duplicate of the first.
+    assert sorted(bundle.datasets["web_binding"].frame["bindingInformation"]) == ["*:443:", "*:80:"]
     registry = bundle.datasets["registry_value"].frame.iloc[0]
     assert (registry["Name"], registry["Present"], registry["Value"]) == ("Start", True, "4")
 
@@ -284,3 +287,30 @@ def test_role_group_members_as_the_collection_script_exports_them(tmp_path: Path
     frame = load_bundle([folder]).datasets["role_group_member"].frame
     assert dict(zip(frame["Name"], frame["RoleGroup"], strict=True)) == {
         "admin": "Organization Management", "auditor": "Records Management"}  # fmt: skip
+
+
+def test_a_member_of_two_role_groups_is_a_member_of_both(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    members = [_fact("System.Management.Automation.PSCustomObject", "role_group_member", RoleGroup=group, Name="Admin1",
+                     RecordType="User", DistinguishedName="CN=Admin1,OU=Admins,DC=contoso,DC=com")
+               for group in ("Organization Management", "Records Management")]  # fmt: skip
+    (folder / "role-group-members.xml").write_bytes(clixml_bytes(members))
+    frame = load_bundle([folder]).datasets["role_group_member"].frame
+    assert sorted(frame["RoleGroup"]) == ["Organization Management", "Records Management"]
+
+
+def test_a_setting_left_unset_everywhere_is_judged_not_called_missing_from_the_export() -> None:
+    """No receive connector has a banner (the Exchange default): the STIG's banner item fails, it is not
+    `not_evaluated` for a column "not in the export"."""
+    rule = load_rule(
+        Path(__file__).resolve().parents[2] / "rules" / "stig-exchange-2019-mailbox" / "ex19-mb-000232.yaml"
+    )
+    server = {"Name": "EXCH01", "Fqdn": "exch01.contoso.com", "AdminDisplayVersion": "Version 15.2 (Build 1544.4)",
+              "IsMailboxServer": True, "IsEdgeServer": False}  # fmt: skip
+    connector = {"Name": "Default Frontend EXCH01", "Server": "EXCH01", "Identity": "EXCH01\\Default Frontend EXCH01",
+                 "Bindings": "0.0.0.0:25", "AuthMechanism": "Tls", "PermissionGroups": "AnonymousUsers",
+                 "TransportRole": "FrontendTransport", "Banner": None}  # fmt: skip
+    case = {"name": "no banner", "data": {"exchange_server": [server], "receive_connector": [connector]},
+            "expect": {"outcome": "fail", "failing": ["Default Frontend EXCH01"]}}  # fmt: skip
+    assert run_case(rule, case).passed, run_case(rule, case).detail

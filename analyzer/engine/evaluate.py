@@ -427,9 +427,28 @@ class _Evaluator:
         self.incomplete_ja.extend(found.described_sources(in_japanese))
         if self.scope is not None and spec.per_server:
             frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
-        elif self.scope is not None and not spec.about_edge:
+            self.note_servers_without_rows(dataset, frame)
+        elif self.scope is not None and not spec.about_edge and len(frame):
             frame = self.rows_where(frame, self.organisation_rows(frame["server_key"]))
+            if not len(frame):  # every row was another server's own: none describes the servers in scope
+                servers = ", ".join(sorted(self.scope))
+                raise _NotEvaluated(
+                    f"no {dataset} data exported on {servers} (the rows read belong to other servers); export it "
+                    f"there with {spec.cmdlet}, in a folder named after the server",
+                    f"{servers} でエクスポートされた {dataset} のデータがありません"
+                    f" (読み取った行は他のサーバーのものです)。{spec.cmdlet} でそのサーバーでエクスポートし、"
+                    "サーバー名のフォルダーに置いてください",
+                )
         return frame
+
+    def note_servers_without_rows(self, dataset: str, frame: pd.DataFrame) -> None:
+        """A server in scope with no row at all in a per-server dataset was not exported, not judged: a pass over
+        the servers that were is then no pass for the bundle."""
+        absent = sorted((self.scope or set()) - set(frame["server_key"].dropna()))
+        if absent:
+            names = ", ".join(absent)
+            self.incomplete.append(f"no {dataset} rows for {names}")
+            self.incomplete_ja.append(f"{names} の {dataset} の行がありません")
 
     def organisation_rows(self, origins: pd.Series) -> Any:
         """Organisation-wide rows a rule scoped to some servers reads: those exported on a server in scope (the

@@ -186,3 +186,26 @@ def test_an_edge_servers_own_settings_are_judged_for_it_and_not_for_the_organisa
     result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 12, 1, tzinfo=dt.UTC)))
     assert result.outcome == outcome
     assert result.evaluated == 1  # one configuration each: the organisation's, or the Edge server's own
+
+
+def test_an_edge_rule_with_only_the_organisations_settings_is_not_judged_never_passed(tmp_path: Path) -> None:
+    root = _org_wide_bundle(tmp_path)
+    (root / "EDGE01" / "content-filter.xml").unlink()  # the Edge server's own configuration was not exported
+    bundle = load_bundle([root])
+    rule = _rule(tmp_path, "applies_to: {roles: [Edge]}\ncheck:\n  each: {dataset: content_filter_config}\n"
+                           "  assert: {column: Enabled, eq: true}\n")  # fmt: skip
+    result = evaluate_rule(rule, Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 12, 1, tzinfo=dt.UTC)))
+    assert result.outcome == "not_evaluated"
+    assert "no content_filter_config data exported on EDGE01" in str(result.reason)
+
+
+def test_a_server_in_scope_without_rows_makes_a_pass_not_evaluated(tmp_path: Path) -> None:
+    rule = _rule(tmp_path, "applies_to: {roles: [Mailbox]}\ncheck:\n  each: {dataset: rpc_client_access}\n"
+                           "  assert: {column: EncryptionRequired, eq: true}\n")  # fmt: skip
+    second = {**MAILBOX, "Name": "EXCH02", "Fqdn": "exch02.contoso.com"}
+    rpc = [{"Name": "RpcClientAccess", "Server": "EXCH01", "Identity": "EXCH01", "EncryptionRequired": True}]
+    assert _result(rule, {"exchange_server": [MAILBOX], "rpc_client_access": rpc}) == "pass"
+    case = {"name": "c", "data": {"exchange_server": [MAILBOX, second], "rpc_client_access": rpc},
+            "expect": {"outcome": "pass"}}  # fmt: skip
+    detail = run_case(rule, case).detail
+    assert detail.startswith("outcome not_evaluated") and "no rpc_client_access rows for EXCH02" in detail

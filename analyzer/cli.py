@@ -417,7 +417,7 @@ def collect_script(
 @reports_errors
 def samples(
     scenario: Annotated[
-        str, typer.Argument(help="healthy-2019, mistakes-2016, mistakes-2016-after, mixed-formats or large.")
+        str, typer.Argument(help="healthy-2019, mistakes-2016, mistakes-2016-after, mixed-formats, stig-2019 or large.")
     ],
     folder: Annotated[Path, typer.Argument(help="Folder to write the bundle into (created).")],
     mailboxes: Annotated[int, typer.Option(help="Mailboxes in a 'large' bundle.")] = 100_000,
@@ -434,6 +434,9 @@ def samples(
         raise typer.BadParameter("clixml or csv", param_hint="--mailbox-format")
     write_sample(scenario, folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
     out.print(f"wrote the synthetic {scenario} bundle to {folder}")
+    plan = folder.parent / f"{folder.name}.plan.yaml"
+    if scenario == "stig-2019":  # its site plan sits beside it: a file in the bundle would be read as an export
+        out.print(f"and its site plan to {plan} (scan with --policy {plan})")
 
 
 rules_app = typer.Typer(help="List, show, validate and test rules; print the rule schema.", no_args_is_help=True)

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
-from analyzer.engine.evaluate import Evidence, evaluate_rules, resolve_params
+from analyzer.engine.evaluate import Evidence, evaluate_rules, has_role, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.packs import packaged_packs, selected
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
@@ -24,6 +24,9 @@ from analyzer.exchange.dates import DateSettings
 from analyzer.exchange.manifest import MANIFEST
 from analyzer.memory import release_after
 from analyzer.model import InputProblem, RuleResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -55,6 +58,14 @@ class Scan:
     waivers: list[dict[str, Any]] = field(default_factory=list)  # each waiver with its status and matches
     site_plan: dict[str, str] | None = None
     param_sources: dict[str, str] = field(default_factory=dict)
+
+
+def _client_access_servers(servers: pd.DataFrame) -> list[str]:
+    """The servers a POP3/IMAP4 verdict speaks of: every server but Edge servers, where neither protocol runs."""
+    if not len(servers):
+        return []
+    edge = servers.apply(lambda row: has_role(row, "Edge"), axis=1).astype(bool)
+    return sorted(str(key) for key in servers.loc[~edge, "server_key"].dropna())
 
 
 def packaged_rules() -> Path:
@@ -228,7 +239,7 @@ def scan(
     results = evaluate_rules(rules, evidence)
     release_after(input_bytes)
     intents = {p: str(options.params.get(f"{p}_intended", "enabled")) for p in PROTOCOLS}
-    server_keys = sorted(str(k) for k in bundle.servers["server_key"].dropna()) if len(bundle.servers) else []
+    server_keys = _client_access_servers(bundle.servers)
     health = dataset_health(bundle)
     verdicts = compute_verdicts(rules, results, server_keys, intents, health)  # from the results before waivers
     waivers: list[dict[str, Any]] = []

@@ -259,9 +259,16 @@ def describe(condition: dict[str, Any] | None, params: dict[str, Any]) -> str:
         shown = f"its {value['object']}"
     if op_name == "items_at_least":
         return f"{condition['column']} has at least {shown} items"
+    if op_name in _STATES and isinstance(value, bool):  # `empty: false` reads "X is set", not "X empty False"
+        return f"{condition['column']} {_STATES[op_name][value]}"
     return f"{condition['column']} {_WORDS.get(op_name, op_name)} {shown}"
 
 
+_STATES = {
+    "empty": ("is set", "is empty"),
+    "exists": ("is absent", "is present"),
+    "unlimited": ("is not Unlimited", "is Unlimited"),
+}  # by the expected value: False, True
 _WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
 
 

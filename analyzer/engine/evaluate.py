@@ -531,7 +531,8 @@ class _Evaluator:
                 f"{name}={_text(first[name]) if not _missing(first.get(name)) else '(no value)'}" for name in fields
             )
         )
-        shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": expected,
+        wanted = self.rule.expected or expected  # the rule's sentence where it gives one, else the condition
+        shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": wanted,
                   "server": display_server}  # fmt: skip
         japanese_parts = {"observed": observed_ja or observed_text, "expected": self.expected_ja(None, expected)}
         template, template_ja = self.templates(outcome)
@@ -696,7 +697,8 @@ class _Evaluator:
         for position, name in enumerate(fields):
             prefix = ("; " if position else "") + f"{name}="
             observed = observed + prefix + _texts(rows[column_name(rows, name)], "(no value)")
-        shared = {**self.param_texts, "object": label, "observed": observed, "expected": expected,
+        sentence = self.rule.expected or expected  # the rule's words where it gives them, else the condition
+        shared = {**self.param_texts, "object": label, "observed": observed, "expected": sentence,
                   "server": fqdn.fillna(server).fillna("")}  # fmt: skip
         template, template_ja = self.templates(outcome)
         messages = _render_column(template, rows, shared, quote=False)
@@ -741,9 +743,9 @@ class _Evaluator:
             share = [(n / total if total else 0.0) for n in (certain, certain + unknown)]
             verdicts.append((share[0] >= limit, share[1] >= limit))
             expected_parts.append(f"a share of at least {limit:.0%}")
-        expected = (
-            f"{' and '.join(expected_parts)} {dataset} row(s) where {describe(check.get('matching'), self.params)}"
-        )
+        matching = check.get("matching")
+        where = f" where {describe(matching, self.params)}" if matching else ""
+        expected = f"{' and '.join(expected_parts)} {dataset} row(s){where}"
         observed = f"{certain} of {total}" + (f" ({unknown} unknown)" if unknown else "")
         organisation = {"identity": dataset, "Name": f"{dataset} ({total} rows)", "server_key": None}
         if all(sure for sure, _possible in verdicts):

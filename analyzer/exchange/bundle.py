@@ -439,17 +439,28 @@ def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None
     return matches[0] if len(matches) == 1 else None
 
 
-def _attribute_origin(batch: RowBatch, source: SourceFile, manifests: Manifests, known: dict[str, str]) -> None:
-    """Organisation-wide settings exported on a server the path or manifest names keep that server as their origin:
-    an Edge server's Get-TransportConfig describes that Edge server, not the organisation. Otherwise they stay the
-    organisation's (no server)."""
+def _edge_servers(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> set[str]:
+    """Keys of the Edge servers Get-ExchangeServer lists."""
+    found: set[str] = set()
+    for _entry, _source, batch in batches:
+        if batch.spec.name == "exchange_server":
+            frame = batch.frame()
+            edge = _edge_from_roles(frame).fillna(False).to_numpy(dtype=bool)
+            found.update(key for name in frame.loc[edge, "Name"] if (key := servers.server_key(name)))
+    return found
+
+
+def _attribute_origin(batch: RowBatch, source: SourceFile, manifests: Manifests, edge: set[str]) -> None:
+    """Organisation-wide settings exported on an Edge server (the path or the manifest names it) keep that server as
+    their origin: an Edge server's Get-TransportConfig describes that server, not the organisation. Exported on any
+    other server, they are the organisation's, the same object wherever they were read (no server)."""
     manifest_server = (manifests.entry(source) or {}).get("server")
     if isinstance(manifest_server, str) and servers.server_key(manifest_server):
         origin: tuple[str, str] | None = (manifest_server, "manifest")
     else:
-        location = _hint_from_location(source, known)
+        location = _hint_from_location(source, dict.fromkeys(edge, ""))
         origin = (location, "path") if location else None
-    if origin is not None:
+    if origin is not None and servers.server_key(origin[0]) in edge:
         frame = batch.frame()
         frame["server_name"], frame["attributed_by"] = origin
 
@@ -460,9 +471,10 @@ def _attribute(
     problems: list[InputProblem],
 ) -> dict[str, str]:
     known = _known_servers(batches)
+    edge = _edge_servers(batches)
     for entry, source, batch in batches:
         if not batch.spec.per_server:
-            _attribute_origin(batch, source, manifests, known)
+            _attribute_origin(batch, source, manifests, edge)
             continue
         frame = batch.frame()
         by_session = (frame["attributed_by"] == "PSComputerName").fillna(False).to_numpy(dtype=bool)
@@ -557,11 +569,12 @@ def _edge_from_roles(frame: pd.DataFrame) -> pd.Series:
 
 
 def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
-    keys = ["server_key", "identity"] if spec.per_server else ["identity"]
-    if spec.identity_within:
-        keys.append(spec.identity_within)
-    elif frame["identity"].dropna().is_unique:  # the common case, decided by pyarrow without Python objects
+    if not spec.identity_within and frame["identity"].dropna().is_unique:  # the common case, decided by pyarrow
         return frame
+    # Per server: the server's own object. Organisation-wide: the organisation's (no server), or the settings of the
+    # Edge server they were exported on.
+    frame = frame.assign(_origin=frame["server_key"].astype("string").fillna(""))
+    keys = ["_origin", "identity", *([spec.identity_within] if spec.identity_within else [])]
     # Rows without an identity, or (per server) without a server, cannot be told to be the same object.
     has_identity = frame["identity"].notna() & (frame["server_key"].notna() if spec.per_server else True)
     # Ranked on the key columns alone: reordering the whole table is only worth it when something merges.
@@ -572,20 +585,16 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
     )
     duplicate = order.duplicated(subset=keys, keep="first") & has_identity.loc[order.index]
     if not duplicate.any():
-        return frame
+        return frame.drop(columns="_origin")
     ranked = frame.loc[order.index].assign(_rank=order["_rank"])
     canonical = [c.name for c in spec.columns if c.name in frame]
     dates = {c.name for c in spec.columns if c.dtype.startswith("datetime")}
     kept = ranked[~duplicate].set_index(keys)
     labels = ranked.index[~duplicate.to_numpy()]
-    label_of = (
-        {tuple(key): label for key, label in zip(kept.index, labels, strict=True)}
-        if len(keys) > 1
-        else {(key,): label for key, label in zip(kept.index, labels, strict=True)}
-    )
+    label_of = {tuple(key): label for key, label in zip(kept.index, labels, strict=True)}
     for _index, row in ranked[duplicate].iterrows():
         key = tuple(row[k] for k in keys)
-        winner = kept.loc[key] if len(keys) > 1 else kept.loc[key[0]]
+        winner = kept.loc[key]
         if isinstance(winner, pd.DataFrame):
             winner = winner.iloc[0]
         for column in canonical:  # what the richer export could not carry, the other one gives
@@ -611,7 +620,7 @@ def _merge_duplicates(spec: DatasetSpec, frame: pd.DataFrame, problems: list[Inp
                     f"duplicate of {winner['source_file']}:{winner['source_line']}; merged",
                 )
             )
-    return ranked[~duplicate].drop(columns="_rank").sort_index()
+    return ranked[~duplicate].drop(columns=["_rank", "_origin"]).sort_index()
 
 
 def _missing(value: Any) -> bool:

@@ -23,7 +23,7 @@ from analyzer.engine.powershell import is_inert
 from analyzer.exchange.catalog import BY_NAME
 from analyzer.japanese import in_japanese
 from analyzer.report import precompiled
-from analyzer.report.labels import labels, number, timestamp
+from analyzer.report.labels import labels, number, report_title, timestamp
 from analyzer.report.visible import visible
 
 ROWS_PER_RULE = 200
@@ -125,6 +125,7 @@ def render(report: dict[str, Any], language: str = "en", comparison: dict[str, A
     context = {
         "lang": language,
         "t": words,
+        "title": report_title(report, language),
         "titles": titles,
         "when": lambda text: timestamp(text, language),
         "num": lambda value: number(int(value)),

@@ -13,6 +13,7 @@ LANGUAGES = ("en", "ja")
 LABELS: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Exchange POP3/IMAP4 audit",
+        "title_baselines": "Exchange audit: POP3/IMAP4 and hardening baselines",
         "failing_rules": "Failing rules", "rule_counts": "Rules", "and_more": "… and {n} more (findings.csv / report.json list them all)",
         "evaluated_as_of": "Evaluated as of", "generated": "generated", "by": "by", "input_files": "input file(s)",
         "verdicts": "Verdicts", "intended": "Intended", "server": "server", "verdict": "verdict",
@@ -84,6 +85,7 @@ LABELS: dict[str, dict[str, Any]] = {
     },
     "ja": {
         "title": "Exchange POP3/IMAP4 監査レポート",
+        "title_baselines": "Exchange 監査レポート: POP3/IMAP4 とハードニング ベースライン",
         "failing_rules": "不合格のルール", "rule_counts": "ルール", "and_more": "… ほか {n} 件 (すべて findings.csv / report.json にあります)",
         "evaluated_as_of": "評価日", "generated": "作成", "by": "作成ツール", "input_files": "個の入力ファイル",
         "verdicts": "判定", "intended": "意図", "server": "サーバー", "verdict": "判定",
@@ -159,6 +161,12 @@ def labels(language: str) -> dict[str, Any]:
     if language not in LABELS:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
     return LABELS[language]
+
+
+def report_title(report: dict[str, Any], language: str) -> str:
+    """What the report is about: the POP3/IMAP4 question, and the baselines when the scan ran baseline packs."""
+    words = labels(language)
+    return str(words["title_baselines"] if report.get("frameworks") else words["title"])
 
 
 def timestamp(text: str, language: str) -> str:

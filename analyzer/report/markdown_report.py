@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from analyzer.japanese import in_japanese
-from analyzer.report.labels import labels, number, timestamp
+from analyzer.report.labels import labels, number, report_title, timestamp
 from analyzer.report.visible import visible
 
 OBJECTS_PER_RULE = 10  # the ticket gets the first few; the CSV has them all
@@ -130,7 +130,7 @@ def _inputs(report: dict[str, Any], t: dict[str, Any], japanese: bool = False) -
 def render(report: dict[str, Any], language: str = "en") -> dict[str, bytes]:
     t, tool = labels(language), report["tool"]
     head = [
-        f"# {t['title']}",
+        f"# {report_title(report, language)}",
         "",
         f"{t['evaluated_as_of']} {timestamp(report['as_of'], language)} · {t['generated']} "
         f"{timestamp(report['generated_at'], language)} · {tool['name']} {tool['version']}",

@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cryptography import x509
@@ -27,12 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from analyzer.exchange.sources import SYNTHETIC_NOTE, sha256_of
 from analyzer.readers.psvalues import PSDateTime
 from analyzer.synthetic import exchange_objects as ex
+from analyzer.synthetic import stig_sample
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES as CAS_TYPE_NAMES
 from analyzer.synthetic.cas_mailbox import cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.text_writers import CsvStyle, convert_to_json, export_csv, format_list
 
-SCENARIOS = ("healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats", "large")
+SCENARIOS = ("healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats", "stig-2019", "large")
 EXPORTED_AT = "2026-11-02T09:00:00Z"
 NOTE = "SYNTHETIC sample bundle made by exaudit (analyzer/synthetic/samples.py); no real organisation.\n"
 
@@ -295,6 +296,27 @@ def mixed_formats(folder: Path) -> None:
     _write(folder, files, None)
 
 
+def stig_2019(folder: Path) -> None:
+    """A Mailbox and an Edge server against the DISA STIGs (stig_sample.py), and the site plan beside the bundle (a
+    file inside it would be read as an export)."""
+    _ca, leaf = _ca_and_leaf(stig_sample.DOMAIN, ["EXCH01", "EDGE01"], dt.datetime(2028, 6, 30, tzinfo=dt.UTC))
+    everyone = set(range(6))  # the STIGs want POP3 and IMAP4 off: off for every mailbox too
+    mailboxes = _mailboxes(
+        6, disabled_pop=everyone, disabled_imap=everyone, domain=stig_sample.DOMAIN, servers=["EXCH01"]
+    )
+    files, entries = {}, []
+    for relative, (server, objects) in stig_sample.stig_2019_files(leaf, mailboxes).items():
+        files[relative] = clixml_bytes(objects)
+        entries.append(
+            {"path": relative, "cmdlet": PurePosixPath(relative).stem} | ({"server": server} if server else {})
+        )
+    manifest = {"synthetic": True, "organization": "Contoso", "exported_at": EXPORTED_AT,
+                "powershell_version": "5.1.17763.5830", "exchange_version": "Version 15.2 (Build 1544.4)",
+                "files": entries}  # fmt: skip
+    _write(folder, files, manifest)
+    (folder.parent / f"{folder.name}.plan.yaml").write_text(stig_sample.PLAN, encoding="utf-8", newline="\n")
+
+
 def write_sample(scenario: str, folder: Path, *, mailboxes: int = 100_000, mailbox_format: str = "clixml") -> None:
     if scenario == "healthy-2019":
         healthy_2019(folder)
@@ -304,6 +326,8 @@ def write_sample(scenario: str, folder: Path, *, mailboxes: int = 100_000, mailb
         mistakes_2016(folder, after_change=True)
     elif scenario == "mixed-formats":
         mixed_formats(folder)
+    elif scenario == "stig-2019":
+        stig_2019(folder)
     elif scenario == "large":
         healthy_2019(folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
     else:

@@ -21,18 +21,24 @@ GOLDEN = ROOT / "tests" / "data" / "golden"
 FILES = ("report.json", "report.html", "findings.csv", "results.csv", "summary.md", "junit.xml")
 
 
-@pytest.mark.parametrize("language", ["en", "ja"])
-def test_reports_match_the_golden_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str) -> None:
-    shutil.copytree(ROOT / "samples" / "mistakes-2016", tmp_path / "mistakes-2016")
+# The POP3/IMAP4 sample alone, and the STIG sample with its site plan (both baseline packs and the default one).
+@pytest.mark.parametrize(("sample", "language"), [("mistakes-2016", "en"), ("mistakes-2016", "ja"),
+                                                  ("stig-2019", "en"), ("stig-2019", "ja")])  # fmt: skip
+def test_reports_match_the_golden_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str, language: str
+) -> None:
+    shutil.copytree(ROOT / "samples" / sample, tmp_path / sample)
+    plan = ROOT / "samples" / f"{sample}.plan.yaml"
+    policy = ["--policy", str(shutil.copy(plan, tmp_path / plan.name))] if plan.exists() else []
     monkeypatch.chdir(tmp_path)  # input paths in the reports are then relative and the same on every machine
     result = CliRunner().invoke(
         app,
-        ["scan", "mistakes-2016", "--as-of", "2026-11-27", "--out", "out", "--quiet", "--lang", language,
+        ["scan", sample, *policy, "--as-of", "2026-11-27", "--out", "out", "--quiet", "--lang", language,
          "-f", "html,csv,json,md,junit"],
         env={"SOURCE_DATE_EPOCH": "1795000000"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    expected_dir = GOLDEN / f"mistakes-2016-{language}"
+    expected_dir = GOLDEN / f"{sample}-{language}"
     if _updating():
         rewritten = []
         for name in FILES:

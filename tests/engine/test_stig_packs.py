@@ -93,3 +93,14 @@ def test_rules_apply_to_their_role_on_exchange_2019_and_se_with_the_severity_of_
         most_severe = min((str(c["cat"]) for c in rule.controls), key=len)  # "I" before "II" before "III"
         assert rule.severity == SEVERITY[most_severe], rule.id
         assert rule.id == rule.controls[0]["id"], "a rule is named after the first STIG ID it decides"
+
+
+def test_a_parameter_name_means_one_thing_in_every_shipped_rule() -> None:
+    """A policy file's `params:` sets a name for every rule that declares it: two rules may share a name only when
+    they mean the same value (same type, default and site-value status) — the Edge server's 5-minute connection
+    timeout is not the Mailbox server's 10 minutes, nor its allowed services the Mailbox server's."""
+    meanings: dict[str, set[tuple[str, str, bool]]] = {}
+    for rule in load_rules([packaged_rules()]):
+        for name, param in rule.params.items():
+            meanings.setdefault(name, set()).add((param.type, repr(param.default), param.site_value))
+    assert {name: sorted(found) for name, found in meanings.items() if len(found) > 1} == {}

@@ -478,7 +478,8 @@ class _Evaluator:
     # -- outcomes -------------------------------------------------------------------------------------------
     def result(self, findings: list[Finding], evaluated: int, empty_outcome: str | None = None) -> RuleResult:
         # Findings arrive ordered (bulk ones by server and object, in pandas); their order is deterministic.
-        if empty_outcome is not None:
+        # Nothing in scope is a pass only when the input was whole: a server in scope exported no rows at all.
+        if empty_outcome is not None and not (empty_outcome == "pass" and self.incomplete):
             return RuleResult(
                 self.rule.id,
                 empty_outcome,
@@ -502,14 +503,16 @@ class _Evaluator:
             )
         if self.incomplete:  # before the notes: a pass on incomplete input is never given, with or without them
             files, files_ja = (", ".join(sorted(set(sources))) for sources in (self.incomplete, self.incomplete_ja))
-            return RuleResult(
-                self.rule.id,
-                "not_evaluated",
-                f"would pass, but the input may be incomplete: {files}",
-                (),
-                evaluated,
-                reason_ja=f"合格になりますが、入力が不完全な可能性があります: {files_ja}",
+            english, japanese = (
+                ("would pass, but the input may be incomplete", "合格になりますが、入力が不完全な可能性があります")
+                if empty_outcome is None
+                else (
+                    "nothing in scope to judge, and the input may be incomplete",
+                    "判定する対象がなく、入力が不完全な可能性があります",
+                )
             )
+            return RuleResult(self.rule.id, "not_evaluated", f"{english}: {files}", (), evaluated,
+                              reason_ja=f"{japanese}: {files_ja}")  # fmt: skip
         return RuleResult(self.rule.id, "pass", notes, (), evaluated, reason_ja=notes_ja)
 
     def finding(self, outcome: str, dataset: str, row: Mapping[str, Any], fields: list[str], expected: str,

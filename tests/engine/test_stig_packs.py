@@ -4,13 +4,17 @@ against the fact table and against DISA's own XCCDF files, so a Vuln missed, dup
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
 
 from analyzer.baselines.xccdf import read_xccdf
+from analyzer.engine.evaluate import Evidence, evaluate_rules
 from analyzer.engine.loader import Rule, load_rules
 from analyzer.engine.packs import read_pack
+from analyzer.exchange.bundle import load_bundle
 from analyzer.pipeline import packaged_rules
 
 REFERENCE = Path(__file__).parents[1] / "data" / "reference"
@@ -104,3 +108,35 @@ def test_a_parameter_name_means_one_thing_in_every_shipped_rule() -> None:
         for name, param in rule.params.items():
             meanings.setdefault(name, set()).add((param.type, repr(param.default), param.site_value))
     assert {name: sorted(found) for name, found in meanings.items() if len(found) > 1} == {}
+
+
+REAL = Path(__file__).parents[1] / "data" / "real" / "microsoft__CSS-Exchange"
+LAB_E19 = "Diagnostics__HealthChecker__Tests__DataCollection__E19__Exchange__{}.xml"
+
+
+def test_the_mailbox_stig_on_real_exchange_2019_exports(tmp_path: Path) -> None:
+    """A lab Exchange 2019 server as HealthChecker's test data exported it (real Export-Clixml files): the values the
+    lab really has decide the items, and receive connectors exported from another machine leave the server's
+    connector items not_evaluated, never passed over nothing."""
+    for name in ("GetExchangeServer", "GetOrganizationConfig", "GetOwaVirtualDirectory", "GetReceiveConnector",
+                 "GetSendConnector", "GetAcceptedDomain", "GetExchangeCertificate"):  # fmt: skip
+        shutil.copy(REAL / LAB_E19.format(name), tmp_path)
+    bundle = load_bundle([tmp_path])
+    evidence = Evidence(bundle.datasets, bundle.servers, dt.datetime(2026, 11, 27, tzinfo=dt.UTC))
+    results = {
+        r.rule_id: r for r in evaluate_rules(load_rules([packaged_rules() / "stig-exchange-2019-mailbox"]), evidence)
+    }
+    outcomes = {rule_id: results[rule_id].outcome for rule_id in (
+        "EX19-MB-000008",  # FormsAuthentication false in the lab
+        "EX19-MB-000020",  # WindowsAuthentication false
+        "EX19-MB-000063",  # ErrorReportingEnabled true
+        "EX19-MB-000064",  # CustomerFeedbackEnabled true
+        "EX19-MB-000132",  # the send connector's idle timeout is the default 10 minutes
+        "EX19-MB-000233",  # no TlsAuthLevel on the send connector
+        "EX19-MB-000232",  # the receive connectors are WIN-CTD3L0RGEN4's, not SOLO-E19A's
+    )}  # fmt: skip
+    assert outcomes == {"EX19-MB-000008": "pass", "EX19-MB-000020": "fail", "EX19-MB-000063": "fail",
+                        "EX19-MB-000064": "fail", "EX19-MB-000132": "pass", "EX19-MB-000233": "fail",
+                        "EX19-MB-000232": "not_evaluated"}  # fmt: skip
+    assert "no receive_connector rows for SOLO-E19A" in str(results["EX19-MB-000232"].reason)
+    assert results["EX19-MB-000008"].evaluated == 1

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, has_role, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
-from analyzer.engine.packs import packaged_packs, selected
+from analyzer.engine.packs import PACK_FILE, packaged_packs, read_pack, selected
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
@@ -171,7 +171,13 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
         shipped = path.parent == packaged_rules()
         label = f"exaudit:{path.name}" if shipped else str(path)  # the same on every machine
-        sets.append({"path": label, "version": __version__, "sha256": digest.hexdigest()})
+        entry = {"path": label, "version": __version__, "sha256": digest.hexdigest()}
+        if (path / PACK_FILE).is_file():  # a pack: what it judges against, and how much of it
+            pack = read_pack(path)
+            found = {"framework": pack.framework, "framework_version": pack.version, "coverage": pack.coverage,
+                     "coverage_ja": pack.coverage_ja}  # fmt: skip
+            entry.update({key: value for key, value in found.items() if value})
+        sets.append(entry)
     return sets
 
 

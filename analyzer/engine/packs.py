@@ -30,6 +30,8 @@ class Pack:
     title_ja: str | None = None
     framework: str | None = None
     version: str | None = None
+    coverage: str | None = None  # what part of the baseline the pack holds (a partial pack says so)
+    coverage_ja: str | None = None
 
 
 @cache
@@ -54,7 +56,8 @@ def read_pack(folder: Path) -> Pack:
         if content is not None:
             rule_cache.store(content, data, "pack")
     return Pack(data["name"], data["title"], " ".join(data["description"].split()), data["default"], folder,
-                data.get("title_ja"), data.get("framework"), data.get("version"))  # fmt: skip
+                data.get("title_ja"), data.get("framework"), data.get("version"), data.get("coverage"),
+                data.get("coverage_ja"))  # fmt: skip
 
 
 def packaged_packs(root: Path) -> list[Pack]:

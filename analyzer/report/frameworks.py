@@ -53,3 +53,14 @@ def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "passing_share": round(counts["pass"] / decided, 4) if decided else None,
         })  # fmt: skip
     return views
+
+
+def with_coverage(views: list[dict[str, Any]], rulesets: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Each view with what part of its baseline the packs hold (`coverage` in pack.yaml), so a partial pack's
+    results are never read as the whole benchmark."""
+    by_framework = {(s.get("framework"), s.get("framework_version")): s for s in rulesets if s.get("coverage")}
+    for view in views:
+        found = by_framework.get((view["framework"], view["version"]))
+        if found:
+            view.update({key: found[key] for key in ("coverage", "coverage_ja") if key in found})
+    return views

@@ -17,7 +17,7 @@ from analyzer.exchange.sources import SYNTHETIC_NOTE
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
 from analyzer.pipeline import Scan
-from analyzer.report.frameworks import framework_views
+from analyzer.report.frameworks import framework_views, with_coverage
 
 
 def _finding(finding: Finding, rule: Rule) -> dict[str, Any]:
@@ -101,7 +101,8 @@ def build(scan: Scan) -> dict[str, Any]:
         "waivers": scan.waivers,
         "results": results,
         "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
-        "frameworks": framework_views(results),  # the results by baseline control (STIG, CIS), where rules name them
+        # The results by baseline control (STIG, CIS), where rules name them, with what part of it the packs hold.
+        "frameworks": with_coverage(framework_views(results), scan.rulesets),
         # Every object of every dataset, by key: what lets `exaudit diff` tell "fixed" from "gone".
         "objects": {
             name: sorted(set(object_keys(name, dataset.frame["server_key"], dataset.frame["identity"])))

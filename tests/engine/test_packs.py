@@ -68,6 +68,7 @@ def _scan(out: Path, *args: str) -> dict[str, Any]:
 def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> None:
     packs = packaged_packs(ROOT / "rules")
     assert [(p.name, p.default) for p in packs] == [
+        ("cis-exchange-2019", False),
         ("pop-imap", True),
         ("stig-exchange-2019-edge", False),
         ("stig-exchange-2019-mailbox", False),
@@ -76,12 +77,18 @@ def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> 
     assert listed.exit_code == 0
     shown = {pack["name"]: pack for pack in json.loads(listed.output)}
     assert shown["pop-imap"] == {"name": "pop-imap", "default": True, "framework": None, "version": None,
-                                 "rules": 42, "title": packs[0].title}  # fmt: skip
+                                 "rules": 42, "title": packs[1].title}  # fmt: skip
     edge, mailbox = shown["stig-exchange-2019-edge"], shown["stig-exchange-2019-mailbox"]
     assert (edge["framework"], edge["version"], edge["rules"]) == (
         "DISA STIG Microsoft Exchange 2019 Edge Server",
         "V2R2",
         65,
+    )
+    cis = shown["cis-exchange-2019"]
+    assert (cis["framework"], cis["version"], cis["rules"]) == (
+        "CIS Microsoft Exchange Server 2019 Benchmark",
+        "v1.0.0",
+        38,
     )
     assert (mailbox["framework"], mailbox["version"], mailbox["rules"]) == (
         "DISA STIG Microsoft Exchange 2019 Mailbox Server",
@@ -125,3 +132,20 @@ def test_a_broken_pack_file_is_a_located_error(tmp_path: Path, text: str, messag
     with pytest.raises(RuleError, match=message) as raised:
         read_pack(folder)
     assert raised.value.path.endswith("pack.yaml")
+
+
+def test_a_partial_pack_says_so_beside_its_results(tmp_path: Path) -> None:
+    report = _scan(tmp_path / "cis", "--pack", "cis-exchange-2019", "--pack", "stig-exchange-2019-mailbox")
+    views = {view["framework"]: view for view in report["frameworks"]}
+    cis = views["CIS Microsoft Exchange Server 2019 Benchmark"]
+    assert cis["coverage"].startswith("A partial pack: 38 recommendations") and "38" in cis["coverage_ja"]
+    assert "coverage" not in views["DISA STIG Microsoft Exchange 2019 Mailbox Server"]  # a whole STIG says nothing
+    html = _html(tmp_path / "cis-html")
+    assert "A partial pack: 38 recommendations" in html
+
+
+def _html(out: Path) -> str:
+    result = runner.invoke(app, ["scan", "--demo", "--as-of", "2026-11-27", "-f", "html", "--out", str(out),
+                                 "--pack", "cis-exchange-2019"], env=ENV)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return (out / "report.html").read_text(encoding="utf-8")

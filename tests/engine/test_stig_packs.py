@@ -140,3 +140,30 @@ def test_the_mailbox_stig_on_real_exchange_2019_exports(tmp_path: Path) -> None:
                         "EX19-MB-000232": "not_evaluated"}  # fmt: skip
     assert "no receive_connector rows for SOLO-E19A" in str(results["EX19-MB-000232"].reason)
     assert results["EX19-MB-000008"].evaluated == 1
+
+
+def test_the_cis_pack_holds_each_identified_recommendation_once_and_says_it_is_partial() -> None:
+    """Every numbered recommendation of the fact table's CIS list (§3) once, with its level; the pack states that it
+    is partial, and the report carries that statement beside the framework's results."""
+    text = (REFERENCE / "compliance-sources.md").read_text(encoding="utf-8")
+    start = text.index("## 3. CIS")
+    rows = [
+        [c.strip() for c in line.split("|")[1:-1]] for line in text[start : text.index("\n## 4", start)].splitlines()
+    ]
+    identified = {row[0]: row[1] for row in rows if row and row[0][:1].isdigit()}  # "2.1.1": "L1 Mailbox"
+    rules = load_rules([packaged_rules() / "cis-exchange-2019"])
+    found: dict[str, int] = {}
+    for rule in rules:
+        for control in rule.controls:
+            assert (
+                control["framework"] == "CIS Microsoft Exchange Server 2019 Benchmark"
+                and control["version"] == "v1.0.0"
+            )
+            assert str(control["id"]) not in found, control["id"]
+            found[str(control["id"])] = int(control["level"])
+    assert {section: f"L{level}" for section, level in found.items()} == {
+        section: profile.split()[0] for section, profile in identified.items()
+    }
+    pack = read_pack(packaged_rules() / "cis-exchange-2019")
+    assert pack.coverage and "partial" in pack.coverage and f"{len(found)} " in pack.coverage
+    assert f"{len(found)} identified items" in pack.title

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from analyzer.exchange import values as v
-from analyzer.exchange.datasets.spec import AD_OBJECT, Column, DatasetSpec, boolean, integer, text, text_list
+from analyzer.exchange.cells import as_int
+from analyzer.exchange.datasets.spec import (
+    AD_OBJECT,
+    Column,
+    DatasetSpec,
+    boolean,
+    duration,
+    integer,
+    limit,
+    text,
+    text_list,
+)
 
 _POP_IMAP_COLUMNS: tuple[Column, ...] = (
     text("Name"),
@@ -70,6 +81,7 @@ OWA_VIRTUAL_DIRECTORY = DatasetSpec(
         text("Server"),
         text("InternalUrl"),  # a Uri: rules look at its scheme (https)
         text("ExternalUrl"),
+        boolean("SMimeEnabled"),
         boolean("FormsAuthentication"),
         boolean("WindowsAuthentication"),
         boolean("BasicAuthentication"),
@@ -165,10 +177,15 @@ MOBILE_DEVICE_MAILBOX_POLICY = DatasetSpec(
         boolean("PasswordEnabled"),
         boolean("AllowSimplePassword"),
         boolean("AlphanumericPasswordRequired"),
-        integer("MinPasswordLength"),
+        Column("MinPasswordLength", as_int, "Int64", unset_is_a_value=True),  # $null: no minimum
         boolean("DeviceEncryptionEnabled"),
         boolean("RequireDeviceEncryption"),
         boolean("AllowNonProvisionableDevices"),
+        integer("PasswordHistory"),
+        limit("MaxPasswordFailedAttempts"),  # Unlimited: never wiped or locked
+        duration("PasswordExpiration"),  # Unlimited: never expires
+        duration("DevicePolicyRefreshInterval"),
+        duration("MaxInactivityTimeLock"),
         *AD_OBJECT,
     ),
     identity=("Guid", "DistinguishedName", "Identity", "Name"),

@@ -115,7 +115,7 @@ TRANSPORT_SERVICE = DatasetSpec(
         text("MessageTrackingLogPath"),
         text("ReceiveProtocolLogPath"),
         text("SendProtocolLogPath"),
-        text("PickupDirectoryPath"),
+        optional_text("PickupDirectoryPath"),  # $null: no pickup directory
         # Which DNS servers the transport service resolves with: a network adapter's, or a list of its own.
         boolean("ExternalDNSAdapterEnabled"),
         optional_text("ExternalDNSAdapterGuid"),

@@ -413,7 +413,13 @@ class _Evaluator:
                 self.context.by_day.add(actual)
                 self.notes.append(found.local_time[actual])
             column = spec.column(actual)
-            if len(frame) and frame[actual].isna().all() and column is not None and not column.unset_is_a_value:
+            exported = actual in found.exported or column is None or not found.exported
+            if (
+                len(frame)
+                and frame[actual].isna().all()
+                and column is not None
+                and (not column.unset_is_a_value or not exported)
+            ):
                 if actual in found.unreadable:
                     raise _NotEvaluated(
                         f"{dataset}.{actual} could not be read: {found.unreadable[actual]}",

@@ -82,6 +82,9 @@ class Dataset:
     local_time: dict[str, str] = field(default_factory=dict)  # date columns in the exporter's local time, and why
     unreadable: dict[str, str] = field(default_factory=dict)  # columns with unreadable cells: the first one
     reasons: dict[str, str] = field(default_factory=dict)  # an untrusted source → why
+    # Canonical columns some input carried at all: a setting whose $null is a value (no banner) is still unknown
+    # where no export had the property (a Select-Object that left it out).
+    exported: frozenset[str] = frozenset()
 
     def described_sources(self, words: Callable[[str], str] = str) -> list[str]:
         """The untrusted sources, each with why (worded by `words`: Japanese, for one), for a rule's reason."""
@@ -525,7 +528,9 @@ def _build_datasets(
         lossy: dict[str, str] = {}
         local_time: dict[str, str] = {}
         unreadable: dict[str, str] = {}
+        exported: set[str] = set()
         for entry, batch in parts:
+            exported |= batch.exported
             frame = batch.frame()
             frame["source_format"] = entry.format
             frames.append(frame)
@@ -558,6 +563,7 @@ def _build_datasets(
             local_time=local_time,
             unreadable=unreadable,
             reasons=reasons,
+            exported=frozenset(exported),
         )
     return datasets
 

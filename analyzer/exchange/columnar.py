@@ -78,6 +78,7 @@ def normalise_slices(slices: Iterable[ColumnSlice], *, path: str) -> Iterator[tu
 def _columns(spec: DatasetSpec, piece: ColumnSlice, batch: RowBatch, path: str) -> dict[str, Any]:
     rows = len(piece)
     plan = plan_for(spec, list(piece.columns))
+    batch.exported.update(column.name for column, _source in plan.columns)
     out: dict[str, Any] = {name: [None] * rows for name in batch.template}
     parsed: dict[str, _Parsed] = {}
     lossy = {name.lower(): reason for name, reason in piece.lossy.items()}

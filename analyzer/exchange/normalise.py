@@ -107,6 +107,7 @@ class RowBatch:
     type_names: set[str] = field(default_factory=set)  # for records of no dataset: what they were
     deferred_dates: list[DeferredDate] = field(default_factory=list)  # culture dates, read once the file is
     local_time: dict[str, str] = field(default_factory=dict)  # date columns left in local time, and why
+    exported: set[str] = field(default_factory=set)  # canonical columns some record of the file carried at all
     date_order: str | None = None  # how the file's day/month order was decided, when its dates needed one
     _path: str = ""  # the file, once `summarise` has named it
     _problem_counts: dict[str, int] = field(default_factory=dict)
@@ -206,6 +207,7 @@ class RowBatch:
         self.deferred_dates.extend(replace(d, index=d.index + index_offset) for d in later.deferred_dates)
         self.count += later.count
         self.type_names |= later.type_names
+        self.exported |= later.exported
         for column, reason in later.lossy.items():
             self.lossy.setdefault(column, reason)
         for column, problem in zip(later._problem_columns, later.problems, strict=True):
@@ -455,6 +457,7 @@ def _row(
     plan = plans.get((spec.name, names))
     if plan is None:
         plan = plans[(spec.name, names)] = plan_for(spec, names)
+        batch.exported.update(column.name for column, _source in plan.columns)
     lossy = {name.lower(): reason for name, reason in record.lossy.items()} if record.lossy else None
     row = batch.template.copy()
     deferred: list[tuple[str, str]] = []

@@ -208,7 +208,7 @@ def edge_server_files(leaf: bytes) -> dict[str, list[ExchangeObject]]:
         "Get-AcceptedDomain.xml": [_obj("accepted_domain", {"Name": DOMAIN, "Identity": DOMAIN, "DomainName": DOMAIN,
                                         "DomainType": "Authoritative", "Default": True})],
         "Get-OrganizationConfig.xml": [_obj("organization_config", {"Name": "Edge", "Identity": "Edge",
-                                            "CustomerFeedbackEnabled": False, "Guid": ex._guid("org", server)})],
+                                            "CustomerFeedbackEnabled": False, "DefaultAuthenticationPolicy": None, "Guid": ex._guid("org", server)})],
         **_filters(reputation=True),
         **_host(server, policy="Unrestricted"),
     }  # fmt: skip
@@ -243,7 +243,7 @@ def organisation_files(mailboxes: list[ExchangeObject]) -> dict[str, list[Exchan
                                    _server("EDGE01", edge=True, error_reporting=True)],
         "Get-CASMailbox.xml": mailboxes,
         "Get-OrganizationConfig.xml": [_obj("organization_config", {"Name": "Contoso", "Identity": "Contoso",
-                                            "CustomerFeedbackEnabled": False, "Guid": ex._guid("org", "Contoso")})],
+                                            "CustomerFeedbackEnabled": False, "DefaultAuthenticationPolicy": None, "Guid": ex._guid("org", "Contoso")})],
         "Get-AdminAuditLogConfig.xml": [_obj("admin_audit_log_config", {"Name": "Admin Audit Log Settings",
                                              "AdminAuditLogEnabled": True, "AdminAuditLogParameters": ex._strings(["*"]),
                                              "AdminAuditLogCmdlets": ex._strings(["*"])})],

@@ -209,3 +209,17 @@ def test_a_server_in_scope_without_rows_makes_a_pass_not_evaluated(tmp_path: Pat
             "expect": {"outcome": "pass"}}  # fmt: skip
     detail = run_case(rule, case).detail
     assert detail.startswith("outcome not_evaluated") and "no rpc_client_access rows for EXCH02" in detail
+
+
+def test_a_setting_whose_null_is_a_value_is_still_unknown_where_no_export_had_the_property() -> None:
+    """A Get-Mailbox export without the forwarding properties (a Select-Object that left them out) says nothing
+    about forwarding: the STIG item is not_evaluated, not 'nobody forwards, not applicable'."""
+    from analyzer.engine.loader import load_rule as load
+
+    rule = load(Path(__file__).resolve().parents[2] / "rules" / "stig-exchange-2019-mailbox" / "ex19-mb-000116.yaml")
+    mailbox = {"Name": "bob", "PrimarySmtpAddress": "bob@contoso.mil", "RecipientTypeDetails": "UserMailbox",
+               "Database": "DB01"}  # fmt: skip
+    params = {"authorised_forwarders": ["ann@contoso.mil"]}
+    assert _result(rule, {"exchange_server": [MAILBOX], "mailbox": [mailbox]}, params) == "not_evaluated"
+    exported = {**mailbox, "ForwardingAddress": None, "ForwardingSmtpAddress": None}
+    assert _result(rule, {"exchange_server": [MAILBOX], "mailbox": [exported]}, params) == "not_applicable"

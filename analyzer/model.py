@@ -150,3 +150,5 @@ class RuleResult:
     findings: tuple[Finding, ...]
     evaluated: int = 0
     reason_ja: str | None = None  # the reason in Japanese, where the engine words it (values stay as read)
+    scope: tuple[str, ...] = ()  # the servers the result speaks for (server keys)
+    absent: tuple[str, ...] = ()  # those of them whose rows may be missing: none exported, or an input damaged

@@ -9,6 +9,7 @@ input turns a would-be pass into `not_evaluated`, with the reason and the cmdlet
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -333,6 +334,7 @@ def evaluate_rules(rules: Sequence[Rule], evidence: Evidence) -> list[RuleResult
 
 def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
     """The rule's result; a rule that breaks gives `error` and the run goes on."""
+    evaluator: _Evaluator | None = None
     try:
         params = resolve_params(rule, evidence.overrides)
         unset = [name for name, param in rule.params.items() if param.site_value and params[name] is None]
@@ -345,13 +347,25 @@ def evaluate_rule(rule: Rule, evidence: Evidence) -> RuleResult:
             if waiting is not None:  # no server list to scope by: the item still waits for a person
                 return waiting
             raise
-        return waiting or evaluator.run()
+        return _with_servers(waiting or evaluator.run(), evaluator)
     except _NotEvaluated as reason:
-        return RuleResult(rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja)
+        return _with_servers(RuleResult(rule.id, "not_evaluated", str(reason), (), reason_ja=reason.ja), evaluator)
     except _NotApplicable as reason:
         return RuleResult(rule.id, "not_applicable", str(reason), (), reason_ja=reason.ja)
     except Exception as error:
-        return RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ())
+        return _with_servers(RuleResult(rule.id, "error", f"{type(error).__name__}: {error}", ()), evaluator)
+
+
+def _with_servers(result: RuleResult, evaluator: _Evaluator | None) -> RuleResult:
+    """The result with the servers it speaks for — the rule's scope, or every server when it names none — and those
+    of them no export had a row for, from which each server's own outcome follows (`server_outcomes`)."""
+    if evaluator is None:
+        return result
+    servers = evaluator.evidence.servers
+    everyone = set(servers["server_key"].dropna()) if len(servers) else set()
+    scope = evaluator.scope if evaluator.scope is not None else everyone
+    unsure = scope if evaluator.damaged else evaluator.absent  # a damaged input could hold any server's rows
+    return dataclasses.replace(result, scope=tuple(sorted(scope)), absent=tuple(sorted(unsure)))
 
 
 def _waiting_for_a_person(rule: Rule, unset_site_values: list[str]) -> RuleResult | None:
@@ -384,6 +398,8 @@ class _Evaluator:
             )
         self.incomplete: list[str] = []
         self.incomplete_ja: list[str] = []
+        self.absent: set[str] = set()  # servers in scope with no row in a per-server dataset the rule read
+        self.damaged = False  # an input the rule read was damaged, cut off or not read: no server's pass is sure
         self.notes: list[str] = []  # facts about the evaluation a reader of the result should know
         self.names = _names_in(rule)
         # Templates may name the rule's parameters too (`-LoginType {login_type}`).
@@ -429,10 +445,13 @@ class _Evaluator:
                     f"{dataset}.{actual} is not in the export; export it with {spec.cmdlet}",
                     f"{dataset}.{actual} がエクスポートにありません。{spec.cmdlet} でエクスポートしてください",
                 )
-        self.incomplete.extend(found.described_sources())
+        damaged = found.described_sources()
+        self.incomplete.extend(damaged)
         self.incomplete_ja.extend(found.described_sources(in_japanese))
-        if self.scope is not None and spec.per_server:
-            frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
+        self.damaged = self.damaged or bool(damaged)
+        if spec.per_server:
+            if self.scope is not None:
+                frame = self.rows_where(frame, frame["server_key"].isin(self.scope).to_numpy(dtype=bool))
             self.note_servers_without_rows(dataset, frame)
         elif self.scope is not None and not spec.about_edge and len(frame):
             frame = self.rows_where(frame, self.organisation_rows(frame["server_key"]))
@@ -449,8 +468,15 @@ class _Evaluator:
 
     def note_servers_without_rows(self, dataset: str, frame: pd.DataFrame) -> None:
         """A server in scope with no row at all in a per-server dataset was not exported, not judged: a pass over
-        the servers that were is then no pass for the bundle."""
-        absent = sorted((self.scope or set()) - set(frame["server_key"].dropna()))
+        the servers that were is then no pass for the bundle. A rule that names no role or product speaks for every
+        server: such a server is not judged in its own outcome (`server_outcomes`), the rule's stays as it was."""
+        present = set(frame["server_key"].dropna())
+        if self.scope is None:
+            servers = self.evidence.servers
+            self.absent.update(set(servers["server_key"].dropna()) - present if len(servers) else set())
+            return
+        absent = sorted(self.scope - present)
+        self.absent.update(absent)
         if absent:
             names = ", ".join(absent)
             self.incomplete.append(f"no {dataset} rows for {names}")

@@ -13,6 +13,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.engine.fingerprints import object_keys
 from analyzer.engine.loader import Rule
+from analyzer.engine.server_outcomes import server_outcomes
 from analyzer.exchange.sources import SYNTHETIC_NOTE
 from analyzer.inventory import inventory
 from analyzer.model import OUTCOMES, Finding
@@ -64,6 +65,7 @@ def build(scan: Scan) -> dict[str, Any]:
             "reason": result.reason,
             "reason_ja": result.reason_ja,
             "evaluated": result.evaluated,
+            "servers": server_outcomes(result),  # each server's own outcome (a checklist is per server)
             "controls": list(rules[result.rule_id].controls),
             "findings": [_finding(f, rules[result.rule_id]) for f in result.findings],
         }

@@ -88,8 +88,10 @@ def _rules(report: dict[str, Any]) -> list[dict[str, Any]]:
         findings = result["findings"]
         servers = sorted({f["server"] for f in findings if f["server"]})
         frameworks = sorted({framework[(c["framework"], c["version"])] for c in result.get("controls", [])})
+        own = result.get("servers", {})  # each server's own outcome: shown where the servers differ
+        by_server = own if len(set(own.values())) > 1 else {}
         shown.append({**result, "shown": findings[:ROWS_PER_RULE], "total": len(findings), "servers": servers,
-                      "frameworks": frameworks})  # fmt: skip
+                      "frameworks": frameworks, "by_server": by_server})  # fmt: skip
     return sorted(shown, key=lambda r: (outcome.get(r["outcome"], 9), severity[r["severity"]], r["rule_id"]))
 
 

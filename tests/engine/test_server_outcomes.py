@@ -66,3 +66,16 @@ def test_a_server_with_no_export_of_a_rules_dataset_is_not_passed_in_its_own_out
     assert by_rule["POP-SEC-002"]["servers"] == {"EX16A": "pass", "EX16B": "not_evaluated"}
     assert by_rule["POP-SEC-001"]["servers"] == {"EX16A": "fail", "EX16B": "not_evaluated"}
     assert by_rule["POP-SVC-001"]["servers"] == {"EX16A": "fail", "EX16B": "pass"}  # services were exported for both
+
+
+def test_the_html_report_shows_each_servers_outcome_where_they_differ(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "samples" / "mistakes-2016", tmp_path / "mistakes-2016")
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "mistakes-2016"), "--as-of", "2026-11-27", "-f", "html",
+                                      "--out", str(tmp_path / "out"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    card = page[page.index('id="rule-POP-SEC-002"') :]
+    card = card[: card.index("</article>")]
+    assert 'By server: <span class="outcome-pass">EX16A pass</span> · <span class="outcome-not_evaluated">EX16B' in card
+    everywhere = page[page.index('id="rule-EXS-VER-001"') :]
+    assert "By server" not in everywhere[: everywhere.index("</article>")]  # the same on every server: not repeated

@@ -144,6 +144,9 @@ def _safety(
                 states[finding.server] = "at_risk"
             elif finding.server in states and states[finding.server] == "secure":
                 states[finding.server] = "unknown"
+        for server in result.absent:  # no export had its rows (or one was damaged): its safety is not known
+            if states.get(server) == "secure":
+                states[server] = "unknown"
     if not in_play:
         status, why, why_ja = "unknown", "no safety check applies", "適用できる安全性のチェックがありません"
     elif any(result.outcome == "fail" for _rule, result in in_play):
@@ -190,6 +193,10 @@ def _server_states(pairs: list[tuple[Rule, RuleResult]], servers: Sequence[str])
                 states[finding.server] = "not_ready"
             elif finding.outcome == "not_evaluated" and states[finding.server] == "ready":
                 states[finding.server] = "unknown" if rule.verdict["role"] == "required" else "ready"
+        if rule.verdict["role"] == "required" and rule.verdict.get("measures") != "mailboxes":
+            for server in result.absent:  # a required server check without this server's rows
+                if states.get(server) == "ready":
+                    states[server] = "unknown"
     return states
 
 

@@ -79,3 +79,14 @@ def test_the_html_report_shows_each_servers_outcome_where_they_differ(tmp_path: 
     assert 'By server: <span class="outcome-pass">EX16A pass</span> · <span class="outcome-not_evaluated">EX16B' in card
     everywhere = page[page.index('id="rule-EXS-VER-001"') :]
     assert "By server" not in everywhere[: everywhere.index("</article>")]  # the same on every server: not repeated
+
+
+def test_a_server_whose_settings_were_not_exported_is_never_called_secure_or_ready(tmp_path: Path) -> None:
+    """mistakes-2016-after: the POP3 settings were exported for EX16A only. EX16B's own POP3 answers are unknown,
+    not the 'secure' and 'ready' that nothing was checked for (it was called secure before per-server outcomes)."""
+    result = CliRunner().invoke(app, ["scan", str(ROOT / "samples" / "mistakes-2016-after"), "--as-of", "2025-06-01",
+                                      "-f", "json", "--out", str(tmp_path / "out"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pop3 = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["verdicts"]["pop3"]
+    assert pop3["servers"]["EX16B"] == "unknown" and pop3["safety"]["servers"]["EX16B"] == "unknown"
+    assert pop3["servers"]["EX16A"] == "ready"

@@ -159,6 +159,10 @@ def _safety(
         )
     else:
         status, why, why_ja = "secure", "every safety check passed", "安全性のチェックはすべて合格しました"
+    unseen = sorted(server for server, state in states.items() if state == "unknown")
+    if status == "secure" and unseen:  # the organisation is no safer than a server whose settings nobody read
+        status, why = "unknown", f"every safety check passed on the servers it could read, not on {', '.join(unseen)}"
+        why_ja = f"読み取れたサーバーでは安全性のチェックはすべて合格しましたが、{', '.join(unseen)} は判定できません"
     degraded = _degraded_inputs([rule for rule, _result in in_play], health)
     if degraded and status in _GOOD_NEWS:
         status, why = "unknown", f"{why}, but an input it depends on is damaged, cut off or lossy"

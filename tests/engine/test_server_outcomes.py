@@ -90,3 +90,18 @@ def test_a_server_whose_settings_were_not_exported_is_never_called_secure_or_rea
     pop3 = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["verdicts"]["pop3"]
     assert pop3["servers"]["EX16B"] == "unknown" and pop3["safety"]["servers"]["EX16B"] == "unknown"
     assert pop3["servers"]["EX16A"] == "ready"
+
+
+def test_the_organisation_is_never_called_secure_while_a_servers_settings_were_not_read(tmp_path: Path) -> None:
+    """healthy-2019 with EXCH02's Get-PopSettings left out (and no manifest to say it was meant to be there): every
+    safety check passes on EXCH01, but POP3 safety is unknown, naming EXCH02 — it was 'secure' before."""
+    bundle = tmp_path / "healthy"
+    shutil.copytree(ROOT / "samples" / "healthy-2019", bundle)
+    (bundle / "EXCH02" / "Get-PopSettings.xml").unlink()
+    (bundle / "manifest.json").unlink()
+    result = CliRunner().invoke(app, ["scan", str(bundle), "--as-of", "2025-06-01", "-f", "json", "--out",
+                                      str(tmp_path / "out"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    safety = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["verdicts"]["pop3"]["safety"]
+    assert safety["servers"] == {"EXCH01": "secure", "EXCH02": "unknown"}
+    assert safety["status"] == "unknown" and "not on EXCH02" in safety["summary"]

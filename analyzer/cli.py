@@ -394,7 +394,7 @@ def _default_pack_datasets() -> set[str]:
     """The datasets the packs a plain `scan` runs read."""
     from analyzer.pipeline import ScanOptions, prepare_rules
 
-    _paths, rules = prepare_rules(ScanOptions([]))
+    _paths, rules, _packs = prepare_rules(ScanOptions([]))
     return {name for rule in rules for name in rule.datasets()}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -111,6 +111,13 @@ class InputProblem:
 
 # not_evaluated: the data a rule needs is missing; not_reviewed: a person's judgement or the site's value is.
 OUTCOMES = ("pass", "fail", "not_evaluated", "not_reviewed", "not_applicable", "error", "waived")
+# Where several outcomes make one (the parts of a check, a server's findings, the rules of a control): worst first.
+WORST_FIRST = ("fail", "error", "not_evaluated", "not_reviewed", "waived", "pass", "not_applicable")
+
+
+def worst(outcomes: Iterable[str]) -> str:
+    """The worst of the outcomes; one this order does not know counts as worst of all."""
+    return min(outcomes, key=lambda outcome: WORST_FIRST.index(outcome) if outcome in WORST_FIRST else -1)
 
 
 class Finding(NamedTuple):

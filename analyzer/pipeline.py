@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, has_role, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
-from analyzer.engine.packs import PACK_FILE, packaged_packs, read_pack, selected
+from analyzer.engine.packs import PACK_FILE, Pack, packaged_packs, read_pack, selected
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
@@ -163,7 +163,8 @@ def _as_of(bundle: Bundle, given: dt.datetime | None) -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
+def _rulesets(paths: Sequence[Path], packs: Sequence[Pack]) -> list[dict[str, str]]:
+    by_folder = {pack.folder: pack for pack in packs}
     sets = []
     for path in paths:
         digest = hashlib.sha256()
@@ -172,8 +173,10 @@ def _rulesets(paths: Sequence[Path]) -> list[dict[str, str]]:
         shipped = path.parent == packaged_rules()
         label = f"exaudit:{path.name}" if shipped else str(path)  # the same on every machine
         entry = {"path": label, "version": __version__, "sha256": digest.hexdigest()}
-        if (path / PACK_FILE).is_file():  # a pack: what it judges against, and how much of it
-            pack = read_pack(path)
+        # A pack (chosen from the shipped ones, or a folder of the user's with its pack.yaml): what it judges
+        # against, and how much of it.
+        pack = by_folder.get(path) or (read_pack(path) if (path / PACK_FILE).is_file() else None)
+        if pack is not None:
             found = {"framework": pack.framework, "framework_version": pack.version, "coverage": pack.coverage,
                      "coverage_ja": pack.coverage_ja}  # fmt: skip
             entry.update({key: value for key, value in found.items() if value})
@@ -206,9 +209,10 @@ def _check_tags(rules: list[Rule], tags: Sequence[str]) -> None:
             raise ExauditError(f"--tag {tag}: no rule has this tag{hint}")
 
 
-def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
-    """The rule paths and the rules a scan with these options evaluates; a broken rule file, an unknown tag or
-    parameter, or a parameter value that does not fit its rule raises here, before any input is read."""
+def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule], list[Pack]]:
+    """The rule paths, the rules a scan with these options evaluates and the shipped packs chosen; a broken rule
+    file, an unknown tag or parameter, or a parameter value that does not fit its rule raises here, before any input
+    is read."""
     chosen = selected(packaged_packs(packaged_rules()), list(options.packs))  # an unknown name stops the scan
     if options.rule_paths:  # the user's rules instead of the defaults, and any shipped pack named beside them
         rule_paths = [*options.rule_paths, *(pack.folder for pack in chosen if pack.name in options.packs)]
@@ -218,13 +222,13 @@ def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule]]:
     _check_tags(every, options.tags)
     _check_params(every, options.params)
     rules = [rule for rule in every if set(options.tags) & set(rule.tags)] if options.tags else every
-    return rule_paths, rules
+    return rule_paths, rules, chosen
 
 
 def scan(
     options: ScanOptions, progress: Callable[[str], None] | None = None, files: FileProgress | None = None
 ) -> Scan:
-    rule_paths, rules = prepare_rules(options)
+    rule_paths, rules, packs = prepare_rules(options)
     if progress:
         progress("reading the bundle")
     bundle = load_bundle(
@@ -252,7 +256,8 @@ def scan(
     if options.waivers is not None:
         results, waivers = apply_waivers(results, load_waivers(options.waivers), as_of)
         _note_waived_checks(verdicts, results)
-    return Scan(bundle, rules, results, as_of, generated_at(), _rulesets(rule_paths), dict(options.params), verdicts,
+    rulesets = _rulesets(rule_paths, packs)
+    return Scan(bundle, rules, results, as_of, generated_at(), rulesets, dict(options.params), verdicts,
                 waivers, options.site_plan, dict(options.param_sources))  # fmt: skip
 
 

@@ -43,7 +43,7 @@ from analyzer.exchange.values import ServerVersion, parse_bool
 from analyzer.hidden_chars import hidden_characters
 from analyzer.japanese import in_japanese
 from analyzer.memory import collector_paused
-from analyzer.model import Finding, RuleResult
+from analyzer.model import Finding, RuleResult, worst
 
 # `{name}`, or `{name[column]}`: the entry of a `dates` parameter for the row's value (end of support by product).
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\[([A-Za-z_][A-Za-z0-9_]*)\])?\}")
@@ -429,7 +429,7 @@ class _Evaluator:
                 self.context.by_day.add(actual)
                 self.notes.append(found.local_time[actual])
             column = spec.column(actual)
-            exported = actual in found.exported or column is None or not found.exported
+            exported = not found.exported or actual in found.exported  # no record of columns: assume it was
             if (
                 len(frame)
                 and frame[actual].isna().all()
@@ -566,9 +566,8 @@ class _Evaluator:
                 f"{name}={_text(first[name]) if not _missing(first.get(name)) else '(no value)'}" for name in fields
             )
         )
-        wanted = self.rule.expected or expected  # the rule's sentence where it gives one, else the condition
-        shared = {**self.param_texts, "object": label, "observed": observed_text, "expected": wanted,
-                  "server": display_server}  # fmt: skip
+        shared = {**self.param_texts, "object": label, "observed": observed_text,
+                  "expected": self.expected_en(expected), "server": display_server}  # fmt: skip
         japanese_parts = {"observed": observed_ja or observed_text, "expected": self.expected_ja(None, expected)}
         template, template_ja = self.templates(outcome)
         command = self.rule.remediation.get("command")
@@ -596,6 +595,10 @@ class _Evaluator:
             object_key=object_key(dataset, server, identity_text),
             observed_ja=observed_ja,
         )
+
+    def expected_en(self, condition: str) -> str:
+        """What an English message says was expected: the rule's own sentence, else the condition as written."""
+        return self.rule.expected or condition
 
     def expected_ja(self, given: str | None, expected: str) -> str:
         """What a Japanese message says was expected: `given`, else the rule's own sentence, else the condition
@@ -637,9 +640,7 @@ class _Evaluator:
             except _NotApplicable as reason:
                 results.append(RuleResult(self.rule.id, "not_applicable", str(reason), (), reason_ja=reason.ja))
         judged = [r for r in results if r.outcome != "not_applicable"] or results
-        outcome = next(
-            o for o in ("fail", "not_evaluated", "pass", "not_applicable") if any(r.outcome == o for r in judged)
-        )
+        outcome = worst(r.outcome for r in judged)
         reasons = [(r.reason, r.reason_ja or r.reason) for r in judged if r.outcome == outcome and r.reason]
         findings = sorted((f for r in results for f in r.findings), key=lambda f: (f.server or "", f.object, f.outcome))
         return RuleResult(
@@ -732,8 +733,7 @@ class _Evaluator:
         for position, name in enumerate(fields):
             prefix = ("; " if position else "") + f"{name}="
             observed = observed + prefix + _texts(rows[column_name(rows, name)], "(no value)")
-        sentence = self.rule.expected or expected  # the rule's words where it gives them, else the condition
-        shared = {**self.param_texts, "object": label, "observed": observed, "expected": sentence,
+        shared = {**self.param_texts, "object": label, "observed": observed, "expected": self.expected_en(expected),
                   "server": fqdn.fillna(server).fillna("")}  # fmt: skip
         template, template_ja = self.templates(outcome)
         messages = _render_column(template, rows, shared, quote=False)

@@ -7,9 +7,8 @@ it is not_evaluated. A rule that waits for a person, is not applicable, or broke
 
 from __future__ import annotations
 
-from analyzer.model import RuleResult
+from analyzer.model import RuleResult, worst
 
-_WORST_FIRST = ("fail", "error", "not_evaluated", "waived", "pass")
 _WHOLE_RULE = ("not_applicable", "not_reviewed", "error")
 
 
@@ -27,7 +26,7 @@ def server_outcomes(result: RuleResult) -> dict[str, str]:
     for server in result.scope:
         seen = mine.get(server, []) + everyone
         if seen:
-            outcomes[server] = min(seen, key=lambda o: _WORST_FIRST.index(o) if o in _WORST_FIRST else 0)
+            outcomes[server] = worst(seen)
         elif unjudged or server in result.absent:
             outcomes[server] = "not_evaluated"
         else:

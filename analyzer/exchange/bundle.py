@@ -429,7 +429,7 @@ def _known_servers(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> dic
     return known
 
 
-def _hint_from_location(source: SourceFile, known: dict[str, str]) -> str | None:
+def _hint_from_location(source: SourceFile, known: Collection[str]) -> str | None:
     """A known server named by a folder of the path or as a token of the file name."""
     parts = PurePosixPath(source.relative).parts
     for folder in parts[:-1]:
@@ -453,16 +453,21 @@ def _edge_servers(batches: list[tuple[InputFile, SourceFile, RowBatch]]) -> set[
     return found
 
 
+def _file_server(source: SourceFile, manifests: Manifests, known: Collection[str]) -> tuple[str, str] | None:
+    """The server a file was exported on, and what says so: its manifest entry, else a known server named by a
+    folder of its path or in its file name."""
+    manifest_server = (manifests.entry(source) or {}).get("server")
+    if isinstance(manifest_server, str) and servers.server_key(manifest_server):
+        return manifest_server, "manifest"
+    location = _hint_from_location(source, known)
+    return (location, "path") if location else None
+
+
 def _attribute_origin(batch: RowBatch, source: SourceFile, manifests: Manifests, edge: set[str]) -> None:
     """Organisation-wide settings exported on an Edge server (the path or the manifest names it) keep that server as
     their origin: an Edge server's Get-TransportConfig describes that server, not the organisation. Exported on any
     other server, they are the organisation's, the same object wherever they were read (no server)."""
-    manifest_server = (manifests.entry(source) or {}).get("server")
-    if isinstance(manifest_server, str) and servers.server_key(manifest_server):
-        origin: tuple[str, str] | None = (manifest_server, "manifest")
-    else:
-        location = _hint_from_location(source, dict.fromkeys(edge, ""))
-        origin = (location, "path") if location else None
+    origin = _file_server(source, manifests, edge)
     if origin is not None and servers.server_key(origin[0]) in edge:
         frame = batch.frame()
         frame["server_name"], frame["attributed_by"] = origin
@@ -487,12 +492,10 @@ def _attribute(
         orphans = (frame["server_name"].isna() | (frame["server_name"] == "")).to_numpy(dtype=bool)
         if not orphans.any():
             continue  # every row named its server (a masked assignment costs a millisecond even when empty)
-        manifest_server = (manifests.entry(source) or {}).get("server")
-        location = _hint_from_location(source, known)
-        if isinstance(manifest_server, str) and servers.server_key(manifest_server):
-            fallback: tuple[str | None, str] = (manifest_server, "manifest")
-        elif location:
-            fallback = (location, "path")
+        named = _file_server(source, manifests, known)
+        fallback: tuple[str | None, str]
+        if named is not None:
+            fallback = named
         elif len(known) == 1:
             fallback = (next(iter(known)), "only server in the bundle")
         else:

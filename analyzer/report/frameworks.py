@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from analyzer.model import WORST_FIRST, worst
+
 # When several rules decide one control, its outcome is the worst of theirs.
-_WORST_FIRST = ("fail", "error", "not_evaluated", "not_reviewed", "waived", "pass", "not_applicable")
 _DECIDED = ("pass", "fail", "waived")  # what an export settled; the share of these that pass is the headline
 _CAT_ORDER = {"I": 0, "II": 1, "III": 2}
-
-
-def _worst(outcomes: list[str]) -> str:
-    return min(outcomes, key=lambda outcome: _WORST_FIRST.index(outcome) if outcome in _WORST_FIRST else 0)
 
 
 def _control_key(control: dict[str, Any]) -> tuple[Any, ...]:
@@ -36,7 +33,7 @@ def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for entry in sorted(controls.values(), key=_control_key):
             outcomes = entry.pop("outcomes")
             items.append({**{k: v for k, v in entry.items() if k not in ("framework", "version")},
-                          "outcome": _worst(outcomes)})  # fmt: skip
+                          "outcome": worst(outcomes)})  # fmt: skip
         counts = Counter(item["outcome"] for item in items)
         by_cat: dict[str, Counter[str]] = {}
         for item in items:
@@ -47,7 +44,7 @@ def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "framework": framework,
             "version": version,
             "controls": items,
-            "counts": {outcome: counts[outcome] for outcome in _WORST_FIRST if counts[outcome]},
+            "counts": {outcome: counts[outcome] for outcome in WORST_FIRST if counts[outcome]},
             "by_cat": {cat: dict(by_cat[cat]) for cat in sorted(by_cat, key=lambda c: _CAT_ORDER.get(c, 3))},
             "decided": decided,
             "passing_share": round(counts["pass"] / decided, 4) if decided else None,

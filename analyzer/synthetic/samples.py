@@ -108,6 +108,18 @@ def _mailbox_kinds(cas_objects: list[ex.ExchangeObject]) -> list[ex.ExchangeObje
     return found
 
 
+def _contoso_2019_manifest(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest the collection script writes for the synthetic Exchange 2019 organisation (hashes added later)."""
+    return {
+        "synthetic": True,
+        "organization": "Contoso",
+        "exported_at": EXPORTED_AT,
+        "powershell_version": "5.1.17763.5830",
+        "exchange_version": "Version 15.2 (Build 1544.4)",
+        "files": entries,
+    }
+
+
 def _write(folder: Path, files: dict[str, bytes], manifest: dict[str, Any] | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for relative, content in files.items():
@@ -191,15 +203,7 @@ def healthy_2019(folder: Path, *, mailboxes: int = 40, mailbox_format: str = "cl
         {"path": "Get-Mailbox.xml", "cmdlet": "Get-Mailbox"},
         {"path": "Get-OrganizationConfig.xml", "cmdlet": "Get-OrganizationConfig"},
     ]
-    manifest = {
-        "synthetic": True,
-        "organization": "Contoso",
-        "exported_at": EXPORTED_AT,
-        "powershell_version": "5.1.17763.5830",
-        "exchange_version": "Version 15.2 (Build 1544.4)",
-        "files": entries,
-    }
-    _write(folder, files, manifest)
+    _write(folder, files, _contoso_2019_manifest(entries))
 
 
 def mistakes_2016(folder: Path, *, after_change: bool = False) -> None:
@@ -310,10 +314,7 @@ def stig_2019(folder: Path) -> None:
         entries.append(
             {"path": relative, "cmdlet": PurePosixPath(relative).stem} | ({"server": server} if server else {})
         )
-    manifest = {"synthetic": True, "organization": "Contoso", "exported_at": EXPORTED_AT,
-                "powershell_version": "5.1.17763.5830", "exchange_version": "Version 15.2 (Build 1544.4)",
-                "files": entries}  # fmt: skip
-    _write(folder, files, manifest)
+    _write(folder, files, _contoso_2019_manifest(entries))
     (folder.parent / f"{folder.name}.plan.yaml").write_text(stig_sample.PLAN, encoding="utf-8", newline="\n")
 
 

@@ -7,16 +7,23 @@ realistic share of failures — POP3 off for one mailbox in four, IMAP4 off for 
 (servers, services, settings, certificates) is the healthy-2019 sample's, so that attribution and the rules run as
 in a real scan.
 
-    python benchmarks/other_exports.py OUT_FOLDER --mailboxes 100000
+    python benchmarks/other_exports.py OUT_FOLDER --mailboxes 100000 [--csv]
+
+With --csv the mailboxes are written as Export-Csv writes the same objects from Windows PowerShell 5.1 with
+`-Encoding UTF8` (a BOM, a `#TYPE` line, every cell quoted, dates as en-US writes them, a collection as its type
+name): the second shape for the CSV figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import random
+import re
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +75,31 @@ def _mailbox(index: int, rng: random.Random, ref: int) -> str:
             + "\r\n      ".join(props) + "\r\n    </Props>\r\n  </Obj>\r\n")  # fmt: skip
 
 
-def write_bundle(folder: Path, mailboxes: int, seed: int = 20261206) -> Path:
+_ELEMENT = re.compile(r'<(\w+) N="([^"]+)"(?: RefId="\d+")?\s*(/>|>(.*?)</\1>)', re.DOTALL)
+_COLLECTIONS = {"EmailAddresses": "Microsoft.Exchange.Data.ProxyAddressCollection"}
+
+
+def _csv_cells(clixml: str) -> dict[str, str]:
+    """The cells Export-Csv writes for the mailbox `_mailbox` wrote as CLIXML."""
+    cells: dict[str, str] = {}
+    for tag, name, _end, inner in _ELEMENT.findall(clixml.split("<Props>", 1)[1]):
+        if tag == "Nil":
+            cells[name] = ""
+        elif tag == "Obj":  # Export-Csv writes a collection's type name, not its items
+            cells[name] = _COLLECTIONS.get(name, "Microsoft.Exchange.Data.MultiValuedProperty`1[System.String]")
+        elif tag == "B":
+            cells[name] = "True" if inner == "true" else "False"
+        elif tag == "DT":
+            when = inner[:19]
+            hour = int(when[11:13])
+            cells[name] = (f"{int(when[5:7])}/{int(when[8:10])}/{when[:4]} {hour % 12 or 12}{when[13:19]} "
+                           f"{'AM' if hour < 12 else 'PM'}")  # fmt: skip
+        else:
+            cells[name] = inner.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    return cells
+
+
+def write_bundle(folder: Path, mailboxes: int, seed: int = 20261206, *, as_csv: bool = False) -> Path:
     """The healthy-2019 sample with its mailboxes replaced by `mailboxes` of this shape."""
     if folder.exists():
         shutil.rmtree(folder)
@@ -80,6 +111,17 @@ def write_bundle(folder: Path, mailboxes: int, seed: int = 20261206) -> Path:
         '  <TN RefId="0">' + "".join(f"<T>{t}</T>" for t in _TYPES) + "</TN>\r\n"
         '  <TN RefId="1"><T>Deserialized.Microsoft.Exchange.Data.ProxyAddressCollection</T><T>System.Object</T></TN>\r\n'
     )
+    if as_csv:
+        with (folder / "Get-CASMailbox.csv").open("w", encoding="utf-8-sig", newline="") as out:
+            out.write(f"#TYPE {_TYPES[0]}\r\n")
+            writer: Any = None
+            for index in range(mailboxes):
+                cells = _csv_cells(_mailbox(index, rng, index * 4))
+                if writer is None:
+                    writer = csv.DictWriter(out, list(cells), quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+                    writer.writeheader()
+                writer.writerow(cells)
+        return folder
     with (folder / "Get-CASMailbox.xml").open("w", encoding="utf-16", newline="") as out:
         out.write(_HEADER)
         for index in range(mailboxes):
@@ -99,8 +141,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--mailboxes", type=int, default=10_000)
+    parser.add_argument("--csv", action="store_true", help="Export-Csv instead of Export-Clixml")
     args = parser.parse_args()
-    print(write_bundle(args.folder, args.mailboxes))
+    print(write_bundle(args.folder, args.mailboxes, as_csv=args.csv))
 
 
 if __name__ == "__main__":

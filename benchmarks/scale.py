@@ -12,7 +12,8 @@ miss a peak shorter than that). Report sizes are the files the scan wrote.
 Bare and scan are run alternately up to --repeat times (while a size has taken under 40 s: one run each at
 500,000) and their medians compared; the peaks are the highest seen. A one-second run here varies by ±10 %.
 
-Usage: python benchmarks/scale.py [--sizes 10000,100000,500000] [--formats clixml,csv] [--plot docs/scale.png]
+Usage: python benchmarks/scale.py [--sizes 10000,100000,500000] [--formats clixml,other,csv,other-csv]
+       [--plot docs/scale.png]
 (--plot needs matplotlib: pip install -e '.[bench]')
 Prints a Markdown table and writes benchmarks/out/scale.json.
 """
@@ -48,12 +49,13 @@ def bundle(size: int, mailbox_format: str) -> Path:
     return folder
 
 
-def other_shape(size: int) -> Path:
-    """The same servers with `size` mailboxes of the second, independent shape (benchmarks/other_exports.py)."""
-    folder = OUT / f"other-{size}"
-    if not (folder / "Get-CASMailbox.xml").exists():
+def other_shape(size: int, as_csv: bool = False) -> Path:
+    """The same servers with `size` mailboxes of the second, independent shape (benchmarks/other_exports.py), as
+    Export-Clixml or Export-Csv writes them."""
+    folder = OUT / f"other-{'csv-' if as_csv else ''}{size}"
+    if not (folder / f"Get-CASMailbox.{'csv' if as_csv else 'xml'}").exists():
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "other_exports.py"), str(folder), "--mailboxes",
-                        str(size)], check=True, capture_output=True)  # fmt: skip
+                        str(size), *(["--csv"] if as_csv else [])], check=True, capture_output=True)  # fmt: skip
     return folder
 
 
@@ -211,6 +213,7 @@ def run(sizes: list[int], formats: list[str], repeat: int) -> list[dict[str, Any
     for mailbox_format in formats:
         for size in sizes:
             folder = (worst_case(size) if mailbox_format == "worst" else other_shape(size) if mailbox_format == "other"
+                      else other_shape(size, as_csv=True) if mailbox_format == "other-csv"
                       else bundle(size, mailbox_format))  # fmt: skip
             out = OUT / f"reports-{mailbox_format}-{size}"
             bare, scan = measure_pair(folder, out, repeat)
@@ -271,7 +274,7 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for mailbox_format, marker in (("clixml", "o"), ("csv", "s"), ("other", "D"), ("worst", "^")):
+    for mailbox_format, marker in (("clixml", "o"), ("csv", "s"), ("other", "D"), ("other-csv", "v"), ("worst", "^")):
         points = sorted((r for r in rows if r["format"] == mailbox_format), key=lambda r: r["mailboxes"])
         if not points:
             continue
@@ -294,9 +297,9 @@ def plot(rows: list[dict[str, Any]], target: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,500000")
-    parser.add_argument("--formats", default="clixml,csv,other",
-                        help="clixml, csv, other (CLIXML of a second, independent shape: benchmarks/other_exports.py), "
-                        "worst (CSV, every mailbox failing)")  # fmt: skip
+    parser.add_argument("--formats", default="clixml,other,csv,other-csv",
+                        help="clixml, csv, other and other-csv (CLIXML and CSV of a second, independent shape: "
+                        "benchmarks/other_exports.py), worst (CSV, every mailbox failing)")  # fmt: skip
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     repeat_help = f"runs of each, alternated, while under {REPEAT_BUDGET:.0f} s; the medians are compared"
     parser.add_argument("--repeat", type=int, default=7, help=repeat_help)

@@ -29,12 +29,15 @@ from analyzer.errors import InputError
 from analyzer.exchange.normalise import FileRead, read_whole
 from analyzer.memory import collector_paused, release_unused
 from analyzer.readers.clixml import ClixmlReader, PreScan
-from analyzer.readers.clixml_parts import Part, before_cut, find_cut
+from analyzer.readers.clixml_parts import Cut, Part, before_cut, find_cut
 from analyzer.readers.detect import CLIXML, detect_format
 
 # Below this a worker's start-up (~0.4 s of imports) costs about what it saves.
 MIN_SPLIT_BYTES = 32 << 20
-LATE_WORKER_SHARE = 0.6  # of the file this process reads when the worker has not started yet
+LATE_WORKER_SHARE = 0.6
+# From this size the pre-scan of half the file (~0.5 GB/s, UTF-8 or UTF-16) outlasts a worker's start-up: each
+# process then pre-scans one half even if the worker is still starting.
+SHARED_PRE_SCAN_BYTES = 384 << 20  # of the file this process reads when the worker has not started yet
 _UNRESOLVED_REF = re.compile(r"<Ref RefId=.*> names no earlier object$")
 
 
@@ -78,6 +81,11 @@ def _read_second_part(
     # in each process at once — measured, that alone put 500,000 mailboxes over 1 GB.
     _HELD[:] = [(name, frame) for name, batch in read.batches.items() for frame in batch.take_frames()]
     return _SecondPart(read, reader.type_lists_used(), len(_HELD))
+
+
+def _pre_scan_after(path: str, offset: int) -> PreScan:
+    """In the worker: what the bytes from `offset` on reference."""
+    return ClixmlReader(path).pre_scan_range(offset, None)
 
 
 _HELD: list[tuple[str, pd.DataFrame]] = []  # in the worker: frames of the part last read, not yet taken
@@ -156,13 +164,10 @@ class SplitReader:
         size = reader.path.stat().st_size
         if size < self.min_bytes:
             return None
-        try:
-            scan = reader.pre_scan()  # first: the pre-scan of a large file gives the worker time to start
-        except InputError:
+        found = self._scan_and_cut(reader, size)
+        if found is None:
             return None  # a DOCTYPE: the read in one go refuses it at its line
-        # A worker still starting (a smaller file, early in the bundle) gets the smaller part: measured at 10,000
-        # mailboxes (46 MB), it was ready ~0.4 s after this process began its part.
-        cut = find_cut(reader.path, reader.sniffed, size, 0.5 if self._started.done() else LATE_WORKER_SHARE)
+        scan, cut = found
         if cut is None:
             self.log.append((display, "read in one go: no top-level object to cut before near the middle"))
             return None
@@ -190,6 +195,33 @@ class SplitReader:
         self.log.append((display, f"second part read here: {outcome.reason}"))
         return read
 
+    def _scan_and_cut(self, reader: ClixmlReader, size: int) -> tuple[PreScan, Cut | None] | None:
+        """The whole file's pre-scan and where to cut it; None for a DOCTYPE. With the worker ready, each process
+        pre-scans one part (the pre-scan reads every byte: a UTF-16 file of 760 MB takes 1.5 s), as for a file
+        large enough to be worth waiting for it. Otherwise a worker still starting (a smaller file, early in the
+        bundle) gets time to start while this process pre-scans the whole file, and the smaller part if it is still
+        not ready — measured at 10,000 mailboxes (46 MB), it was ready ~0.4 s after this process began its part."""
+        if self._started.done() or size >= SHARED_PRE_SCAN_BYTES:
+            cut = find_cut(reader.path, reader.sniffed, size, 0.5)
+            if cut is None:
+                return PreScan(None, None, None), None
+            later = self._submit(_pre_scan_after, str(reader.path), cut.offset)
+            try:
+                scan = reader.pre_scan_range(0, cut.offset)
+            except InputError:
+                return None
+            try:
+                rest = later.result()
+            except Exception:  # a dead or failing worker: this process scans the rest too
+                rest = reader.pre_scan_range(cut.offset, None)
+            reader.adopt_scan(scan := scan.union(rest))
+            return scan, cut
+        try:
+            scan = reader.pre_scan()
+        except InputError:
+            return None
+        return scan, find_cut(reader.path, reader.sniffed, size, 0.5 if self._started.done() else LATE_WORKER_SHARE)
+
     def _join(self, read: FileRead, later: _SecondPart, reader: ClixmlReader) -> _Declined | None:
         """Append the worker's rows to the first part's; why not, if they cannot be trusted or do not arrive."""
         if not _agree(later.type_lists, reader.type_lists()):
@@ -209,11 +241,11 @@ class SplitReader:
         with contextlib.suppress(RuntimeError):  # the worker is gone, and its rows with it
             self._pool.submit(_drop_held)
 
-    def _submit(self, *call: Any) -> Future[_SecondPart | _Declined]:
+    def _submit(self, *call: Any) -> Future[Any]:
         try:
             return self._pool.submit(*call)
         except RuntimeError as error:  # BrokenProcessPool: the worker died earlier
-            failed: Future[_SecondPart | _Declined] = Future()
+            failed: Future[Any] = Future()
             failed.set_exception(error)
             return failed
 

@@ -43,6 +43,9 @@ MAX_NESTING = 100
 _NAME_CACHE_LIMIT = 10_000
 _DESERIALIZED = "deserialized."
 _PREFIX = b"#< CLIXML"
+_DOCTYPE_REFUSED = (
+    "DOCTYPE/ENTITY declarations are not allowed in CLIXML (PowerShell prohibits DTDs); refusing to parse"
+)
 
 
 class _Damaged(Exception):
@@ -316,12 +319,21 @@ class PreScan:
     needed_types: frozenset[str] | None
     doctype_line: int | None
 
+    def union(self, other: PreScan) -> PreScan:
+        """What two ranges of one file reference together (uncertain if either is)."""
+        objects, types = (self.needed_objects, other.needed_objects), (self.needed_types, other.needed_types)
+        if objects[0] is None or objects[1] is None or types[0] is None or types[1] is None:
+            return PreScan(None, None, self.doctype_line)
+        return PreScan(objects[0] | objects[1], types[0] | types[1], self.doctype_line)
 
-def _pre_scan(stream: Utf8Stream) -> PreScan:
+
+def _pre_scan(stream: Utf8Stream, *, at_start: bool = True) -> PreScan:
+    """`at_start`: the stream begins the document, where a DOCTYPE can stand (a later range is only searched
+    for references; lxml refuses a DOCTYPE after the root anyway)."""
     objects: set[bytes] = set()
     types: set[bytes] = set()
     carry = b""
-    first = True
+    first = at_start
     while True:
         try:
             chunk = stream.read(_CHUNK)
@@ -436,13 +448,22 @@ class ClixmlReader:
                 stream, line_offset = self._open(raw)
                 scan = _pre_scan(stream)
             if scan.doctype_line is not None:
-                raise self._error(
-                    scan.doctype_line + line_offset,
-                    "DOCTYPE/ENTITY declarations are not allowed in CLIXML (PowerShell prohibits DTDs); "
-                    "refusing to parse",
-                )
+                raise self._error(scan.doctype_line + line_offset, _DOCTYPE_REFUSED)
             self._scan = scan
         return self._scan
+
+    def pre_scan_range(self, start: int, end: int | None) -> PreScan:
+        """What the bytes [start, end) reference — one range of a file read in parts, whose pre-scans together
+        make the file's (`PreScan.union`, then `adopt_scan`). The range from 0 is checked for a DOCTYPE."""
+        with self.path.open("rb") as raw, self._decoding_errors_located():
+            scan = _pre_scan(Utf8Stream(raw, self.sniffed, start=start, end=end), at_start=start == 0)
+        if scan.doctype_line is not None:
+            raise self._error(scan.doctype_line, _DOCTYPE_REFUSED)
+        return scan
+
+    def adopt_scan(self, scan: PreScan) -> None:
+        """Use the pre-scan of the whole file made from its ranges, instead of reading the file for it."""
+        self._scan = scan
 
     def _records(self) -> Iterator[Record]:
         self.records_read, self._decoder = 0, None  # a read from the start, even after parts were read

@@ -113,18 +113,22 @@ class Utf8Stream:
         want = size if size > 0 else 1 << 62
         if self._failed is not None and not self._pending:
             raise self._failed
-        while len(self._pending) < want and not self._eof and self._failed is None:
-            chunk = self._read_raw(1 << 16 if size > 0 else -1)
+        # Decoded pieces are joined once: growing one bytes object per 64 KB read copied it again each time.
+        pieces, have = [self._pending], len(self._pending)
+        while have < want and not self._eof and self._failed is None:
+            chunk = self._read_raw(max(1 << 16, want - have) if size > 0 else -1)
             self._eof = not chunk
             try:
-                self._pending += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+                piece = self._decoder.decode(chunk, final=self._eof).encode("utf-8")
             except UnicodeDecodeError as error:
                 # Hand over the text before the bad bytes first and fail at the next read, so that a reader
                 # keeps every record that stands before the damage.
-                good = self._good_prefix(error)
-                self._pending += good
+                piece = self._good_prefix(error)
                 self._failed = error
-        out, self._pending = self._pending[:want], self._pending[want:]
+            pieces.append(piece)
+            have += len(piece)
+        pending = b"".join(pieces) if len(pieces) > 1 else pieces[0]
+        out, self._pending = pending[:want], pending[want:]
         self.lines_read += out.count(b"\n")
         return out
 

@@ -7,15 +7,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import csv_report, html_report, json_report, junit_report, markdown_report, output
+from analyzer.report import csv_report, json_report, junit_report, markdown_report, output
 from analyzer.report.json_report import dumps
 
 Renderer = Callable[[dict[str, Any], str], dict[str, bytes]]
 
+
+def _html(report: dict[str, Any], language: str, comparison: dict[str, Any] | None = None) -> dict[str, bytes]:
+    from analyzer.report import html_report  # noqa: PLC0415 - Jinja2 only when HTML is written (start-up)
+
+    return html_report.render(report, language, comparison)
+
+
 # JSON, CSV and JUnit are for machines and carry both languages' messages or none; HTML and Markdown are read.
 RENDERERS: dict[str, Renderer] = {
     "json": lambda report, _language: {"report.json": dumps(report).encode("utf-8")},
-    "html": html_report.render,
+    "html": _html,
     "csv": lambda report, _language: csv_report.render(report),
     "md": markdown_report.render,
     "junit": lambda report, _language: junit_report.render(report),
@@ -44,10 +51,8 @@ def write_reports(
             if name == "csv":
                 names.extend(path.name for path in csv_report.write(report, staging))
                 continue
-            if name == "html":  # the only view that shows a comparison inline
-                files = html_report.render(report, language, comparison)
-            else:
-                files = RENDERERS[name](report, language)
+            # HTML is the only view that shows a comparison inline.
+            files = _html(report, language, comparison) if name == "html" else RENDERERS[name](report, language)
             for filename, content in files.items():
                 (staging / filename).write_bytes(content)
                 names.append(filename)

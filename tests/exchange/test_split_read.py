@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analyzer.errors import InputError
 from analyzer.exchange import split_read
 from analyzer.exchange.bundle import load_bundle
 from analyzer.exchange.normalise import FileRead, projection, read_whole
 from analyzer.exchange.split_read import SplitReader
-from analyzer.readers.clixml import ClixmlReader
+from analyzer.readers.clixml import ClixmlReader, PreScan
 from analyzer.readers.clixml_parts import before_cut, find_cut
 from analyzer.synthetic.cas_mailbox import TYPE_NAMES, cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
@@ -130,6 +131,44 @@ def test_a_reference_across_the_cut_is_read_here_after_the_first_part(tmp_path: 
     assert how.startswith("second part read here") and "names no earlier object" in how
     assert split is not None
     assert_same_read(split, whole(path))
+
+
+def test_with_the_worker_ready_each_process_pre_scans_one_part(
+    tmp_path: Path, splitter: SplitReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The references of the whole file are the union of both parts' pre-scans: a reference from the second part
+    to an object of the first still keeps that object here (else the second part could not be read here)."""
+    text = mailboxes(40).replace('<S N="Name">user000039</S>', '<Ref N="Name" RefId="0" />')
+    path = write(tmp_path, text, encoding="utf-16-le", bom=b"\xff\xfe")
+    splitter.worker_pid()  # ready
+
+    def whole_file_pre_scan(reader: ClixmlReader) -> PreScan:
+        if reader._scan is None:  # not adopted from the parts' pre-scans
+            raise AssertionError("the whole file was pre-scanned in this process")
+        return reader._scan
+
+    monkeypatch.setattr(ClixmlReader, "pre_scan", whole_file_pre_scan)
+    split, how = in_two(path, splitter)
+    monkeypatch.undo()
+    assert how.startswith("second part read here") and "names no earlier object" in how
+    assert split is not None
+    assert_same_read(split, whole(path))
+
+
+def test_the_pre_scans_of_two_ranges_make_the_whole_files(tmp_path: Path) -> None:
+    text = mailboxes(30).replace('<S N="Name">user000029</S>', '<Ref N="Name" RefId="0" />')
+    path = write(tmp_path, text)
+    cut = find_cut(path, ClixmlReader(path).sniffed, path.stat().st_size)
+    assert cut is not None
+    reader = ClixmlReader(path)
+    first, second = reader.pre_scan_range(0, cut.offset), reader.pre_scan_range(cut.offset, None)
+    assert second.needed_objects == frozenset({"0"}) and not first.needed_objects
+    assert first.union(second) == reader.pre_scan()
+    # Only the range from the file's start can hold a DOCTYPE; a later one is searched for references alone.
+    doctype = write(tmp_path, '<!DOCTYPE x [<!ENTITY a "b">]>\n' + text, name="doctype.xml")
+    with pytest.raises(InputError, match=r"doctype\.xml:1: DOCTYPE/ENTITY"):
+        ClixmlReader(doctype).pre_scan_range(0, 100)
+    assert ClixmlReader(doctype).pre_scan_range(40, None).doctype_line is None
 
 
 def test_damage_after_the_cut_sends_the_file_to_a_read_in_one_go(tmp_path: Path, splitter: SplitReader) -> None:

@@ -417,7 +417,10 @@ def collect_script(
 @reports_errors
 def samples(
     scenario: Annotated[
-        str, typer.Argument(help="healthy-2019, mistakes-2016, mistakes-2016-after, mixed-formats, stig-2019 or large.")
+        str,
+        typer.Argument(
+            help="healthy-2019, mistakes-2016, mistakes-2016-after, mixed-formats, stig-2019, stig-2016 or large."
+        ),
     ],
     folder: Annotated[Path, typer.Argument(help="Folder to write the bundle into (created).")],
     mailboxes: Annotated[int, typer.Option(help="Mailboxes in a 'large' bundle.")] = 100_000,
@@ -435,7 +438,7 @@ def samples(
     write_sample(scenario, folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
     out.print(f"wrote the synthetic {scenario} bundle to {folder}")
     plan = folder.parent / f"{folder.name}.plan.yaml"
-    if scenario == "stig-2019":  # its site plan sits beside it: a file in the bundle would be read as an export
+    if scenario.startswith("stig-"):  # its site plan sits beside it: a file in the bundle would be read as an export
         out.print(f"and its site plan to {plan} (scan with --policy {plan})")
 
 
@@ -479,12 +482,11 @@ def rules_list(
 @reports_errors
 def rules_packs(as_json: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False) -> None:
     """List the shipped rule packs: name, whether a scan runs it by default, baseline and version, rules."""
-    from analyzer.engine.loader import rule_files
-    from analyzer.engine.packs import packaged_packs
+    from analyzer.engine.packs import pack_rules, packaged_packs
     from analyzer.pipeline import packaged_rules
 
     packs = packaged_packs(packaged_rules())
-    counts = {p.name: len(rule_files([p.folder])) for p in packs}
+    counts = {p.name: len(pack_rules(p, packs)) for p in packs}  # a pack's own rules and those it shares
     if as_json:
         rows = [{"name": p.name, "default": p.default, "framework": p.framework, "version": p.version,
                  "rules": counts[p.name], "title": p.title} for p in packs]  # fmt: skip

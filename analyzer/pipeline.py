@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer import __version__
 from analyzer.engine.evaluate import Evidence, evaluate_rules, has_role, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
-from analyzer.engine.packs import PACK_FILE, Pack, packaged_packs, read_pack, selected
+from analyzer.engine.packs import PACK_FILE, Pack, narrowed, packaged_packs, read_pack, selected, shared_rules
 from analyzer.engine.verdicts import PROTOCOLS, DatasetHealth, compute_verdicts
 from analyzer.engine.waivers import apply_waivers, load_waivers
 from analyzer.errors import ExauditError
@@ -168,7 +168,10 @@ def _rulesets(paths: Sequence[Path], packs: Sequence[Pack]) -> list[dict[str, st
     sets = []
     for path in paths:
         digest = hashlib.sha256()
-        for file in rule_files([path]):
+        files = rule_files([path])
+        if path in by_folder and by_folder[path].shares:  # the rules it takes from the packs it shares
+            files += sorted(Path(rule.source) for rule in shared_rules([by_folder[path]], packaged_packs(path.parent)))
+        for file in files:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
         shipped = path.parent == packaged_rules()
         label = f"exaudit:{path.name}" if shipped else str(path)  # the same on every machine
@@ -213,12 +216,16 @@ def prepare_rules(options: ScanOptions) -> tuple[list[Path], list[Rule], list[Pa
     """The rule paths, the rules a scan with these options evaluates and the shipped packs chosen; a broken rule
     file, an unknown tag or parameter, or a parameter value that does not fit its rule raises here, before any input
     is read."""
-    chosen = selected(packaged_packs(packaged_rules()), list(options.packs))  # an unknown name stops the scan
+    shipped = packaged_packs(packaged_rules())
+    chosen = selected(shipped, list(options.packs))  # an unknown name stops the scan
     if options.rule_paths:  # the user's rules instead of the defaults, and any shipped pack named beside them
         rule_paths = [*options.rule_paths, *(pack.folder for pack in chosen if pack.name in options.packs)]
     else:
         rule_paths = [pack.folder for pack in chosen]
-    every = load_rules(rule_paths)
+    loaded = load_rules(rule_paths)
+    ids = {rule.id for rule in loaded}
+    shared = [rule for rule in shared_rules(chosen, shipped) if rule.id not in ids]
+    every = narrowed(sorted(loaded + shared, key=lambda rule: rule.id), chosen)
     _check_tags(every, options.tags)
     _check_params(every, options.params)
     rules = [rule for rule in every if set(options.tags) & set(rule.tags)] if options.tags else every

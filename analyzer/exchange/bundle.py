@@ -705,12 +705,15 @@ def _flag_unknown_servers(
 
 def bundle_from_records(records: Mapping[str, list[Record]], *, label: str) -> Bundle:
     """A bundle made directly from records per dataset, without files: for rule test cases and benchmarks.
-    The records pass through the same normalisation, attribution and merging as exported files."""
+    The records pass through the same normalisation, attribution and merging as exported files. A dataset given
+    no records is one whose cmdlet answered with none (as the collection script records an empty answer)."""
     problems: list[InputProblem] = []
     batches: list[tuple[InputFile, SourceFile, RowBatch]] = []
     for name, items in records.items():
         entry = InputFile(f"{label}/{name}", "", 0, "clixml", records=len(items), datasets=[name])
         source = SourceFile(Path(label), entry.path, entry.path)
+        if not items:
+            batches.append((entry, source, RowBatch(BY_NAME[name])))
         for found, batch in normalise(iter(items), path=entry.path, fmt="clixml"):
             if found != name:  # rows that read as another dataset, or as none, would test something else
                 read_as = found or "no dataset"

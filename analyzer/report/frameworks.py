@@ -18,15 +18,29 @@ def _control_key(control: dict[str, Any]) -> tuple[Any, ...]:
     return (_CAT_ORDER.get(control.get("cat", ""), 3), control.get("level") or 0, control["id"])
 
 
-def framework_views(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per framework and version: each control with the rules that decide it and its outcome, and the counts."""
+def _control_outcome(result: dict[str, Any], control: dict[str, Any], products: dict[str, str]) -> str:
+    """The rule's outcome as far as the control goes: where the rule also judged servers of products the control is
+    not about (one rule for a 2016 and a 2019 STIG item), the worst of its own servers' outcomes — not applicable
+    when the bundle has none of them."""
+    wanted = control.get("products")
+    servers = result.get("servers") or {}
+    if not wanted or all(products.get(server) in wanted for server in servers):
+        return str(result["outcome"])
+    own = [outcome for server, outcome in servers.items() if products.get(server) in wanted]
+    return worst(own) if own else "not_applicable"
+
+
+def framework_views(results: list[dict[str, Any]], servers: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Per framework and version: each control with the rules that decide it and its outcome, and the counts.
+    `servers` (report.json's) tells each server's product, for controls about some products only."""
+    products = {server["server_key"]: server.get("product") or "" for server in servers or ()}
     grouped: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for result in results:
         for control in result.get("controls", []):
             controls = grouped.setdefault((control["framework"], control["version"]), {})
             entry = controls.setdefault(control["id"], {**control, "rules": [], "outcomes": []})
             entry["rules"].append(result["rule_id"])
-            entry["outcomes"].append(result["outcome"])
+            entry["outcomes"].append(_control_outcome(result, control, products))
     views = []
     for (framework, version), controls in sorted(grouped.items()):
         items = []

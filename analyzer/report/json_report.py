@@ -104,7 +104,7 @@ def build(scan: Scan) -> dict[str, Any]:
         "results": results,
         "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
         # The results by baseline control (STIG, CIS), where rules name them, with what part of it the packs hold.
-        "frameworks": with_coverage(framework_views(results), scan.rulesets),
+        "frameworks": with_coverage(framework_views(results, facts["servers"]), scan.rulesets),
         # Every object of every dataset, by key: what lets `exaudit diff` tell "fixed" from "gone".
         "objects": {
             name: sorted(set(object_keys(name, dataset.frame["server_key"], dataset.frame["identity"])))

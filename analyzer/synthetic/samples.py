@@ -33,7 +33,7 @@ from analyzer.synthetic.cas_mailbox import cas_mailbox
 from analyzer.synthetic.clixml_writer import ClixmlWriter
 from analyzer.synthetic.text_writers import CsvStyle, convert_to_json, export_csv, format_list
 
-SCENARIOS = ("healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats", "stig-2019", "large")
+SCENARIOS = ("healthy-2019", "mistakes-2016", "mistakes-2016-after", "mixed-formats", "stig-2019", "stig-2016", "large")
 EXPORTED_AT = "2026-11-02T09:00:00Z"
 NOTE = "SYNTHETIC sample bundle made by exaudit (analyzer/synthetic/samples.py); no real organisation.\n"
 
@@ -108,14 +108,16 @@ def _mailbox_kinds(cas_objects: list[ex.ExchangeObject]) -> list[ex.ExchangeObje
     return found
 
 
-def _contoso_2019_manifest(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The manifest the collection script writes for the synthetic Exchange 2019 organisation (hashes added later)."""
+def _contoso_2019_manifest(entries: list[dict[str, Any]], version: str = "2019") -> dict[str, Any]:
+    """The manifest the collection script writes for the synthetic Exchange 2019 organisation (or the same one on
+    another version; hashes added later)."""
+    major, minor, build, revision = ex.VERSIONS[version]
     return {
         "synthetic": True,
         "organization": "Contoso",
         "exported_at": EXPORTED_AT,
         "powershell_version": "5.1.17763.5830",
-        "exchange_version": "Version 15.2 (Build 1544.4)",
+        "exchange_version": f"Version {major}.{minor} (Build {build}.{revision})",
         "files": entries,
     }
 
@@ -300,22 +302,22 @@ def mixed_formats(folder: Path) -> None:
     _write(folder, files, None)
 
 
-def stig_2019(folder: Path) -> None:
-    """A Mailbox and an Edge server against the DISA STIGs (stig_sample.py), and the site plan beside the bundle (a
-    file inside it would be read as an export)."""
+def stig(folder: Path, version: str = "2019") -> None:
+    """A Mailbox and an Edge server of Exchange `version` against its DISA STIGs (stig_sample.py), and the site plan
+    beside the bundle (a file inside it would be read as an export)."""
     _ca, leaf = _ca_and_leaf(stig_sample.DOMAIN, ["EXCH01", "EDGE01"], dt.datetime(2028, 6, 30, tzinfo=dt.UTC))
     everyone = set(range(6))  # the STIGs want POP3 and IMAP4 off: off for every mailbox too
     mailboxes = _mailboxes(
         6, disabled_pop=everyone, disabled_imap=everyone, domain=stig_sample.DOMAIN, servers=["EXCH01"]
     )
     files, entries = {}, []
-    for relative, (server, objects) in stig_sample.stig_2019_files(leaf, mailboxes).items():
+    for relative, (server, objects) in stig_sample.stig_files(leaf, mailboxes, version).items():
         files[relative] = clixml_bytes(objects)
         entries.append(
             {"path": relative, "cmdlet": PurePosixPath(relative).stem} | ({"server": server} if server else {})
         )
-    _write(folder, files, _contoso_2019_manifest(entries))
-    (folder.parent / f"{folder.name}.plan.yaml").write_text(stig_sample.PLAN, encoding="utf-8", newline="\n")
+    _write(folder, files, _contoso_2019_manifest(entries, version))
+    (folder.parent / f"{folder.name}.plan.yaml").write_text(stig_sample.plan(version), encoding="utf-8", newline="\n")
 
 
 def write_sample(scenario: str, folder: Path, *, mailboxes: int = 100_000, mailbox_format: str = "clixml") -> None:
@@ -327,8 +329,8 @@ def write_sample(scenario: str, folder: Path, *, mailboxes: int = 100_000, mailb
         mistakes_2016(folder, after_change=True)
     elif scenario == "mixed-formats":
         mixed_formats(folder)
-    elif scenario == "stig-2019":
-        stig_2019(folder)
+    elif scenario in ("stig-2019", "stig-2016"):
+        stig(folder, scenario[-4:])
     elif scenario == "large":
         healthy_2019(folder, mailboxes=mailboxes, mailbox_format=mailbox_format)
     else:

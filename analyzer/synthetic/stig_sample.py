@@ -1,6 +1,8 @@
-"""The `stig-2019` sample: an Exchange 2019 organisation with a Mailbox server and an Edge server, exported as the
-collection script does, with a known mix of settings the DISA STIGs pass and fail — every CAT I item that an export
-can decide fails once — and a site plan (policy file) that gives some of the values the STIGs leave to the site.
+"""The `stig-2019` and `stig-2016` samples: an Exchange 2019 (or 2016) organisation with a Mailbox server and an
+Edge server, exported as the collection script does, with a known mix of settings the DISA STIGs pass and fail —
+every CAT I item that an export can decide fails once — and a site plan (policy file) that gives some of the values
+the STIGs leave to the site. The 2016 organisation is the 2019 one on Exchange 2016, with what only the 2016 STIGs
+read: the POP3 and IMAP4 services' registry Start values and a database availability group.
 
 Organisation-wide settings read on the Mailbox server sit at the top; each server's own exports, the Edge server's
 organisation-wide settings among them, in a folder named after it."""
@@ -15,6 +17,20 @@ from analyzer.synthetic.exchange_objects import ExchangeObject
 
 DOMAIN = "contoso.mil"
 TEN_MB = "10 MB (10,485,760 bytes)"
+
+# Values only the 2019 STIGs ask for (the IIS certificate's issuer for OWA, the audit-log role's members).
+_ONLY_2019 = ("  trusted_issuers:", "  audit_log_role_members:")
+
+
+def plan(version: str) -> str:
+    """The site plan beside the sample of `version`: its STIGs' packs, its build, and only the values they ask."""
+    text = PLAN.replace("stig-exchange-2019-", f"stig-exchange-{version}-").replace(
+        "approved_build: 15.2.1544.4", "approved_build: {}.{}.{}.{}".format(*ex.VERSIONS[version])
+    )
+    if version == "2019":
+        return text
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith(_ONLY_2019))
+
 
 PLAN = """\
 # The site's Email Domain Security Plan, as far as exaudit needs it (synthetic). Values it leaves out stay
@@ -61,10 +77,11 @@ def _receive(server: str, name: str, *, auth: str, groups: str, banner: str | No
 
 
 def _send(name: str, *, smart_hosts: list[str], dns: bool, tls: str | None, tls_domain: str | None,
-          secure: bool, size: str = TEN_MB) -> ExchangeObject:  # fmt: skip
+          secure: bool, require_tls: bool = False, size: str = TEN_MB) -> ExchangeObject:  # fmt: skip
     return _obj("send_connector", {
         "Name": name, "Identity": name, "Enabled": True, "AddressSpaces": ex._strings(["SMTP:*;1"]),
         "SmartHosts": ex._strings(smart_hosts), "DNSRoutingEnabled": dns, "TlsAuthLevel": tls, "TlsDomain": tls_domain,
+        "RequireTLS": require_tls,
         "DomainSecureEnabled": secure, "MaxMessageSize": size, "ConnectionInactivityTimeOut": "00:10:00",
         "Guid": ex._guid("send", name),
     })  # fmt: skip
@@ -107,13 +124,17 @@ def _event_levels(server: str, raised: str | None) -> list[ExchangeObject]:
                                      "EventLevel": "Low" if c == raised else "Lowest"}) for c in categories]  # fmt: skip
 
 
-def _host(server: str, *, policy: str) -> dict[str, list[ExchangeObject]]:
+def _host(server: str, *, policy: str, starts: dict[str, str] | None = None) -> dict[str, list[ExchangeObject]]:
+    """Execution policy and registry values; `starts`: service → its registry Start value (the 2016 STIGs read)."""
+    services = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\"
     return {
         "Get-ExecutionPolicy.xml": [_fact("execution_policy", server, Scope=scope, ExecutionPolicy=value)
                                     for scope, value in (("MachinePolicy", "Undefined"), ("UserPolicy", "Undefined"),
                                                          ("LocalMachine", policy))],
         "Registry.xml": [_fact("registry", server, Key="HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
-                               Name="SchUseStrongCrypto", Present=True, Value="1")],
+                               Name="SchUseStrongCrypto", Present=True, Value="1"),
+                         *(_fact("registry", server, Key=services + name, Name="Start", Present=True, Value=start)
+                           for name, start in (starts or {}).items())],
     }  # fmt: skip
 
 
@@ -132,11 +153,12 @@ def _web(server: str) -> dict[str, list[ExchangeObject]]:
     }  # fmt: skip
 
 
-def mailbox_server_files(leaf: bytes) -> dict[str, list[ExchangeObject]]:
-    """EXCH01's own exports: POP3 services left Manual (the Exchange default), OWA with forms sign-in, one
-    receive connector without TLS (the CAT I item), no banner set, a raised event-log level."""
+def mailbox_server_files(leaf: bytes, version: str = "2019") -> dict[str, list[ExchangeObject]]:
+    """EXCH01's own exports: POP3 services left Manual (the Exchange default; Start 3 in the registry), OWA with
+    forms sign-in, one receive connector without TLS (the CAT I item), no banner set, a raised event-log level."""
     server, fqdn = "EXCH01", f"exch01.{DOMAIN}"
-    services = ex.protocol_services("2019", pop=("Stopped", "Manual"), imap=("Stopped", "Disabled"), ran_on=fqdn)
+    services = ex.protocol_services(version, pop=("Stopped", "Manual"), imap=("Stopped", "Disabled"), ran_on=fqdn)
+    starts = {"MSExchangePOP3": "3", "MSExchangeIMAP4": "4"} if version == "2016" else None
     owa = _obj("owa_virtual_directory", {
         "Name": "owa (Default Web Site)", "Server": server, "Identity": f"{server}\\owa (Default Web Site)",
         "InternalUrl": f"https://mail.{DOMAIN}/owa", "ExternalUrl": f"https://mail.{DOMAIN}/owa",
@@ -167,7 +189,7 @@ def mailbox_server_files(leaf: bytes) -> dict[str, list[ExchangeObject]]:
         "Get-TransportAgent.xml": _agents("Transport Rule Agent", "Malware Agent", "Content Filter Agent"),
         "Get-MalwareFilteringServer.xml": [_obj("malware_filtering_server", {"Name": server, "Identity": server,
                                                 "UpdateFrequency": 60, "DeferAttempts": 3, "BypassFiltering": False})],
-        **_host(server, policy="RemoteSigned"),
+        **_host(server, policy="RemoteSigned", starts=starts),
         **_web(server),
     }  # fmt: skip
 
@@ -225,22 +247,26 @@ def _member(group: str, name: str) -> ExchangeObject:
     return ("System.Management.Automation.PSCustomObject",), props, {}
 
 
-def _server(name: str, *, edge: bool, error_reporting: bool) -> ExchangeObject:
+def _server(name: str, *, edge: bool, error_reporting: bool, version: str) -> ExchangeObject:
     """Get-ExchangeServer -Status's answer for one server (error reporting is among what -Status adds)."""
-    type_names, props, extended = ex.exchange_server(name, DOMAIN, "2019", edge=edge)
+    type_names, props, extended = ex.exchange_server(name, DOMAIN, version, edge=edge)
     return type_names, {**props, "ErrorReportingEnabled": error_reporting}, extended
 
 
-def organisation_files(mailboxes: list[ExchangeObject]) -> dict[str, list[ExchangeObject]]:
+def organisation_files(mailboxes: list[ExchangeObject], version: str = "2019") -> dict[str, list[ExchangeObject]]:
     """What the Mailbox server's shell reads about the organisation: a single Edge subscription (the CAT I
-    redundancy item), a database with one copy, replies and NDRs to the internet, a larger send limit."""
+    redundancy item), a database with one copy, replies and NDRs to the internet, a larger send limit; on 2016, a
+    database availability group (the 2016 STIG asks only that one exists)."""
+    dag = {"Get-DatabaseAvailabilityGroup.xml": [_obj("database_availability_group", {
+        "Name": "DAG01", "Identity": "DAG01", "Servers": ex._strings(["EXCH01"]), "WitnessServer": f"fs01.{DOMAIN}",
+        "DatacenterActivationMode": "DagOnly", "Guid": ex._guid("dag", "DAG01")})]} if version == "2016" else {}  # fmt: skip
     mailbox = [_obj("mailbox", {"Name": name, "DisplayName": name.capitalize(), "PrimarySmtpAddress": f"{name}@{DOMAIN}",
                                 "RecipientTypeDetails": "UserMailbox", "Database": "DB01", "ForwardingAddress": None,
                                 "ForwardingSmtpAddress": forward, "Guid": ex._guid("mailbox", name)})
                for name, forward in (("ann", None), ("bob", "smtp:bob@example.com"))]  # fmt: skip
     return {
-        "Get-ExchangeServer.xml": [_server("EXCH01", edge=False, error_reporting=False),
-                                   _server("EDGE01", edge=True, error_reporting=True)],
+        "Get-ExchangeServer.xml": [_server("EXCH01", edge=False, error_reporting=False, version=version),
+                                   _server("EDGE01", edge=True, error_reporting=True, version=version)],
         "Get-CASMailbox.xml": mailboxes,
         "Get-OrganizationConfig.xml": [_obj("organization_config", {"Name": "Contoso", "Identity": "Contoso",
                                             "CustomerFeedbackEnabled": False, "DefaultAuthenticationPolicy": None, "Guid": ex._guid("org", "Contoso")})],
@@ -255,7 +281,7 @@ def organisation_files(mailboxes: list[ExchangeObject]) -> dict[str, list[Exchan
                                          "MaxRecipientEnvelopeLimit": "5000", "InternalSMTPServers": ex._strings(["10.0.0.10"]),
                                          "Guid": ex._guid("transport-config", "Contoso")})],
         "Get-SendConnector.xml": [_send("Internet", smart_hosts=["relay.contoso.mil"], dns=False, tls="DomainValidation",
-                                        tls_domain="relay.contoso.mil", secure=False)],
+                                        tls_domain="relay.contoso.mil", secure=False, require_tls=True)],
         "Get-MailboxDatabase.xml": [_obj("mailbox_database", {
             "Name": "DB01", "Identity": "DB01", "Server": "EXCH01", "CircularLoggingEnabled": False,
             "RetainDeletedItemsUntilBackup": True, "MountAtStartup": True, "ProhibitSendReceiveQuota": "Unlimited",
@@ -266,14 +292,17 @@ def organisation_files(mailboxes: list[ExchangeObject]) -> dict[str, list[Exchan
         "Get-Mailbox.xml": mailbox,
         "Get-RoleGroupMember.xml": [_member("Records Management", name) for name in ("Auditor1", "Contractor7")],
         **_filters(reputation=False),
+        **dag,
     }  # fmt: skip
 
 
-def stig_2019_files(leaf: bytes, mailboxes: list[ExchangeObject]) -> dict[str, tuple[str | None, list[ExchangeObject]]]:
+def stig_files(
+    leaf: bytes, mailboxes: list[ExchangeObject], version: str = "2019"
+) -> dict[str, tuple[str | None, list[ExchangeObject]]]:
     """Every file of the bundle: relative path → (the server it was exported on, or None; its objects). `leaf` is
     the servers' certificate, `mailboxes` the organisation's Get-CASMailbox objects."""
     found: dict[str, tuple[str | None, list[ExchangeObject]]] = {}
-    parts = (("", None, organisation_files(mailboxes)), ("EXCH01/", "EXCH01", mailbox_server_files(leaf)),
+    parts = (("", None, organisation_files(mailboxes, version)), ("EXCH01/", "EXCH01", mailbox_server_files(leaf, version)),
              ("EDGE01/", "EDGE01", edge_server_files(leaf)))  # fmt: skip
     for prefix, server, objects in parts:
         for name, items in objects.items():

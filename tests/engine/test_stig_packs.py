@@ -13,7 +13,7 @@ import pytest
 from analyzer.baselines.xccdf import read_xccdf
 from analyzer.engine.evaluate import Evidence, evaluate_rules
 from analyzer.engine.loader import Rule, load_rules
-from analyzer.engine.packs import read_pack
+from analyzer.engine.packs import Pack, pack_rules, packaged_packs, read_pack
 from analyzer.exchange.bundle import load_bundle
 from analyzer.pipeline import packaged_rules
 
@@ -27,7 +27,31 @@ SITE_VALUE_TOO = {"V-259595", "V-259622"}
 PACKS = {  # pack: (its table in the fact table, DISA's XCCDF file, the role it applies to)
     "stig-exchange-2019-mailbox": ("### 1a.", "U_MS_Exchange_2019_Mailbox_Server_STIG_V1R1_Manual-xccdf.xml", "Mailbox"),
     "stig-exchange-2019-edge": ("### 1b.", "U_MS_Exchange_2019_Edge_Server_STIG_V1R1_Manual-xccdf.xml", "Edge"),
+    # The Edge V2R5 XCCDF has the IDs and CATs of V2R6 (the fact table's note): the latest DISA published as XCCDF.
+    "stig-exchange-2016-mailbox": ("### 2a.", "U_MS_Exchange_2016_Mailbox_Server_STIG_V2R6_Manual-xccdf.xml", "Mailbox"),
+    "stig-exchange-2016-edge": ("### 2b.", "U_MS_Exchange_2016_Edge_Transport_Server_STIG_V2R5_Manual-xccdf.xml", "Edge"),
 }  # fmt: skip
+PRODUCTS = {"2019": ["Exchange 2019", "Exchange Server SE"], "2016": ["Exchange 2016"]}
+COUNTS = {  # decided from exports, waiting for a site value, manual
+    "stig-exchange-2019-mailbox": (44, 10, 12), "stig-exchange-2019-edge": (44, 12, 12),
+    "stig-exchange-2016-mailbox": (45, 8, 11), "stig-exchange-2016-edge": (44, 10, 14),
+}  # fmt: skip
+# 2016 items whose check differs from their 2019 counterpart, or that have none: how each is decided.
+KIND_2016 = {
+    "V-228371": "decided", "V-228372": "decided", "V-228383": "decided", "V-228410": "decided", "V-228413": "decided",
+    "V-228416": "decided", "V-221218": "decided", "V-221262": "site value", "V-221225": "manual",
+    "V-221264": "decided", "V-221266": "decided", "V-221268": "decided", "V-221270": "decided",
+    "V-221265": "manual", "V-221267": "manual", "V-221269": "manual",
+}  # fmt: skip
+
+
+def _pack(name: str) -> Pack:
+    return read_pack(packaged_rules() / name)
+
+
+def _rules_of(name: str) -> list[Rule]:
+    """What a scan running the pack alone evaluates: its own rules and those it shares with another version's."""
+    return pack_rules(_pack(name), packaged_packs(packaged_rules()))
 
 
 def _fact_rows(section: str) -> dict[str, dict[str, str]]:
@@ -39,8 +63,26 @@ def _fact_rows(section: str) -> dict[str, dict[str, str]]:
     for line in text[start:end].splitlines():
         cells = [cell.strip() for cell in line.replace("\\|", "/").split("|")[1:-1]]  # a cell may hold "\\|"
         if cells and cells[0].startswith("V-") and "removed" not in cells[0]:
-            rows[cells[0]] = {"stig_id": cells[1], "cat": cells[2], "evaluable": cells[7]}
+            rows[cells[0]] = {"stig_id": cells[1], "cat": cells[2], "evaluable": cells[7] if len(cells) > 7 else "",
+                              "counterpart": cells[3] if len(cells) == 7 else ""}  # fmt: skip
     return rows
+
+
+def _expected_kind(name: str, vuln: str) -> str:
+    """How the fact table says an item is decided; a 2016 item, as its 2019 counterpart unless KIND_2016 says."""
+    facts = _fact_rows(PACKS[name][0])
+    if vuln in KIND_2016:
+        return KIND_2016[vuln]
+    counterpart = facts[vuln]["counterpart"]
+    if counterpart:
+        section = "### 1a." if "mailbox" in name else "### 1b."
+        return _expected_kind(name.replace("2016", "2019"), counterpart) if counterpart in _fact_rows(section) else ""
+    expected = facts[vuln]["evaluable"]
+    if expected.startswith("manual"):
+        return "manual"
+    if expected.startswith("needs EDSP value") or vuln in SITE_VALUE_TOO:
+        return "site value"
+    return "decided"
 
 
 def _controls(rules: list[Rule]) -> dict[str, tuple[Rule, dict[str, object]]]:
@@ -56,8 +98,8 @@ def _controls(rules: list[Rule]) -> dict[str, tuple[Rule, dict[str, object]]]:
 @pytest.mark.parametrize("name", sorted(PACKS))
 def test_every_vuln_is_in_the_pack_once_with_the_benchmarks_identifiers(name: str) -> None:
     section, xccdf, _role = PACKS[name]
-    pack = read_pack(packaged_rules() / name)
-    controls = _controls(load_rules([pack.folder]))
+    pack = _pack(name)
+    controls = _controls(_rules_of(name))
     facts = _fact_rows(section)
     assert set(controls) == set(facts), "nothing missing, nothing extra"
     benchmark = {rule.vuln_id: rule for rule in read_xccdf(REFERENCE / "stig" / xccdf).rules}
@@ -70,33 +112,48 @@ def test_every_vuln_is_in_the_pack_once_with_the_benchmarks_identifiers(name: st
 
 @pytest.mark.parametrize("name", sorted(PACKS))
 def test_each_vuln_is_decided_waits_for_a_site_value_or_waits_for_a_person_as_the_fact_table_says(name: str) -> None:
-    section, _xccdf, _role = PACKS[name]
-    facts = _fact_rows(section)
     kinds: dict[str, str] = {}
-    for vuln, (rule, _control) in _controls(load_rules([packaged_rules() / name])).items():
+    for vuln, (rule, _control) in _controls(_rules_of(name)).items():
         site_values = [p for p in rule.params.values() if p.site_value]
         kinds[vuln] = "manual" if rule.manual else "site value" if site_values else "decided"
-        expected = facts[vuln]["evaluable"]
-        if expected.startswith("manual"):
-            assert kinds[vuln] == "manual", vuln
-        elif expected.startswith("needs EDSP value") or vuln in SITE_VALUE_TOO:
-            assert kinds[vuln] == "site value", vuln
-        else:
-            assert kinds[vuln] == "decided", vuln
+        assert kinds[vuln] == _expected_kind(name, vuln), vuln
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in ("decided", "site value", "manual")}
-    wanted = {"stig-exchange-2019-mailbox": (44, 10, 12), "stig-exchange-2019-edge": (44, 12, 12)}[name]
-    assert (counts["decided"], counts["site value"], counts["manual"]) == wanted
+    assert (counts["decided"], counts["site value"], counts["manual"]) == COUNTS[name]
 
 
 @pytest.mark.parametrize("name", sorted(PACKS))
-def test_rules_apply_to_their_role_on_exchange_2019_and_se_with_the_severity_of_their_cat(name: str) -> None:
+def test_rules_apply_to_their_role_and_version_with_the_severity_of_their_cat(name: str) -> None:
+    """A pack run alone judges only its role on its own versions (2019 and SE, or 2016), at its own CATs: a rule
+    shared by the 2016 and 2019 STIGs is narrowed to the pack's products and controls."""
     _section, _xccdf, role = PACKS[name]
-    for rule in load_rules([packaged_rules() / name]):
+    for rule in _rules_of(name):
         assert rule.applies_to["roles"] == [role], rule.id
-        assert rule.applies_to["products"] == ["Exchange 2019", "Exchange Server SE"], rule.id
+        assert rule.applies_to["products"] == PRODUCTS[name.split("-")[2]], rule.id
         most_severe = min((str(c["cat"]) for c in rule.controls), key=len)  # "I" before "II" before "III"
         assert rule.severity == SEVERITY[most_severe], rule.id
-        assert rule.id == rule.controls[0]["id"], "a rule is named after the first STIG ID it decides"
+        home = read_pack(Path(rule.source).parent)  # a shared rule is named after its own pack's first STIG ID
+        own = [c for c in load_rules([Path(rule.source)])[0].controls if c["framework"] == home.framework]
+        assert rule.id == own[0]["id"], "a rule is named after the first STIG ID it decides"
+
+
+def test_a_shared_rule_is_one_check_both_stigs_ask_at_the_same_cat() -> None:
+    """Every control of the other version a rule carries is the counterpart the fact table gives, at the same CAT
+    (a CAT that differs makes a rule of its own, so that severity means the same for every server it judges)."""
+    mapped = {
+        vuln: row["counterpart"] for section in ("### 2a.", "### 2b.") for vuln, row in _fact_rows(section).items()
+    }
+    scanner = {"V-221265", "V-221267", "V-221269"}  # the approved third-party scanner, asked four times in 2016
+    for rule in load_rules([packaged_rules()]):
+        by_version = {v: [c for c in rule.controls if f" {v} " in str(c["framework"])] for v in ("2016", "2019")}
+        if not (by_version["2016"] and by_version["2019"]):
+            continue
+        assert {str(c["cat"]) for c in by_version["2016"]} <= {str(c["cat"]) for c in by_version["2019"]}, rule.id
+        for control in by_version["2016"]:
+            assert control["products"] == ["Exchange 2016"], rule.id
+            counterpart = mapped[str(control["vuln_id"])]
+            assert counterpart in {c["vuln_id"] for c in by_version["2019"]} or control["vuln_id"] in scanner, rule.id
+        for control in by_version["2019"]:
+            assert control["products"] == ["Exchange 2019", "Exchange Server SE"], rule.id
 
 
 def test_a_parameter_name_means_one_thing_in_every_shipped_rule() -> None:

@@ -23,7 +23,8 @@ FILES = ("report.json", "report.html", "findings.csv", "results.csv", "summary.m
 
 # The POP3/IMAP4 sample alone, and the STIG sample with its site plan (both baseline packs and the default one).
 @pytest.mark.parametrize(("sample", "language"), [("mistakes-2016", "en"), ("mistakes-2016", "ja"),
-                                                  ("stig-2019", "en"), ("stig-2019", "ja")])  # fmt: skip
+                                                  ("stig-2019", "en"), ("stig-2019", "ja"),
+                                                  ("stig-2016", "en"), ("stig-2016", "ja")])  # fmt: skip
 def test_reports_match_the_golden_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str, language: str
 ) -> None:

@@ -615,9 +615,17 @@ def scan(
     formats: Annotated[
         str,
         typer.Option(
-            "-f", "--format", help="Comma-separated: html, csv, json, md, junit; report.json is always written."
+            "-f",
+            "--format",
+            help="Comma-separated: html, csv, json, md, junit, ckl, cklb (STIG Viewer checklists, one per server per "
+            "STIG the scan ran); report.json is always written.",
         ),
     ] = "html,csv,json",
+    xccdf: Annotated[
+        list[Path] | None,
+        typer.Option(help="A STIG's XCCDF file or DISA's zip (repeatable): its check and fix texts in the checklists."),
+    ] = None,
+    marking: Annotated[str | None, typer.Option(help="The checklists' marking, e.g. CUI.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
     culture: CultureOption = None,
     date_format: DateFormatOption = None,
@@ -655,7 +663,8 @@ def scan(
         raise typer.BadParameter("needs --baseline OLD.json", param_hint="--fail-on-new")
     earlier = _read_report(baseline) if baseline is not None else None  # a bad baseline stops before the scan
     check_output_folder(out_dir)  # and so does an output folder that cannot take the reports
-    wanted = _formats(formats)
+    wanted = _formats(formats, checklists=True)
+    benchmarks = _benchmarks(xccdf or [])
     when = _evaluation_date(as_of)
     settings = _settings(param, pack, policy)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
@@ -677,7 +686,8 @@ def scan(
         result = run_scan(options)
     report = build_report(result)
     difference, extra = _compared(earlier, report, lang)
-    written = write_reports(report, wanted, out_dir, lang, difference, extra)
+    report_formats, checklist_files = _checklists(report, result.rules, wanted, benchmarks, marking)
+    written = write_reports(report, report_formats, out_dir, lang, difference, extra | checklist_files)
     if not quiet:
         _print_scan_summary(report, lang)
     new_failures = 0
@@ -694,6 +704,23 @@ def scan(
         raise typer.Exit(1)
     if fail_on_new and new_failures:
         raise typer.Exit(1)
+
+
+def _benchmarks(paths: list[Path]) -> list[Any]:
+    """The XCCDF files given with --xccdf, read before the scan: one that is not an XCCDF stops it, located."""
+    from analyzer.baselines.xccdf import read_xccdf
+
+    return [read_xccdf(path) for path in paths]
+
+
+def _checklists(report: dict[str, Any], rules: list[Any], wanted: list[str], benchmarks: list[Any],
+                marking: str | None) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
+    """The report formats asked for, and the STIG Viewer checklists (-f ckl,cklb) for every server of every STIG
+    the scan ran."""
+    from analyzer.report import checklists
+
+    others = [name for name in wanted if name not in checklists.FORMATS]
+    return others, checklists.render(report, rules, wanted, benchmarks, marking)
 
 
 def _compared(earlier: dict[str, Any] | None, report: dict[str, Any], lang: str) -> tuple[Any, dict[str, bytes]]:
@@ -745,14 +772,17 @@ def _check_choices(lang: str, fail_on: str | None) -> None:
         raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--fail-on")
 
 
-def _formats(formats: str) -> list[str]:
+def _formats(formats: str, *, checklists: bool = False) -> list[str]:
+    """The formats asked for; `checklists`: the command can write STIG Viewer checklists too."""
+    from analyzer.report.checklists import FORMATS as CHECKLISTS
     from analyzer.report.writers import RENDERERS
 
+    known = [*RENDERERS, *(CHECKLISTS if checklists else ())]
     wanted = list(dict.fromkeys(f.strip() for f in formats.split(",") if f.strip()))
-    unknown = [f for f in wanted if f not in RENDERERS]
+    unknown = [f for f in wanted if f not in known]
     if unknown:
         raise typer.BadParameter(
-            f"unknown format(s) {', '.join(unknown)}; available: {', '.join(RENDERERS)}", param_hint="--format"
+            f"unknown format(s) {', '.join(unknown)}; available: {', '.join(known)}", param_hint="--format"
         )
     return wanted
 

@@ -626,6 +626,10 @@ def scan(
         typer.Option(help="A STIG's XCCDF file or DISA's zip (repeatable): its check and fix texts in the checklists."),
     ] = None,
     marking: Annotated[str | None, typer.Option(help="The checklists' marking, e.g. CUI.")] = None,
+    checklist_baseline: Annotated[
+        Path | None,
+        typer.Option(help="A folder of earlier checklists (CKL, CKLB): keep a person's answers, list the conflicts."),
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding of text exports, e.g. cp932.")] = None,
     culture: CultureOption = None,
     date_format: DateFormatOption = None,
@@ -664,7 +668,7 @@ def scan(
     earlier = _read_report(baseline) if baseline is not None else None  # a bad baseline stops before the scan
     check_output_folder(out_dir)  # and so does an output folder that cannot take the reports
     wanted = _formats(formats, checklists=True)
-    benchmarks = _benchmarks(xccdf or [])
+    benchmarks, earlier_checklists = _benchmarks(xccdf or []), _earlier_checklists(checklist_baseline)
     when = _evaluation_date(as_of)
     settings = _settings(param, pack, policy)
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
@@ -686,7 +690,7 @@ def scan(
         result = run_scan(options)
     report = build_report(result)
     difference, extra = _compared(earlier, report, lang)
-    report_formats, checklist_files = _checklists(report, result.rules, wanted, benchmarks, marking)
+    report_formats, checklist_files = _checklists(report, result.rules, wanted, benchmarks, marking, earlier_checklists)
     written = write_reports(report, report_formats, out_dir, lang, difference, extra | checklist_files)
     if not quiet:
         _print_scan_summary(report, lang)
@@ -713,14 +717,24 @@ def _benchmarks(paths: list[Path]) -> list[Any]:
     return [read_xccdf(path) for path in paths]
 
 
+def _earlier_checklists(folder: Path | None) -> list[Any] | None:
+    """The checklists in --checklist-baseline, read before the scan: a damaged one stops it, located."""
+    if folder is None:
+        return None
+    from analyzer.report.checklist_baseline import read_earlier
+
+    return read_earlier(folder)
+
+
 def _checklists(report: dict[str, Any], rules: list[Any], wanted: list[str], benchmarks: list[Any],
-                marking: str | None) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
+                marking: str | None, earlier: list[Any] | None) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
     """The report formats asked for, and the STIG Viewer checklists (-f ckl,cklb) for every server of every STIG
     the scan ran."""
-    from analyzer.report import checklists
+    from analyzer.report.checklist_files import render
+    from analyzer.report.checklists import FORMATS
 
-    others = [name for name in wanted if name not in checklists.FORMATS]
-    return others, checklists.render(report, rules, wanted, benchmarks, marking)
+    others = [name for name in wanted if name not in FORMATS]
+    return others, render(report, rules, wanted, benchmarks, marking, earlier)
 
 
 def _compared(earlier: dict[str, Any] | None, report: dict[str, Any], lang: str) -> tuple[Any, dict[str, bytes]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -347,67 +347,8 @@ def cklb_bytes(checklist: Checklist, benchmark: Benchmark | None = None, marking
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def render(report: Mapping[str, Any], rules: Sequence[Rule], formats: Iterable[str],
-           benchmarks: Sequence[Benchmark] = (), marking: str | None = None) -> dict[str, bytes]:  # fmt: skip
-    """Every checklist of the scan in the formats asked for: file name → bytes."""
-    wanted = [f for f in FORMATS if f in set(formats)]
-    files: dict[str, bytes] = {}
-    for checklist in checklists(report, rules) if wanted else []:
-        benchmark = matching_benchmark(checklist, benchmarks)
-        for kind in wanted:
-            writer = ckl_bytes if kind == "ckl" else cklb_bytes
-            files[f"{checklist.file_stem}.{kind}"] = writer(checklist, benchmark, marking)
-    return files
-
-
 def matching_benchmark(checklist: Checklist, benchmarks: Sequence[Benchmark]) -> Benchmark | None:
     """The supplied XCCDF that holds most of the checklist's Vulns (more than half), else none."""
     vulns = {str(entry.control.get("vuln_id")) for entry in checklist.entries}
     best = max(benchmarks, key=lambda b: len(vulns & set(b.by_vuln())), default=None)
     return best if best is not None and len(vulns & set(best.by_vuln())) * 2 > len(vulns) else None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Reading one back (tests now; an assessor's earlier checklists later).
-
-
-@dataclass(frozen=True)
-class ReadEntry:
-    vuln_id: str
-    stig_id: str
-    status: str  # CKL's word
-    details: str
-    comments: str
-
-
-def read_ckl(data: bytes) -> dict[str, ReadEntry]:
-    """A CKL's entries by Vuln ID, parsed with the hardening every XML input gets (a DOCTYPE refused)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    root = etree.fromstring(data, parser)
-    if getattr(root.getroottree().docinfo, "doctype", ""):  # lxml-stubs lacks the attribute
-        raise ValueError("DOCTYPE declarations are not allowed in a checklist")
-    entries = {}
-    for vuln in root.iter("VULN"):
-        attributes = {item.findtext("VULN_ATTRIBUTE"): item.findtext("ATTRIBUTE_DATA") or ""
-                      for item in vuln.iter("STIG_DATA")}  # fmt: skip
-        vuln_id = attributes.get("Vuln_Num", "")
-        status, details, comments = (vuln.findtext(name) or "" for name in ("STATUS", "FINDING_DETAILS", "COMMENTS"))
-        entries[vuln_id] = ReadEntry(vuln_id, attributes.get("Rule_Ver", ""), status, details, comments)
-    return entries
-
-
-def read_cklb(data: bytes) -> dict[str, ReadEntry]:
-    """A CKLB's entries by Vuln ID (group_id), statuses in CKL's words."""
-    words = {value: key for key, value in CKLB_STATUS.items()}
-    document = json.loads(data)
-    return {
-        rule["group_id"]: ReadEntry(
-            rule["group_id"],
-            rule.get("rule_version", ""),
-            words[rule["status"]],
-            rule.get("finding_details", ""),
-            rule.get("comments", ""),
-        )
-        for stig in document["stigs"]
-        for rule in stig["rules"]
-    }

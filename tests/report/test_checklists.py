@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from analyzer.baselines.xccdf import read_xccdf
 from analyzer.cli import app
-from analyzer.report.checklists import CKLB_STATUS, read_ckl, read_cklb
+from analyzer.report.checklist_baseline import read_ckl, read_cklb
+from analyzer.report.checklists import CKLB_STATUS
 
 ROOT = Path(__file__).resolve().parents[2]
 STIG = ROOT / "tests" / "data" / "reference" / "stig"
@@ -184,3 +185,69 @@ def test_a_control_character_from_an_export_cannot_break_the_xml() -> None:
     checklist = Checklist({"server_key": "S1", "Name": "S1"}, "DISA STIG Test", "V1R1", (entry,), "2026-11-27")
     read = read_ckl(ckl_bytes(checklist))
     assert read["V-1"].details == "bad<U+0000>value<U+0007>"
+
+
+def _edit_ckl(path: Path, changes: dict[str, tuple[str, str]], *, drop: str, add: str, host: str) -> None:
+    """What an assessor does in STIG Viewer: set statuses and comments; plus another release's Vulns."""
+    document: Any = etree.parse(str(path))  # an edit in place, as STIG Viewer saves it
+    document.find("ASSET/HOST_NAME").text = host  # matched by FQDN then
+    stig = document.find(".//iSTIG")
+    for vuln in list(stig.iter("VULN")):
+        number = vuln.findtext("STIG_DATA/ATTRIBUTE_DATA")
+        if number in changes:
+            vuln.find("STATUS").text, vuln.find("COMMENTS").text = changes[number]
+        if number == drop:
+            stig.remove(vuln)
+        elif number == "V-259659":
+            extra: Any = etree.fromstring(etree.tostring(vuln))
+            extra.find("STIG_DATA/ATTRIBUTE_DATA").text = add
+            stig.append(extra)
+    document.write(str(path), xml_declaration=True, encoding="UTF-8")
+
+
+def test_an_assessors_earlier_answers_are_kept_and_conflicts_listed(tmp_path: Path) -> None:
+    first, _report = _scan(tmp_path)
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copy(first / f"{MAILBOX}.ckl", earlier)
+    shutil.copy(first / f"{EDGE}.cklb", earlier)
+    _edit_ckl(earlier / f"{MAILBOX}.ckl", {
+        "V-259659": ("NotAFinding", "Queue monitor MON-7 in SCOM, checked by J. Doe"),  # manual: exaudit leaves it
+        "V-259710": ("NotAFinding", "the relay is on an isolated VLAN"),  # exaudit finds it Open
+    }, drop="V-259645", add="V-259680", host="exch01-old")  # fmt: skip
+    edge = json.loads((earlier / f"{EDGE}.cklb").read_text(encoding="utf-8"))
+    queue = next(r for r in edge["stigs"][0]["rules"] if r["group_id"] == "V-259584")
+    queue.update(status="not_applicable", comments="a third-party monitor covers the queues")
+    (earlier / f"{EDGE}.cklb").write_text(json.dumps(edge), encoding="utf-8")
+
+    again, _ = _scan(tmp_path, "stig-2019", "--checklist-baseline", str(earlier))
+    entries = read_ckl((again / f"{MAILBOX}.ckl").read_bytes())
+    kept = entries["V-259659"]
+    assert kept.status == "NotAFinding" and "Queue monitor MON-7 in SCOM" in kept.comments
+    assert "kept from the earlier checklist" in kept.details
+    conflict = entries["V-259710"]
+    assert conflict.status == "Open"  # exaudit decides it: its status stands, the person's answer stays visible
+    assert "said NotAFinding: the relay is on an isolated VLAN" in conflict.comments
+    assert read_cklb((again / f"{EDGE}.cklb").read_bytes())["V-259584"].status == "Not_Applicable"
+    assert CKL_SCHEMA.validate(etree.parse(str(again / f"{MAILBOX}.ckl")))
+    changes = (again / "checklist-changes.md").read_text(encoding="utf-8")
+    assert "V-259710 (earlier NotAFinding, exaudit Open)" in changes
+    assert "Items new in this release: V-259645" in changes
+    assert "no longer in the STIG: V-259680" in changes
+    assert "Not_Reviewed: V-259659" in changes
+
+
+def test_a_damaged_earlier_checklist_stops_the_scan_located(tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "EXCH01.ckl").write_text("<CHECKLIST><ASSET>\n<HOST_NAME>EXCH01</HOST_NAME>\n", encoding="utf-8")
+    (earlier / "hostile.ckl").write_text('<!DOCTYPE x [<!ENTITY a "b">]><CHECKLIST/>', encoding="utf-8")
+    shutil.copytree(ROOT / "samples" / "stig-2019", tmp_path / "bundle")
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "bundle"), "-f", "ckl", "--checklist-baseline",
+                                      str(earlier), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 2
+    assert f"{earlier / 'EXCH01.ckl'}:3: not a well-formed checklist" in result.output.replace("\n", "")
+    (earlier / "EXCH01.ckl").unlink()
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "bundle"), "-f", "ckl", "--checklist-baseline",
+                                      str(earlier), "--out", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 2 and "DOCTYPE" in result.output

@@ -626,6 +626,10 @@ def scan(
         typer.Option(help="A STIG's XCCDF file or DISA's zip (repeatable): its check and fix texts in the checklists."),
     ] = None,
     marking: Annotated[str | None, typer.Option(help="The checklists' marking, e.g. CUI.")] = None,
+    builds: Annotated[
+        Path | None,
+        typer.Option(help="A newer Exchange build catalogue (CSV: product,cu,update,build) than the one shipped."),
+    ] = None,
     checklist_baseline: Annotated[
         Path | None,
         typer.Option(help="A folder of earlier checklists (CKL, CKLB): keep a person's answers, list the conflicts."),
@@ -674,7 +678,8 @@ def scan(
     options = ScanOptions([*(paths or []), *([packaged_demo()] if demo else [])], list(rules or []), list(tag or []),
                           settings.params, when, encoding, None if no_waivers else waivers,
                           dates=_date_settings(culture, date_format), packs=settings.packs,
-                          site_plan=settings.site_plan, param_sources=settings.param_sources)  # fmt: skip
+                          site_plan=settings.site_plan, param_sources=settings.param_sources,
+                          builds=_catalogue(builds))  # fmt: skip
     if err.is_terminal and not quiet:  # a progress bar for long reads; nothing when stderr is a file or a pipe
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -715,6 +720,15 @@ def _benchmarks(paths: list[Path]) -> list[Any]:
     from analyzer.baselines.xccdf import read_xccdf
 
     return [read_xccdf(path) for path in paths]
+
+
+def _catalogue(path: Path | None) -> Any:
+    """The build catalogue given with --builds, read before the scan: a bad row stops it, located."""
+    if path is None:
+        return None
+    from analyzer.baselines.builds import from_file
+
+    return from_file(path)
 
 
 def _earlier_checklists(folder: Path | None) -> list[Any] | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
+from analyzer.baselines.builds import Catalogue
+from analyzer.baselines.builds import packaged as packaged_builds
 from analyzer.engine.evaluate import Evidence, evaluate_rules, has_role, resolve_params
 from analyzer.engine.loader import Rule, load_rules, rule_files
 from analyzer.engine.packs import PACK_FILE, Pack, narrowed, packaged_packs, read_pack, selected, shared_rules
@@ -43,6 +45,7 @@ class ScanOptions:
     packs: Sequence[str] = ()  # shipped packs to run beside the default ones (`--pack`, a policy's `packs:`)
     site_plan: dict[str, str] | None = None  # the plan a policy file's values come from (name, version, approver)
     param_sources: dict[str, str] = field(default_factory=dict)  # per parameter: "policy" or "command line"
+    builds: Catalogue | None = None  # the Exchange build catalogue (--builds); None: the one shipped
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Scan:
     waivers: list[dict[str, Any]] = field(default_factory=list)  # each waiver with its status and matches
     site_plan: dict[str, str] | None = None
     param_sources: dict[str, str] = field(default_factory=dict)
+    build_catalogue: dict[str, Any] | None = None  # the build catalogue the rules used: source, month, staleness
 
 
 def _client_access_servers(servers: pd.DataFrame) -> list[str]:
@@ -249,8 +253,9 @@ def scan(
     release_after(input_bytes)
     as_of = _as_of(bundle, options.as_of)
     evidence = Evidence(
-        bundle.datasets, bundle.servers, as_of, dict(options.params), absent=bundle.absent, failed_for=bundle.failed_for
-    )
+        bundle.datasets, bundle.servers, as_of, dict(options.params), absent=bundle.absent,
+        failed_for=bundle.failed_for, builds=options.builds,
+    )  # fmt: skip
     if progress:
         progress(f"evaluating {len(rules)} rules")
     results = evaluate_rules(rules, evidence)
@@ -265,7 +270,29 @@ def scan(
         _note_waived_checks(verdicts, results)
     rulesets = _rulesets(rule_paths, packs)
     return Scan(bundle, rules, results, as_of, generated_at(), rulesets, dict(options.params), verdicts,
-                waivers, options.site_plan, dict(options.param_sources))  # fmt: skip
+                waivers, options.site_plan, dict(options.param_sources),
+                _catalogue_used(rules, options.builds, as_of))  # fmt: skip
+
+
+_BUILD_OPERATORS = frozenset({"newest_update", "cu_serviced"})
+
+
+def _catalogue_used(rules: list[Rule], builds: Catalogue | None, as_of: dt.datetime) -> dict[str, Any] | None:
+    """Which build catalogue the rules judged builds against, of which month, and how far it lags the evaluation
+    date (a catalogue 90 days older than the evaluation date may miss a security update: the report says so)."""
+    if not any(_uses(rule.check, _BUILD_OPERATORS) for rule in rules):
+        return None
+    catalogue = builds if builds is not None else packaged_builds()
+    return {"source": catalogue.source, "month": catalogue.date.strftime("%Y-%m"),
+            "stale_days": catalogue.stale_at(as_of.date())}  # fmt: skip
+
+
+def _uses(node: Any, operators: frozenset[str]) -> bool:
+    if isinstance(node, dict):
+        return bool(operators & set(node)) or any(_uses(value, operators) for value in node.values())
+    if isinstance(node, list):
+        return any(_uses(item, operators) for item in node)
+    return False
 
 
 def dataset_health(bundle: Bundle) -> dict[str, DatasetHealth]:

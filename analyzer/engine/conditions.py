@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from analyzer.baselines.builds import Catalogue, parse_build
+from analyzer.baselines.builds import packaged as packaged_builds
 from analyzer.engine.linear_regex import compile_linear
 from analyzer.exchange.certificates import covers
 from analyzer.exchange.values import ServerVersion, parse_server_version
@@ -39,6 +41,7 @@ class Context:
     masks: dict[tuple[int, str], tuple[weakref.ref[pd.DataFrame], Mask]] = field(default_factory=dict, compare=False)
     # Date columns in the exporting machine's local time, zone unknown: compared by calendar day, not by hour.
     by_day: set[str] = field(default_factory=set, compare=False)
+    builds: Catalogue | None = None  # the Exchange build catalogue (--builds); None: the one shipped
 
 
 def _forget(masks: dict[tuple[int, str], Any], frame_id: int) -> None:
@@ -268,6 +271,14 @@ _STATES = {
     "empty": ("is set", "is empty"),
     "exists": ("is absent", "is present"),
     "unlimited": ("is not Unlimited", "is Unlimited"),
+    "newest_update": (
+        "is not the newest update of its cumulative update",
+        "is the newest update of its cumulative update in the build catalogue",
+    ),
+    "cu_serviced": (
+        "is a cumulative update that no longer gets security updates",
+        "is a cumulative update that got its product's latest security update in the build catalogue",
+    ),
 }  # by the expected value: False, True
 _WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
 
@@ -362,6 +373,29 @@ def _older_than_days(series: pd.Series, days: Any, _cs: bool, context: Context) 
     return _before(series, pd.Timestamp(context.as_of) - _days(days), context)
 
 
+def _catalogue(context: Context) -> Catalogue:
+    return context.builds if context.builds is not None else packaged_builds()
+
+
+def _newest_update(series: pd.Series, expected: Any, _cs: bool, context: Context) -> Mask:
+    """The build is its cumulative update's newest release by the evaluation date; unknown (not in the catalogue:
+    a later update, or an Extended Security Update build) is never a pass or a fail."""
+    catalogue, as_of = _catalogue(context), context.as_of.date()
+    return _elementwise(series, lambda value: _matches(catalogue.is_newest, value, as_of, expected))
+
+
+def _cu_serviced(series: pd.Series, expected: Any, _cs: bool, context: Context) -> Mask:
+    """The build's cumulative update got its product's latest security update released by the evaluation date."""
+    catalogue, as_of = _catalogue(context), context.as_of.date()
+    return _elementwise(series, lambda value: _matches(catalogue.serviced, value, as_of, expected))
+
+
+def _matches(test: Callable[[Any, dt.date], bool | None], value: Any, as_of: dt.date, expected: Any) -> bool | None:
+    build = parse_build(value)
+    answer = test(build, as_of) if build is not None else None
+    return None if answer is None else answer == bool(expected)
+
+
 OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "eq": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a == b, cs),
     "ne": lambda s, v, cs, _c: _compare(s, v, lambda a, b: a != b, cs),
@@ -381,6 +415,8 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "unlimited": _unlimited,
     "version_lt": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) < _version(v)),  # type: ignore[operator]
     "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]
+    "newest_update": _newest_update,
+    "cu_serviced": _cu_serviced,
     "within_days": _within_days,
     "older_than_days": _older_than_days,
     "covers": _covers,

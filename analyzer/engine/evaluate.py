@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from analyzer.baselines.builds import Catalogue
 from analyzer.engine import powershell
 from analyzer.engine.conditions import (
     OBJECT_PREFIX,
@@ -61,6 +62,7 @@ class Evidence:
     masks: dict[Any, Any] = field(default_factory=dict)  # comparison masks shared by the rules of one scan
     absent: Mapping[str, str] = field(default_factory=dict)  # datasets the bundle lacks → why (the manifest's word)
     failed_for: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (dataset, SERVER) → its failure
+    builds: Catalogue | None = None  # the Exchange build catalogue given with --builds; None: the one shipped
 
 
 class _NotEvaluated(Exception):
@@ -389,7 +391,7 @@ class _Evaluator:
         self.rule = rule
         self.evidence = evidence
         self.params = params
-        self.context = Context(params, evidence.as_of, evidence.masks)
+        self.context = Context(params, evidence.as_of, evidence.masks, builds=evidence.builds)
         self.scope = servers_in_scope(rule.applies_to, evidence.servers)
         if self.scope is not None and not self.scope:
             raise _NotApplicable(

@@ -43,6 +43,16 @@ def _finding(finding: Finding, rule: Rule) -> dict[str, Any]:
     }
 
 
+def _catalogue_problems(catalogue: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A build catalogue much older than the evaluation date: a newer security update may be missing from it."""
+    if not catalogue or catalogue["stale_days"] is None:
+        return []
+    message = (f"the Exchange build catalogue is of {catalogue['month']}, more than 90 days before the evaluation date "
+               f"({catalogue['stale_days']} days after its month): a newer update may be missing from it, so a build "
+               "called the newest of its CU may not be; give a newer catalogue with --builds FILE")  # fmt: skip
+    return [{"file": catalogue["source"], "line": 0, "message": message}]
+
+
 def _synthetic(scan: Scan) -> bool:
     """A bundle `exaudit samples` wrote: its manifest says so, or it carries the samples' README-SYNTHETIC.txt."""
     if (scan.bundle.manifest or {}).get("synthetic") is True:
@@ -95,7 +105,7 @@ def build(scan: Scan) -> dict[str, Any]:
             }
             for item in facts["inputs"]
         ],
-        "problems": facts["problems"],
+        "problems": facts["problems"] + _catalogue_problems(scan.build_catalogue),
         "servers": facts["servers"],
         "coverage": facts["coverage"],
         "missing_datasets": facts["missing_datasets"],
@@ -104,6 +114,8 @@ def build(scan: Scan) -> dict[str, Any]:
         "results": results,
         "summary": {outcome: summary.get(outcome, 0) for outcome in OUTCOMES},
         # The results by baseline control (STIG, CIS), where rules name them, with what part of it the packs hold.
+        # The Exchange build catalogue the patch-currency rules used, with its month (only when they ran).
+        **({"build_catalogue": scan.build_catalogue} if scan.build_catalogue else {}),
         "frameworks": with_coverage(framework_views(results, facts["servers"]), scan.rulesets),
         # Every object of every dataset, by key: what lets `exaudit diff` tell "fixed" from "gone".
         "objects": {

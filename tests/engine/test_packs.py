@@ -69,6 +69,7 @@ def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> 
     packs = packaged_packs(ROOT / "rules")
     assert [(p.name, p.default) for p in packs] == [
         ("cis-exchange-2019", False),
+        ("patch-currency", False),
         ("pop-imap", True),
         ("stig-exchange-2016-edge", False),
         ("stig-exchange-2016-mailbox", False),
@@ -79,7 +80,7 @@ def test_the_shipped_packs_are_listed_and_the_pop_imap_pack_is_the_default() -> 
     assert listed.exit_code == 0
     shown = {pack["name"]: pack for pack in json.loads(listed.output)}
     assert shown["pop-imap"] == {"name": "pop-imap", "default": True, "framework": None, "version": None,
-                                 "rules": 42, "title": packs[1].title}  # fmt: skip
+                                 "rules": 42, "title": packs[2].title}  # fmt: skip
     edge, mailbox = shown["stig-exchange-2019-edge"], shown["stig-exchange-2019-mailbox"]
     assert (edge["framework"], edge["version"], edge["rules"]) == (
         "DISA STIG Microsoft Exchange 2019 Edge Server",

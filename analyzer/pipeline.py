@@ -274,7 +274,7 @@ def scan(
                 _catalogue_used(rules, options.builds, as_of))  # fmt: skip
 
 
-_BUILD_OPERATORS = frozenset({"newest_update", "cu_serviced"})
+_BUILD_OPERATORS = frozenset({"newest_update", "cu_serviced", "fixed_by"})
 
 
 def _catalogue_used(rules: list[Rule], builds: Catalogue | None, as_of: dt.datetime) -> dict[str, Any] | None:

@@ -99,6 +99,23 @@ class Catalogue:
         return build[:3] in patched or build[:3] > max(patched)
 
 
+def exposed(catalogue: Catalogue, build: Version, update: str) -> bool | None:
+    """Whether a build lacks the fix the security update `update` (e.g. `Mar21SU`) brought: it is older than that
+    update's build for its CU, or its CU is older than every CU that got it. A CU newer than all of them came out
+    with the fix. None when the catalogue knows neither the CU nor which builds of the product got the update."""
+    if catalogue.cu_of(build) is None:
+        return None
+    fixed = sorted(r.build for r in catalogue.releases if r.update == update and r.build[:2] == build[:2])
+    if not fixed:
+        return None
+    for first in fixed:
+        if build < first:
+            return True
+        if build[:3] == first[:3]:
+            return False
+    return False
+
+
 def read_catalogue(data: str, source: str) -> Catalogue:
     """A catalogue from its CSV text (header `product,cu,update,build`); a bad row is a located error."""
     reader = csv.DictReader(io.StringIO(data))

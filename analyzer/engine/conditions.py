@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.baselines.builds import Catalogue, parse_build
+from analyzer.baselines.builds import Catalogue, exposed, parse_build
 from analyzer.baselines.builds import packaged as packaged_builds
 from analyzer.engine.linear_regex import compile_linear
 from analyzer.exchange.certificates import covers
@@ -280,7 +280,8 @@ _STATES = {
         "is a cumulative update that got its product's latest security update in the build catalogue",
     ),
 }  # by the expected value: False, True
-_WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
+_WORDS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in",
+          "fixed_by": "carries the fix of"}  # fmt: skip
 
 
 def _regex(series: pd.Series, pattern: Any, case_sensitive: bool, _c: Context) -> Mask:
@@ -390,6 +391,19 @@ def _cu_serviced(series: pd.Series, expected: Any, _cs: bool, context: Context) 
     return _elementwise(series, lambda value: _matches(catalogue.serviced, value, as_of, expected))
 
 
+def _fixed_by(series: pd.Series, update: Any, _cs: bool, context: Context) -> Mask:
+    """The build carries the fix the named security update (`Mar21SU`) brought; unknown where the catalogue cannot
+    tell (a product or CU it does not know)."""
+    catalogue = _catalogue(context)
+
+    def fixed(value: Any) -> bool | None:
+        build = parse_build(value)
+        answer = exposed(catalogue, build, str(update)) if build is not None else None
+        return None if answer is None else not answer
+
+    return _elementwise(series, fixed)
+
+
 def _matches(test: Callable[[Any, dt.date], bool | None], value: Any, as_of: dt.date, expected: Any) -> bool | None:
     build = parse_build(value)
     answer = test(build, as_of) if build is not None else None
@@ -417,6 +431,7 @@ OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {
     "version_ge": lambda s, v, _cs, _c: _elementwise(s, lambda x: _version(x) >= _version(v)),  # type: ignore[operator]
     "newest_update": _newest_update,
     "cu_serviced": _cu_serviced,
+    "fixed_by": _fixed_by,
     "within_days": _within_days,
     "older_than_days": _older_than_days,
     "covers": _covers,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analyzer.baselines.builds import packaged, parse_build, read_catalogue
+from analyzer.baselines.builds import exposed, packaged, parse_build, read_catalogue
 from analyzer.cli import app
 from analyzer.errors import InputError
 
@@ -36,6 +36,10 @@ def test_the_catalogue_places_real_builds() -> None:
     unknown = parse_build("15.1.2507.18")  # a build between two updates the dictionary lists: not in it
     assert unknown is not None and catalogue.is_newest(unknown, late) is None and catalogue.serviced(unknown, late)
     assert catalogue.stale_at(late) == 272 and catalogue.stale_at(dt.date(2026, 4, 30)) is None
+    # ProxyLogon's fix (Mar21SU): CU22 came out after it; Exchange 2010 is not in the catalogue, so unknown.
+    assert exposed(catalogue, cu22, "Mar21SU") is False and exposed(catalogue, cu22, "Nov21SU") is True
+    exchange_2010 = parse_build("Version 14.3 (Build 123.4)")
+    assert exchange_2010 is not None and exposed(catalogue, exchange_2010, "Mar21SU") is None
 
 
 def test_a_damaged_catalogue_is_a_located_error() -> None:
@@ -68,19 +72,29 @@ def _scan(tmp_path: Path, as_of: str, *extra: str) -> dict[str, Any]:
     return report
 
 
-def _servers(report: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {r["rule_id"]: r["servers"] for r in report["results"] if r["rule_id"].startswith("PC-")}
+def _servers(report: dict[str, Any], prefix: str = "PC-") -> dict[str, dict[str, str]]:
+    return {r["rule_id"]: r["servers"] for r in report["results"] if r["rule_id"].startswith(prefix)}
 
 
 def test_real_lab_servers_at_two_dates(tmp_path: Path) -> None:
     late = _scan(tmp_path, "2026-11-27")
-    assert _servers(late) == {"PC-CU-001": {"SOLO-E16A": "fail", "SOLO-E19A": "fail"},
-                              "PC-SU-001": {"SOLO-E16A": "fail", "SOLO-E19A": "fail"}}  # fmt: skip
+    both = {"SOLO-E16A": "fail", "SOLO-E19A": "fail"}
+    assert _servers(late, "PC-CU") | _servers(late, "PC-SU") == {"PC-CU-001": both, "PC-SU-001": both}
+    # Known exploited: 2016 CU22 and 2019 CU11 at their first builds lack November 2021's fix (CVE-2021-42321) and
+    # ProxyNotShell's; they came out after the earlier fixes, so they carry those.
+    kev = _servers(late, "PC-KEV")
+    assert {rule for rule, servers in kev.items() if servers == both} == {"PC-KEV-2021-11", "PC-KEV-2022-11"}
+    assert all(servers == {"SOLO-E16A": "pass", "SOLO-E19A": "pass"} for rule, servers in kev.items()
+               if rule not in ("PC-KEV-2021-11", "PC-KEV-2022-11"))  # fmt: skip
+    finding = next(f for r in late["results"] if r["rule_id"] == "PC-KEV-2022-11" for f in r["findings"])
+    assert "CVE-2022-41040, CVE-2022-41082, CVE-2022-41080" in finding["message"]
     assert late["build_catalogue"] == {"source": "exaudit:exchange-builds.csv", "month": "2026-02", "stale_days": 272}
     assert any("more than 90 days before the evaluation date" in p["message"] for p in late["problems"])
     early = _scan(tmp_path, "2021-09-30")
-    assert _servers(early) == {"PC-CU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"},
-                               "PC-SU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"}}  # fmt: skip
+    assert _servers(early, "PC-CU") | _servers(early, "PC-SU") == {
+        "PC-CU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"},
+        "PC-SU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"},
+    }
     assert not any("build catalogue" in p["message"] for p in early["problems"])
 
 

@@ -129,6 +129,8 @@ class _Context:
             details.extend(self._evidence(result, result_outcome, server))
             comments.extend(self._waivers(result, server))
             comments.extend(self._site_values(result["rule_id"]))
+        if any("approved_build" in getattr(self.rules.get(r["rule_id"]), "params", {}) for r in results):
+            details.extend(self._patch_currency(server))
         return Entry(control, tuple(r["rule_id"] for r in results), title, status, "\n".join(details).strip(),
                      "\n".join(dict.fromkeys(comments)))  # fmt: skip
 
@@ -151,6 +153,21 @@ class _Context:
             lines.append(f"No finding for {server}: every object the rule judged passed ({result['evaluated']} in "
                          "the bundle).")  # fmt: skip
         return lines
+
+    def _patch_currency(self, server: str) -> list[str]:
+        """For the items about an approved build (a site decision): what the patch-currency rules found on this
+        server, as evidence beside the decision, never in its place."""
+        lines = []
+        for result in self.report["results"]:
+            rule = self.rules.get(result["rule_id"])
+            if rule is None or "patch-currency" not in rule.tags or server not in result.get("servers", {}):
+                continue
+            found = [f"{f['observed']}" for f in result["findings"] if f["server"] in (server, None)][:3]
+            lines.append(f"- {result['rule_id']} {rule.title}: {result['servers'][server]}"
+                         + (f" ({'; '.join(found)})" if found else ""))  # fmt: skip
+        if not lines:
+            return []
+        return ["", "Patch currency (evidence for the approved-build decision, which stays the site's):", *lines]
 
     def _waivers(self, result: Mapping[str, Any], server: str) -> list[str]:
         said = []

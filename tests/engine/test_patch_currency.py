@@ -88,6 +88,9 @@ def test_real_lab_servers_at_two_dates(tmp_path: Path) -> None:
                if rule not in ("PC-KEV-2021-11", "PC-KEV-2022-11"))  # fmt: skip
     finding = next(f for r in late["results"] if r["rule_id"] == "PC-KEV-2022-11" for f in r["findings"])
     assert "CVE-2022-41040, CVE-2022-41082, CVE-2022-41080" in finding["message"]
+    # A server exposed to a known exploited vulnerability is no safe place for POP3 and IMAP4.
+    safety = late["verdicts"]["pop3"]["safety"]
+    assert safety["status"] == "at_risk" and any("CVE-2021-42321" in reason for reason in safety["reasons"])
     assert late["build_catalogue"] == {"source": "exaudit:exchange-builds.csv", "month": "2026-02", "stale_days": 272}
     assert any("more than 90 days before the evaluation date" in p["message"] for p in late["problems"])
     early = _scan(tmp_path, "2021-09-30")

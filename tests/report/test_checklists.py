@@ -251,3 +251,14 @@ def test_a_damaged_earlier_checklist_stops_the_scan_located(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["scan", str(tmp_path / "bundle"), "-f", "ckl", "--checklist-baseline",
                                       str(earlier), "--out", str(tmp_path / "out")])  # fmt: skip
     assert result.exit_code == 2 and "DOCTYPE" in result.output
+
+
+def test_patch_currency_is_evidence_beside_the_approved_build_decision(tmp_path: Path) -> None:
+    plain, _ = _scan(tmp_path)
+    out, _report = _scan(tmp_path, "stig-2019", "--pack", "patch-currency")
+    before = read_ckl((plain / f"{MAILBOX}.ckl").read_bytes())["V-259711"]
+    entry = read_ckl((out / f"{MAILBOX}.ckl").read_bytes())["V-259711"]  # the latest approved build
+    assert entry.status == before.status  # the site's decision stands: patch currency never decides it
+    assert "Patch currency (evidence for the approved-build decision" in entry.details
+    assert "- PC-CU-001 Every server runs a cumulative update that still gets security updates: pass" in entry.details
+    assert "Patch currency" not in read_ckl((out / f"{MAILBOX}.ckl").read_bytes())["V-259645"].details

@@ -20,8 +20,10 @@ def server_outcomes(result: RuleResult) -> dict[str, str]:
     everyone: list[str] = []  # organisation-wide findings: about every server
     for finding in result.findings:
         (mine.setdefault(finding.server, []) if finding.server else everyone).append(finding.outcome)
-    # not_evaluated with no finding that says so: the rule as a whole could not be judged (data missing, damaged)
-    unjudged = result.outcome == "not_evaluated" and "not_evaluated" not in {f.outcome for f in result.findings}
+    # not_evaluated with no finding that says so: the rule as a whole could not be judged (data missing, damaged) —
+    # unless the servers whose rows are missing say why, and the rule judged the others' rows
+    unjudged = (result.outcome == "not_evaluated" and "not_evaluated" not in {f.outcome for f in result.findings}
+                and not result.absent)  # fmt: skip
     outcomes = {}
     for server in result.scope:
         seen = mine.get(server, []) + everyone

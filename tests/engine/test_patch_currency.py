@@ -56,6 +56,10 @@ def _lab_bundle(folder: Path) -> Path:
         shutil.copy(REAL / LAB.format(lab, "GetExchangeServer"), folder / f"{lab}-Get-ExchangeServer.xml")
         (folder / server).mkdir(parents=True)
         shutil.copy(REAL / LAB.format(lab, "ExSetup"), folder / server / "ExSetup.xml")
+    # Two Exchange 2016 CU23 servers of another lab, without ExSetup's version.
+    shutil.copy(
+        REAL / "Admin__MonitorExchangeAuthCertificate__DataCollection__Tests__Data__GetExchangeServer.xml", folder
+    )
     return folder
 
 
@@ -79,12 +83,14 @@ def _servers(report: dict[str, Any], prefix: str = "PC-") -> dict[str, dict[str,
 def test_real_lab_servers_at_two_dates(tmp_path: Path) -> None:
     late = _scan(tmp_path, "2026-11-27")
     both = {"SOLO-E16A": "fail", "SOLO-E19A": "fail"}
-    assert _servers(late, "PC-CU") | _servers(late, "PC-SU") == {"PC-CU-001": both, "PC-SU-001": both}
+    cu23 = {"E2K16-1": "pass", "E2K16-2": "pass"}  # CU23 got Exchange 2016's latest update (February 2026)
+    unread = {"E2K16-1": "not_evaluated", "E2K16-2": "not_evaluated"}  # their ExSetup version was not exported
+    assert _servers(late, "PC-CU") | _servers(late, "PC-SU") == {"PC-CU-001": both | cu23, "PC-SU-001": both | unread}
     # Known exploited: 2016 CU22 and 2019 CU11 at their first builds lack November 2021's fix (CVE-2021-42321) and
     # ProxyNotShell's; they came out after the earlier fixes, so they carry those.
     kev = _servers(late, "PC-KEV")
-    assert {rule for rule, servers in kev.items() if servers == both} == {"PC-KEV-2021-11", "PC-KEV-2022-11"}
-    assert all(servers == {"SOLO-E16A": "pass", "SOLO-E19A": "pass"} for rule, servers in kev.items()
+    assert {rule for rule, servers in kev.items() if servers == both | unread} == {"PC-KEV-2021-11", "PC-KEV-2022-11"}
+    assert all(servers == {"SOLO-E16A": "pass", "SOLO-E19A": "pass"} | unread for rule, servers in kev.items()
                if rule not in ("PC-KEV-2021-11", "PC-KEV-2022-11"))  # fmt: skip
     finding = next(f for r in late["results"] if r["rule_id"] == "PC-KEV-2022-11" for f in r["findings"])
     assert "CVE-2022-41040, CVE-2022-41082, CVE-2022-41080" in finding["message"]
@@ -95,8 +101,8 @@ def test_real_lab_servers_at_two_dates(tmp_path: Path) -> None:
     assert any("more than 90 days before the evaluation date" in p["message"] for p in late["problems"])
     early = _scan(tmp_path, "2021-09-30")
     assert _servers(early, "PC-CU") | _servers(early, "PC-SU") == {
-        "PC-CU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"},
-        "PC-SU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"},
+        "PC-CU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"} | cu23,  # CU23 is newer than 2021's latest update
+        "PC-SU-001": {"SOLO-E16A": "pass", "SOLO-E19A": "pass"} | unread,
     }
     assert not any("build catalogue" in p["message"] for p in early["problems"])
 
@@ -108,5 +114,6 @@ def test_a_newer_catalogue_given_with_builds(tmp_path: Path) -> None:
     report = _scan(tmp_path, "2026-12-31", "--builds", str(newer))
     assert report["build_catalogue"] == {"source": str(newer), "month": "2026-12", "stale_days": None}
     # CU22 got the newest security update in this (made-up) catalogue: serviced again, and 2375.7 is behind it.
-    assert _servers(report)["PC-CU-001"]["SOLO-E16A"] == "pass"
+    assert _servers(report)["PC-CU-001"] == {"SOLO-E16A": "pass", "SOLO-E19A": "fail", "E2K16-1": "pass",
+                                             "E2K16-2": "pass"}  # CU23 is newer than CU22, the one CU that got it  # fmt: skip
     assert _servers(report)["PC-SU-001"]["SOLO-E16A"] == "fail"

@@ -32,6 +32,9 @@ def test_a_server_gets_its_own_findings_and_the_organisations() -> None:
 def test_a_server_whose_rows_may_be_missing_is_not_judged_never_passed() -> None:
     result = RuleResult("R", "fail", None, (_finding("A", "fail"),), 1, scope=("A", "B"), absent=("B",))
     assert server_outcomes(result) == {"A": "fail", "B": "not_evaluated"}
+    # Not evaluated only because B's rows are missing: A, whose rows the rule judged without a finding, passes.
+    partly = RuleResult("R", "not_evaluated", "no rows for B", (), 1, scope=("A", "B"), absent=("B",))
+    assert server_outcomes(partly) == {"A": "pass", "B": "not_evaluated"}
     unjudged = RuleResult("R", "not_evaluated", "no data", (), 0, scope=("A", "B"))
     assert server_outcomes(unjudged) == {"A": "not_evaluated", "B": "not_evaluated"}
     for outcome in ("not_reviewed", "not_applicable", "error"):

@@ -107,6 +107,12 @@ def test_real_lab_servers_at_two_dates(tmp_path: Path) -> None:
     assert not any("build catalogue" in p["message"] for p in early["problems"])
 
 
+def test_the_html_report_names_the_catalogue_and_its_age(tmp_path: Path) -> None:
+    _scan(tmp_path, "2026-11-27", "-f", "json,html")
+    html = (tmp_path / "out-2026-11-27-2" / "report.html").read_text(encoding="utf-8")
+    assert "Exchange build catalogue</th><td>exaudit:exchange-builds.csv, 2026-02 — its month ended 272 days" in html
+
+
 def test_a_newer_catalogue_given_with_builds(tmp_path: Path) -> None:
     newer = tmp_path / "builds.csv"
     rows = (Path(__file__).parents[2] / "analyzer" / "baselines" / "exchange-builds.csv").read_text(encoding="utf-8")

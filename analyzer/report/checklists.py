@@ -96,9 +96,10 @@ def checklists(report: Mapping[str, Any], rules: Sequence[Rule]) -> list[Checkli
 
 
 def _servers_of(result: Mapping[str, Any], control: Mapping[str, Any], servers: Mapping[str, Any]) -> list[str]:
+    """The servers a rule judged for this control: of its products, where the control names them."""
     wanted = control.get("products")
-    return [key for key in result.get("servers", {}) if key in servers and (not wanted or servers[key].get("product")
-                                                                           in wanted)]  # fmt: skip
+    judged = [key for key in result.get("servers", {}) if key in servers]
+    return [key for key in judged if not wanted or servers[key].get("product") in wanted]
 
 
 def _vuln_order(control: Mapping[str, Any]) -> tuple[int, str]:

@@ -85,12 +85,12 @@ def _read_cklb_document(data: bytes, path: str) -> tuple[tuple[str, str], dict[s
         document = json.loads(data)
         host = (str(document["target_data"].get("host_name", "")), str(document["target_data"].get("fqdn", "")))
         entries = {
-            rule["group_id"]: ReadEntry(
-                rule["group_id"],
-                rule.get("rule_version", ""),
+            str(rule["group_id"]): ReadEntry(
+                str(rule["group_id"]),
+                _text(rule.get("rule_version")),
                 words[rule["status"]],
-                rule.get("finding_details", ""),
-                rule.get("comments", ""),
+                _text(rule.get("finding_details")),
+                _text(rule.get("comments")),
             )
             for stig in document["stigs"]
             for rule in stig["rules"]
@@ -100,6 +100,11 @@ def _read_cklb_document(data: bytes, path: str) -> tuple[tuple[str, str], dict[s
     except (KeyError, TypeError, AttributeError) as error:
         raise InputError(path, 0, f"not a CKLB as STIG Viewer writes it: {error!r} is missing or malformed") from None
     return host, entries
+
+
+def _text(value: object) -> str:
+    """A field as text: a hand-edited file may hold a number or null where STIG Viewer writes a string."""
+    return "" if value is None else str(value)
 
 
 def read_earlier(folder: Path) -> list[EarlierChecklist]:

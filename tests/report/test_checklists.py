@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from analyzer.baselines.xccdf import read_xccdf
 from analyzer.cli import app
+from analyzer.errors import InputError
 from analyzer.report.checklist_baseline import read_ckl, read_cklb
 from analyzer.report.checklists import CKLB_STATUS
 
@@ -235,6 +236,17 @@ def test_an_assessors_earlier_answers_are_kept_and_conflicts_listed(tmp_path: Pa
     assert "Items new in this release: V-259645" in changes
     assert "no longer in the STIG: V-259680" in changes
     assert "Not_Reviewed: V-259659" in changes
+
+
+def test_an_earlier_cklb_with_odd_field_types_is_read_as_text() -> None:
+    from analyzer.report.checklist_baseline import read_cklb
+
+    data = b'{"target_data": {"host_name": 5}, "stigs": [{"rules": [{"group_id": "V-1", "status": "open", ' \
+           b'"rule_version": 7, "comments": 12, "finding_details": null}]}]}'  # fmt: skip
+    entry = read_cklb(data)["V-1"]
+    assert (entry.status, entry.stig_id, entry.comments, entry.details) == ("Open", "7", "12", "")
+    with pytest.raises(InputError, match="not a CKLB as STIG Viewer writes it"):
+        read_cklb(b'{"target_data": {}, "stigs": [{"rules": [{"group_id": "V-1", "status": ["open"]}]}]}')
 
 
 def test_a_damaged_earlier_checklist_stops_the_scan_located(tmp_path: Path) -> None:

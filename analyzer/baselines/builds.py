@@ -151,9 +151,14 @@ def packaged() -> Catalogue:
     return read_catalogue(text, f"exaudit:{PACKAGED}")
 
 
+_MAX_BYTES = 16 << 20  # the shipped catalogue is 10 KB; a file this large is not one
+
+
 def from_file(path: Path) -> Catalogue:
     """A newer catalogue given with --builds."""
     try:
+        if path.stat().st_size > _MAX_BYTES:
+            raise InputError(str(path), 0, f"larger than {_MAX_BYTES >> 20} MB: not an Exchange build catalogue")
         return read_catalogue(path.read_text(encoding="utf-8-sig"), str(path))
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(str(path), 0, f"cannot be read: {error}") from None

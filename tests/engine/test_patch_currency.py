@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analyzer.baselines.builds import exposed, packaged, parse_build, read_catalogue
+from analyzer.baselines.builds import exposed, from_file, packaged, parse_build, read_catalogue
 from analyzer.cli import app
 from analyzer.errors import InputError
 
@@ -48,6 +48,14 @@ def test_a_damaged_catalogue_is_a_located_error() -> None:
                        "builds.csv")  # fmt: skip
     with pytest.raises(InputError, match="header"):
         read_catalogue("a,b\n1,2\n", "builds.csv")
+
+
+def test_an_oversized_catalogue_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    huge = tmp_path / "builds.csv"
+    with huge.open("wb") as sink:
+        sink.truncate(17 << 20)  # sparse: nothing is written
+    with pytest.raises(InputError, match="larger than 16 MB"):
+        from_file(huge)
 
 
 def _lab_bundle(folder: Path) -> Path:

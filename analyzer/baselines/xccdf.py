@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from analyzer.errors import InputError
+from analyzer.safe_xml import parse_document
 
 _NS = {"x": "http://checklists.nist.gov/xccdf/1.1"}
 _CAT = {"high": "I", "medium": "II", "low": "III"}
@@ -52,13 +53,8 @@ class Benchmark:
 def read_xccdf(path: Path) -> Benchmark:
     """A benchmark from an XCCDF file or from a zip holding one (DISA's download)."""
     data = _xccdf_bytes(path)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise InputError(str(path), error.lineno or 0, f"not well-formed XML: {error.msg}") from None
-    if getattr(root.getroottree().docinfo, "doctype", ""):  # lxml-stubs lacks the attribute
-        raise InputError(str(path), 1, "a DOCTYPE is refused: an XCCDF benchmark has none")
+    root = parse_document(data, str(path), malformed="not well-formed XML",
+                          doctype="a DOCTYPE is refused: an XCCDF benchmark has none")  # fmt: skip
     if etree.QName(root).localname != "Benchmark" or etree.QName(root).namespace != _NS["x"]:
         raise InputError(str(path), _line(root) or 1, "expected an XCCDF 1.1 <Benchmark>")
     release, date = _release_info(root)

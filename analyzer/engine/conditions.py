@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from analyzer.baselines.builds import Catalogue, exposed, parse_build
+from analyzer.baselines.builds import Catalogue, Version, exposed, parse_build
 from analyzer.baselines.builds import packaged as packaged_builds
 from analyzer.engine.linear_regex import compile_linear
 from analyzer.exchange.certificates import covers
@@ -378,36 +378,35 @@ def _catalogue(context: Context) -> Catalogue:
     return context.builds if context.builds is not None else packaged_builds()
 
 
+def _by_build(series: pd.Series, answer: Callable[[Version], bool | None], expected: bool = True) -> Mask:
+    """Per value, the catalogue's `answer` for the build it names, compared with `expected`; unknown where the value
+    names no build or the catalogue cannot tell (a later update, an Extended Security Update build, a product or CU
+    it does not know) — never a pass or a fail."""
+
+    def one(value: Any) -> bool | None:
+        build = parse_build(value)
+        found = answer(build) if build is not None else None
+        return None if found is None else found == expected
+
+    return _elementwise(series, one)
+
+
 def _newest_update(series: pd.Series, expected: Any, _cs: bool, context: Context) -> Mask:
-    """The build is its cumulative update's newest release by the evaluation date; unknown (not in the catalogue:
-    a later update, or an Extended Security Update build) is never a pass or a fail."""
+    """The build is its cumulative update's newest release by the evaluation date."""
     catalogue, as_of = _catalogue(context), context.as_of.date()
-    return _elementwise(series, lambda value: _matches(catalogue.is_newest, value, as_of, expected))
+    return _by_build(series, lambda build: catalogue.is_newest(build, as_of), bool(expected))
 
 
 def _cu_serviced(series: pd.Series, expected: Any, _cs: bool, context: Context) -> Mask:
     """The build's cumulative update got its product's latest security update released by the evaluation date."""
     catalogue, as_of = _catalogue(context), context.as_of.date()
-    return _elementwise(series, lambda value: _matches(catalogue.serviced, value, as_of, expected))
+    return _by_build(series, lambda build: catalogue.serviced(build, as_of), bool(expected))
 
 
 def _fixed_by(series: pd.Series, update: Any, _cs: bool, context: Context) -> Mask:
-    """The build carries the fix the named security update (`Mar21SU`) brought; unknown where the catalogue cannot
-    tell (a product or CU it does not know)."""
+    """The build carries the fix the named security update (`Mar21SU`) brought."""
     catalogue = _catalogue(context)
-
-    def fixed(value: Any) -> bool | None:
-        build = parse_build(value)
-        answer = exposed(catalogue, build, str(update)) if build is not None else None
-        return None if answer is None else not answer
-
-    return _elementwise(series, fixed)
-
-
-def _matches(test: Callable[[Any, dt.date], bool | None], value: Any, as_of: dt.date, expected: Any) -> bool | None:
-    build = parse_build(value)
-    answer = test(build, as_of) if build is not None else None
-    return None if answer is None else answer == bool(expected)
+    return _by_build(series, lambda build: exposed(catalogue, build, str(update)), expected=False)
 
 
 OPERATORS: dict[str, Callable[[pd.Series, Any, bool, Context], Mask]] = {

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
+from analyzer import safe_xml
 from analyzer.errors import InputError
 from analyzer.model import InputProblem, Record, SourceRef
 from analyzer.readers.clixml_parts import FramedStream, Part
@@ -529,10 +530,10 @@ class ClixmlReader:
         whoever read the file before) and the `<TN>` elements defined ahead of the part."""
         self._scan = scan
         decoder = self._decoder = _Decoder(scan, self.projection)
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        hardened = safe_xml.parser()
         for block in type_lists:
             try:
-                decoder.type_names(etree.fromstring(block, parser))
+                decoder.type_names(etree.fromstring(block, hardened))
             except etree.LxmlError as error:
                 raise self._error(0, f"a type-name list before this part could not be read: {error}") from None
         self._given = dict(decoder.type_lists)

@@ -7,7 +7,7 @@ status and comments are kept, and the details say so. Where exaudit now decides 
 differently, exaudit's status stands, the person's answer stays in the comments, and the conflict is listed. Items
 that came or went between the two releases are listed too (`checklist-changes.md`).
 
-Read with the hardening every XML input gets: no DTD, no entities, no network, a DOCTYPE refused.
+Read with the hardening every XML input gets (`analyzer.safe_xml`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lxml import etree
-
 from analyzer.errors import InputError
 from analyzer.report.checklists import CKLB_STATUS, Checklist, Entry
+from analyzer.safe_xml import parse_document
 
 DECIDED = ("NotAFinding", "Open", "Not_Applicable")
 _MAX_BYTES = 64 << 20  # a checklist of one STIG is well under a megabyte
@@ -49,13 +48,8 @@ def read_ckl(data: bytes, path: str = "checklist") -> dict[str, ReadEntry]:
 
 
 def _read_ckl_document(data: bytes, path: str) -> tuple[tuple[str, str], dict[str, ReadEntry]]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise InputError(path, error.lineno or 0, f"not a well-formed checklist: {error.msg}") from None
-    if getattr(root.getroottree().docinfo, "doctype", ""):  # lxml-stubs lacks the attribute
-        raise InputError(path, 1, "DOCTYPE declarations are not allowed in a checklist; refusing to read it")
+    refused = "DOCTYPE declarations are not allowed in a checklist; refusing to read it"
+    root = parse_document(data, path, malformed="not a well-formed checklist", doctype=refused)
     if root.tag != "CHECKLIST":
         raise InputError(
             path, getattr(root, "sourceline", 1) or 1, f"root element is <{root.tag}>; expected <CHECKLIST> (a CKL)"

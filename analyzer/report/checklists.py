@@ -25,6 +25,7 @@ from lxml import etree
 
 from analyzer import __version__
 from analyzer.baselines.xccdf import Benchmark, StigRule
+from analyzer.engine.evaluate import resolve_params
 from analyzer.engine.loader import Rule
 from analyzer.model import worst
 
@@ -184,23 +185,25 @@ class _Context:
         return said
 
     def _site_values(self, rule_id: str) -> list[str]:
+        """Each parameter's value as the rule used it (resolve_params: the rule's own name first, then the shared
+        one, then the default), and where it came from."""
         rule = self.rules.get(rule_id)
         if rule is None or not rule.params:
             return []
         given, sources = self.report.get("params", {}), self.report.get("param_sources", {})
         plan = self.report.get("site_plan") or {}
+        used = resolve_params(rule, given)
         lines = []
-        for name, param in sorted(rule.params.items()):
-            for key in (f"{rule_id}.{name}", name):
-                if key in given:
-                    source = sources.get(key, "given")
-                    if source == "policy" and plan:
-                        source = f"the site plan {plan.get('name', '')} {plan.get('version', '')}".strip()
-                    lines.append(f"Site value {name} = {_plain(given[key])} (from {source}).")
-                    break
-            else:
-                default = "none: waits for the site's value" if param.default is None else _plain(param.default)
-                lines.append(f"Site value {name} = {default} (the rule's default).")
+        for name in sorted(rule.params):
+            key = next((key for key in (f"{rule_id}.{name}", name) if key in given), None)
+            if key is None:
+                shown = "none: waits for the site's value" if used[name] is None else _plain(used[name])
+                lines.append(f"Site value {name} = {shown} (the rule's default).")
+                continue
+            source = sources.get(key, "given")
+            if source == "policy" and plan:
+                source = f"the site plan {plan.get('name', '')} {plan.get('version', '')}".strip()
+            lines.append(f"Site value {name} = {_plain(used[name])} (from {source}).")
         return lines
 
 

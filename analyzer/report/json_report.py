@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
+from analyzer.baselines.builds import STALE_DAYS
 from analyzer.engine.fingerprints import object_keys
 from analyzer.engine.loader import Rule
 from analyzer.engine.server_outcomes import server_outcomes
@@ -47,9 +48,11 @@ def _catalogue_problems(catalogue: dict[str, Any] | None) -> list[dict[str, Any]
     """A build catalogue much older than the evaluation date: a newer security update may be missing from it."""
     if not catalogue or catalogue["stale_days"] is None:
         return []
-    message = (f"the Exchange build catalogue is of {catalogue['month']}, more than 90 days before the evaluation date "
-               f"({catalogue['stale_days']} days after its month): a newer update may be missing from it, so a build "
-               "called the newest of its CU may not be; give a newer catalogue with --builds FILE")  # fmt: skip
+    message = (
+        f"the Exchange build catalogue is of {catalogue['month']}, more than {STALE_DAYS} days before the "
+        f"evaluation date ({catalogue['stale_days']} days after its month): a newer update may be missing from "
+        "it, so a build called the newest of its CU may not be; give a newer catalogue with --builds FILE"
+    )
     return [{"file": catalogue["source"], "line": 0, "message": message}]
 
 
